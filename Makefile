@@ -1,0 +1,41 @@
+# The two commands a newcomer needs: `make plan` (what `pulumi up` would create, offline) and
+# `make test` (everything CI checks). Both need only Go and Python 3.
+STACK ?= dev
+A ?= staging
+B ?= prod
+
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+ACTIONLINT  := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+PYTESTS     := python3 -m unittest discover -s serverless/functions/tests -t serverless/functions
+
+.PHONY: test plan diff lint build settings
+
+## test: go vet, the Go tests (every stack under Pulumi mocks) and the Lambda tests
+test:
+	go vet ./...
+	go test ./...
+	$(PYTESTS)
+
+## plan: the offline plan of STACK (dev by default); STRICT=1 fails on a security finding
+plan:
+	go run ./cmd/plan -stack $(STACK) $(if $(STRICT),-strict)
+
+## diff: settings and resources that differ between stacks A and B
+diff:
+	go run ./cmd/diff -a $(A) -b $(B)
+
+## lint: formatting, vet, staticcheck, workflows and scripts
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	GOFLAGS= go run $(STATICCHECK) ./...
+	GOFLAGS= go run $(ACTIONLINT)
+	shellcheck scripts/*.sh compute/*.sh
+
+## build: the program binary, as `pulumi up` builds it
+build:
+	go build -o bin/canalco .
+
+## settings: regenerate Pulumi.yaml and docs/settings.md from the settings package
+settings:
+	go run ./cmd/settingsgen

@@ -1,0 +1,105 @@
+package network
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// rule is one security-group rule: exactly one of cidr, prefixList or peer is the other side.
+type rule struct {
+	name, description string
+	port              int
+	cidr              string
+	prefixList        pulumi.StringInput
+	peer              *ec2.SecurityGroup
+}
+
+// securityGroups creates the seed's three groups. Every rule is its own resource, so a rule
+// changes without replacing the group, and every group and rule says what it is for.
+func securityGroups(ctx *pulumi.Context, n *Network, a *NetworkArgs, v *ec2.Vpc, parent pulumi.ResourceOption) error {
+	group := func(thing, description string) (*ec2.SecurityGroup, error) {
+		return ec2.NewSecurityGroup(ctx, a.Prefix+"-"+thing, &ec2.SecurityGroupArgs{
+			Name:        pulumi.String(a.Prefix + "-" + thing),
+			Description: pulumi.String(description),
+			VpcId:       v.ID(),
+			Tags:        pulumi.StringMap{"Name": pulumi.String(a.Prefix + "-" + thing)},
+		}, parent)
+	}
+	alb, err := group("alb", "Load balancer: HTTPS in from viewers, to the backend on 8000")
+	if err != nil {
+		return err
+	}
+	backend, err := group("backend", "Backend instances: 8000 from the load balancer, out to the database and HTTPS")
+	if err != nil {
+		return err
+	}
+	db, err := group("rds", "PostgreSQL: 5432 from the backend only, nothing out")
+	if err != nil {
+		return err
+	}
+
+	viewers := rule{name: "alb-in-viewers", port: a.AlbPort, cidr: "0.0.0.0/0", description: fmt.Sprintf("Viewers on %d", a.AlbPort)}
+	if a.AlbCloudFrontOnly {
+		pl, err := ec2.LookupManagedPrefixList(ctx, &ec2.LookupManagedPrefixListArgs{Name: pulumi.StringRef(CloudFrontPrefixList)}, pulumi.Parent(n))
+		if err != nil {
+			return fmt.Errorf("CloudFront prefix list: %w", err)
+		}
+		viewers = rule{name: "alb-in-cloudfront", port: a.AlbPort, prefixList: pulumi.String(pl.Id), description: fmt.Sprintf("CloudFront origin-facing addresses on %d", a.AlbPort)}
+	}
+	ingress := map[*ec2.SecurityGroup][]rule{
+		alb:     {viewers},
+		backend: {{name: "backend-in-alb", port: BackendPort, peer: alb, description: "Load balancer to the application"}},
+		db:      {{name: "rds-in-backend", port: DatabasePort, peer: backend, description: "Backend to PostgreSQL"}},
+	}
+	egress := map[*ec2.SecurityGroup][]rule{
+		alb: {{name: "alb-out-backend", port: BackendPort, peer: backend, description: "To the application on the backend"}},
+		backend: {
+			{name: "backend-out-rds", port: DatabasePort, peer: db, description: "To PostgreSQL"},
+			{name: "backend-out-https", port: HTTPSPort, cidr: "0.0.0.0/0", description: "HTTPS to AWS APIs, ECR and package repositories through the NAT"},
+		},
+		// The database group has no egress rule: it answers connections and starts none.
+	}
+	for _, sg := range []*ec2.SecurityGroup{alb, backend, db} {
+		for _, r := range ingress[sg] {
+			if _, err := vpc.NewSecurityGroupIngressRule(ctx, a.Prefix+"-"+r.name, &vpc.SecurityGroupIngressRuleArgs{
+				SecurityGroupId: sg.ID(), IpProtocol: pulumi.String("tcp"),
+				FromPort: pulumi.Int(r.port), ToPort: pulumi.Int(r.port),
+				CidrIpv4: optString(r.cidr), PrefixListId: r.prefixList, ReferencedSecurityGroupId: peerID(r.peer),
+				Description: pulumi.String(r.description),
+				Tags:        pulumi.StringMap{"Name": pulumi.String(a.Prefix + "-" + r.name)},
+			}, parent); err != nil {
+				return err
+			}
+		}
+		for _, r := range egress[sg] {
+			if _, err := vpc.NewSecurityGroupEgressRule(ctx, a.Prefix+"-"+r.name, &vpc.SecurityGroupEgressRuleArgs{
+				SecurityGroupId: sg.ID(), IpProtocol: pulumi.String("tcp"),
+				FromPort: pulumi.Int(r.port), ToPort: pulumi.Int(r.port),
+				CidrIpv4: optString(r.cidr), PrefixListId: r.prefixList, ReferencedSecurityGroupId: peerID(r.peer),
+				Description: pulumi.String(r.description),
+				Tags:        pulumi.StringMap{"Name": pulumi.String(a.Prefix + "-" + r.name)},
+			}, parent); err != nil {
+				return err
+			}
+		}
+	}
+	n.AlbSecurityGroupID, n.BackendSecurityGroupID, n.DatabaseSecurityGroupID = alb.ID().ToStringOutput(), backend.ID().ToStringOutput(), db.ID().ToStringOutput()
+	return nil
+}
+
+func optString(s string) pulumi.StringPtrInput {
+	if s == "" {
+		return nil
+	}
+	return pulumi.String(s)
+}
+
+func peerID(sg *ec2.SecurityGroup) pulumi.StringPtrInput {
+	if sg == nil {
+		return nil
+	}
+	return sg.ID()
+}

@@ -1,0 +1,49 @@
+package offline
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// Stacks are the project's stacks, each with its Pulumi.<stack>.yaml.
+var Stacks = []string{"dev", "staging", "prod"}
+
+var (
+	cacheMu sync.Mutex
+	cache   = map[string]*Result{}
+)
+
+// Stack plans a real stack of this repository for a test, once per test binary: the run is
+// deterministic, so every test of a package can share it. It fails the test on any error.
+func Stack(t testing.TB, stack string) *Result {
+	t.Helper()
+	cacheMu.Lock()
+	defer cacheMu.Unlock()
+	if r, ok := cache[stack]; ok {
+		return r
+	}
+	r, err := Run(Root(t), stack)
+	if err != nil {
+		t.Fatalf("plan %s: %v", stack, err)
+	}
+	cache[stack] = r
+	return r
+}
+
+// Root finds the repository root (the folder with Pulumi.yaml) from the test's folder.
+func Root(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
+			return dir
+		}
+	}
+	t.Fatal("no Pulumi.yaml above the test's folder")
+	return ""
+}

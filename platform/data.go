@@ -1,0 +1,21 @@
+package platform
+
+import "github.com/canalco/infra/data"
+
+func (p *platform) deployData() error {
+	var err error
+	p.db, err = data.NewDatabase(p.ctx, p.env.Prefix, &data.DatabaseArgs{
+		Env:             p.env,
+		Settings:        p.s.Database,
+		SubnetGroupName: p.net.DBSubnetGroupName,
+		SecurityGroupID: p.net.DatabaseSecurityGroupID,
+		// The foundation's default tags, for the provider of the backup copy's region.
+		DefaultTags: map[string]string{
+			"Project":     p.s.Project,
+			"Environment": string(p.s.Environment),
+			"ManagedBy":   "pulumi",
+			"CostCenter":  p.s.CostCenter,
+		},
+	}, p.opts...)
+	return err
+}

@@ -1,0 +1,36 @@
+// Package env is what every layer knows about the stack it is deployed in.
+package env
+
+import (
+	"github.com/canalco/infra/logs"
+	"github.com/canalco/infra/settings"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Env describes the stack to a layer.
+type Env struct {
+	// Prefix starts every AWS name: canalco-<stack>.
+	Prefix      string
+	Environment settings.Environment
+	Region      string
+	AccountID   string
+	// Protected stacks keep their data: deletion protection, final snapshots, Pulumi protect.
+	Protected bool
+	// Logs is how every log group of the stack is kept and encrypted.
+	Logs logs.Settings
+	// USEast1 is a provider for the resources AWS only accepts in us-east-1 (CloudFront
+	// certificates, its WAF web ACL).
+	USEast1 pulumi.ProviderResource
+}
+
+// Name is the AWS name of a thing: canalco-<stack>-<thing>.
+func (e Env) Name(thing string) string { return e.Prefix + "-" + thing }
+
+// Keep returns the options for a resource whose loss would lose users' data: in protected
+// stacks Pulumi refuses to delete it and leaves it in the account if it leaves the program.
+func (e Env) Keep() []pulumi.ResourceOption {
+	if !e.Protected {
+		return nil
+	}
+	return []pulumi.ResourceOption{pulumi.Protect(true), pulumi.RetainOnDelete(true)}
+}

@@ -1,0 +1,35 @@
+package platform
+
+import (
+	"github.com/canalco/infra/network"
+	"github.com/canalco/infra/settings"
+)
+
+func (p *platform) deployNetwork() error {
+	s := p.s
+	var err error
+	p.net, err = network.NewNetwork(p.ctx, p.env.Prefix, &network.NetworkArgs{
+		Prefix:              p.env.Prefix,
+		Region:              s.Region,
+		AccountID:           p.env.AccountID,
+		VpcCidr:             s.Network.VpcCidr,
+		AvailabilityZones:   s.Network.AvailabilityZones,
+		PublicSubnetCidrs:   s.Network.PublicSubnetCidrs,
+		PrivateSubnetCidrs:  s.Network.PrivateSubnetCidrs,
+		DatabaseSubnetCidrs: s.Network.DatabaseSubnetCidrs,
+		NatPerAz:            s.Network.NatPerAz,
+		Logs:                p.env.Logs,
+		AlbPort:             albPort(s),
+		AlbCloudFrontOnly:   s.Network.AlbCloudFrontOnly,
+	}, p.opts...)
+	return err
+}
+
+// albPort is 443, or 80 in a stack without an API certificate, where settings require that
+// only CloudFront reaches the load balancer.
+func albPort(s *settings.Settings) int {
+	if s.Domain.HasAPICertificate() {
+		return network.HTTPSPort
+	}
+	return 80
+}

@@ -1,0 +1,133 @@
+// Package platform composes the Canalco platform: it reads the stack's settings and wires the
+// layers together, each a component whose exported fields are the only way layers talk.
+// Each layer's wiring lives in its own file here (network.go, data.go, ...).
+package platform
+
+import (
+	"fmt"
+
+	"github.com/canalco/infra/compute"
+	"github.com/canalco/infra/data"
+	"github.com/canalco/infra/delivery"
+	"github.com/canalco/infra/logs"
+	"github.com/canalco/infra/monitoring"
+	"github.com/canalco/infra/network"
+	"github.com/canalco/infra/platform/env"
+	"github.com/canalco/infra/security"
+	"github.com/canalco/infra/serverless"
+	"github.com/canalco/infra/settings"
+	"github.com/canalco/infra/storage"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Deploy is the Pulumi program: `pulumi up`, the tests and the offline plan all run it.
+func Deploy(ctx *pulumi.Context) error {
+	s, err := settings.Load(ctx)
+	if err != nil {
+		return err
+	}
+	p := &platform{ctx: ctx, s: s}
+	for _, step := range []func() error{
+		p.foundation, p.deployNetwork, p.deployData, p.deployBuckets, p.deployCompute, p.deployCdn, p.deployServerless, p.deployMonitoring, p.deployDelivery, p.exports,
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// platform carries the layers built so far to the ones that need them.
+type platform struct {
+	ctx *pulumi.Context
+	s   *settings.Settings
+	env env.Env
+	// opts puts every layer on the stack's provider, so default tags reach every resource.
+	opts []pulumi.ResourceOption
+
+	net        *network.Network
+	db         *data.Database
+	buckets    *storage.Buckets
+	compute    *compute.Compute
+	cdn        *storage.CDN
+	serverless *serverless.Serverless
+	monitoring *monitoring.Monitoring
+	delivery   *delivery.Delivery
+}
+
+// foundation creates the providers and the logs key every layer uses.
+func (p *platform) foundation() error {
+	s := p.s
+	// Default tags put Project, Environment, ManagedBy and CostCenter on every resource that
+	// takes tags, so no layer can forget them.
+	tags := &aws.ProviderDefaultTagsArgs{Tags: pulumi.StringMap{
+		"Project":     pulumi.String(s.Project),
+		"Environment": pulumi.String(string(s.Environment)),
+		"ManagedBy":   pulumi.String("pulumi"),
+		"CostCenter":  pulumi.String(s.CostCenter),
+	}}
+	provider, err := aws.NewProvider(p.ctx, "aws", &aws.ProviderArgs{Region: pulumi.String(s.Region), DefaultTags: tags})
+	if err != nil {
+		return fmt.Errorf("platform: provider: %w", err)
+	}
+	// CloudFront takes certificates and web ACLs only from us-east-1.
+	usEast1, err := aws.NewProvider(p.ctx, "aws-us-east-1", &aws.ProviderArgs{Region: pulumi.String("us-east-1"), DefaultTags: tags})
+	if err != nil {
+		return fmt.Errorf("platform: us-east-1 provider: %w", err)
+	}
+	p.opts = []pulumi.ResourceOption{pulumi.Providers(provider)}
+	caller, err := aws.GetCallerIdentity(p.ctx, nil, pulumi.Provider(provider))
+	if err != nil {
+		return fmt.Errorf("platform: account: %w", err)
+	}
+	p.env = env.Env{
+		Prefix:      s.Prefix(),
+		Environment: s.Environment,
+		Region:      s.Region,
+		AccountID:   caller.AccountId,
+		Protected:   s.Protected(),
+		USEast1:     usEast1,
+	}
+	logsKey, err := security.NewKey(p.ctx, p.env.Name("logs"), &security.KeyArgs{
+		Alias:       p.env.Name("logs"),
+		Description: "Encrypts the CloudWatch log groups of " + p.env.Prefix,
+		AccountID:   p.env.AccountID,
+		Statements:  []security.Statement{security.LogsUse(s.Region, p.env.AccountID)},
+		Protect:     p.env.Protected,
+	}, p.opts...)
+	if err != nil {
+		return fmt.Errorf("platform: %w", err)
+	}
+	p.env.Logs = logs.Settings{RetentionDays: s.Network.LogRetentionDays, KmsKeyArn: logsKey.Arn}
+	return nil
+}
+
+// exports are the stack outputs people and pipelines read with `pulumi stack output`.
+func (p *platform) exports() error {
+	for name, v := range map[string]pulumi.Input{
+		"environment":        pulumi.String(string(p.s.Environment)),
+		"region":             pulumi.String(p.s.Region),
+		"vpcId":              p.net.VpcID,
+		"dbEndpoint":         p.db.Endpoint,
+		"dbSecretArn":        p.db.SecretArn,
+		"dbPort":             p.db.Port,
+		"dbName":             pulumi.String(p.db.DatabaseName),
+		"dbKeyArn":           p.db.KeyArn,
+		"albDnsName":         p.compute.AlbDNSName,
+		"asgName":            pulumi.String(p.compute.AsgName),
+		"ecrRepositoryUrl":   p.compute.EcrRepositoryURL,
+		"frontendBucketName": pulumi.String(p.buckets.Frontend.Name),
+		"cdnDistributionId":  p.cdn.DistributionID,
+		"appUrl":             p.cdn.AppURL,
+		"auditQueueUrl":      p.serverless.AuditQueueURL,
+		"reportsQueueUrl":    p.serverless.ReportsQueueURL,
+		"eventsTopicArn":     p.serverless.EventsTopicArn,
+		"alarmTopicArn":      p.monitoring.AlarmTopicArn,
+		"deployRoleArn":      p.delivery.DeployRoleArn,
+		"previewRoleArn":     p.delivery.PreviewRoleArn,
+	} {
+		p.ctx.Export(name, v)
+	}
+	return nil
+}

@@ -1,0 +1,25 @@
+package platform
+
+import "github.com/canalco/infra/storage"
+
+func (p *platform) deployBuckets() error {
+	var err error
+	p.buckets, err = storage.NewBuckets(p.ctx, p.env.Prefix, &storage.BucketsArgs{
+		Env:      p.env,
+		Settings: p.s.Storage,
+	}, p.opts...)
+	return err
+}
+
+func (p *platform) deployCdn() error {
+	var err error
+	p.cdn, err = storage.NewCDN(p.ctx, p.env.Prefix, &storage.CDNArgs{
+		Env:               p.env,
+		Settings:          p.s.Storage,
+		Domain:            p.s.Domain,
+		Buckets:           p.buckets,
+		APIOrigin:         p.compute.APIOrigin,
+		APIOriginProtocol: p.compute.APIOriginProtocol,
+	}, p.opts...)
+	return err
+}

@@ -1,0 +1,84 @@
+package settings
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Domain holds the DNS names and certificates of a stack. A stack without a domain (dev)
+// still deploys: CloudFront's default certificate serves viewers, and the load balancer
+// admits only CloudFront (see docs/cdn.md).
+type Domain struct {
+	// Zone is the Route 53 public hosted zone (by name) where the program validates
+	// certificates and writes records. It must exist and be delegated before `pulumi up`.
+	Zone string
+	// AppDomain is the users' hostname, served by CloudFront (e.g. app.canalco.co).
+	AppDomain string
+	// APIDomain is the load balancer's hostname, CloudFront's API origin (e.g. api.canalco.co).
+	APIDomain string
+	// AlbCertificateArn is an existing regional ACM certificate for APIDomain.
+	AlbCertificateArn string
+	// CdnCertificateArn is an existing us-east-1 ACM certificate for AppDomain.
+	CdnCertificateArn string
+}
+
+// HasAPICertificate reports whether the load balancer can serve HTTPS.
+func (d Domain) HasAPICertificate() bool {
+	return d.AlbCertificateArn != "" || (d.APIDomain != "" && d.Zone != "")
+}
+
+// HasAppCertificate reports whether CloudFront serves the app's own hostname.
+func (d Domain) HasAppCertificate() bool {
+	return d.CdnCertificateArn != "" || (d.AppDomain != "" && d.Zone != "")
+}
+
+var (
+	hostnamePattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	acmArnPattern   = regexp.MustCompile(`^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$`)
+)
+
+var domainSection = section{
+	keys: []Key{
+		str("dnsZone", "Route 53 public hosted zone name, e.g. canalco.co, for certificates and records. Empty: no DNS automation.", func(s *Settings) *string { return &s.Domain.Zone }),
+		str("appDomain", "Hostname of the web app on CloudFront, e.g. app.canalco.co. Empty: the CloudFront domain.", func(s *Settings) *string { return &s.Domain.AppDomain }),
+		str("apiDomain", "Hostname of the load balancer, e.g. api.canalco.co. Empty: no HTTPS on the load balancer.", func(s *Settings) *string { return &s.Domain.APIDomain }),
+		str("albCertificateArn", "Existing ACM certificate (stack region) for apiDomain, instead of one the program requests.", func(s *Settings) *string { return &s.Domain.AlbCertificateArn }),
+		str("cdnCertificateArn", "Existing ACM certificate (us-east-1) for appDomain, instead of one the program requests.", func(s *Settings) *string { return &s.Domain.CdnCertificateArn }),
+	},
+	validate: func(s *Settings, p *problems) {
+		d := s.Domain
+		if d.Zone != "" && (!hostnamePattern.MatchString(d.Zone) || len(d.Zone) > 253) {
+			p.add("dnsZone", d.Zone, "a lowercase DNS zone name such as canalco.co")
+		}
+		for _, h := range []struct{ key, v string }{{"appDomain", d.AppDomain}, {"apiDomain", d.APIDomain}} {
+			switch {
+			case h.v == "":
+			case !hostnamePattern.MatchString(h.v) || len(h.v) > 253:
+				p.add(h.key, h.v, "a lowercase DNS hostname such as app.canalco.co")
+			case d.Zone != "" && !strings.HasSuffix(h.v, "."+d.Zone):
+				p.add(h.key, h.v, "a hostname inside dnsZone "+d.Zone)
+			}
+		}
+		if m := acmArnPattern.FindStringSubmatch(d.AlbCertificateArn); d.AlbCertificateArn != "" && (m == nil || m[1] != s.Region) {
+			p.add("albCertificateArn", d.AlbCertificateArn, "an ACM certificate ARN in the stack's region "+s.Region)
+		}
+		if m := acmArnPattern.FindStringSubmatch(d.CdnCertificateArn); d.CdnCertificateArn != "" && (m == nil || m[1] != "us-east-1") {
+			p.add("cdnCertificateArn", d.CdnCertificateArn, "an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from there)")
+		}
+		if d.AlbCertificateArn != "" && d.APIDomain == "" {
+			p.add("apiDomain", d.APIDomain, "the hostname the albCertificateArn certificate covers")
+		}
+		if d.CdnCertificateArn != "" && d.AppDomain == "" {
+			p.add("appDomain", d.AppDomain, "the hostname the cdnCertificateArn certificate covers")
+		}
+		if d.APIDomain != "" && d.AlbCertificateArn == "" && d.Zone == "" {
+			p.add("apiDomain", d.APIDomain, "dnsZone (to request and validate a certificate) or albCertificateArn as well")
+		}
+		if d.AppDomain != "" && d.CdnCertificateArn == "" && d.Zone == "" {
+			p.add("appDomain", d.AppDomain, "dnsZone (to request and validate a certificate) or cdnCertificateArn as well")
+		}
+		if !d.HasAPICertificate() && !s.Network.AlbCloudFrontOnly {
+			p.addf("%s:albCloudFrontOnly = false: a stack without an API certificate serves its load balancer over HTTP, which only CloudFront may reach; set it to true or give apiDomain and dnsZone", Namespace)
+		}
+	},
+}

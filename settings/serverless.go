@@ -1,0 +1,124 @@
+package settings
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Serverless is the asynchronous jobs and email.
+type Serverless struct {
+	// EmailDomain is the SES domain identity. Empty: the sender address alone is verified (dev).
+	EmailDomain string
+	// Sender is the From address of every email.
+	Sender string
+	// Transport is "ses", or "smtp" for Microsoft 365 (Outlook) through SMTP.
+	Transport    string
+	SMTPHost     string
+	SMTPPort     int
+	SMTPUsername string
+	// SMTPPassword comes from Pulumi secret config and is stored in Secrets Manager.
+	SMTPPassword      string
+	SummarySchedule   string
+	CleanupSchedule   string
+	SummaryRecipients []string
+	// DmarcPolicy is the p= of the _dmarc record the program writes in the zone, or "external"
+	// when the domain's DMARC record is managed elsewhere (a corporate domain already has one).
+	DmarcPolicy string
+}
+
+// DmarcPolicies are the values of emailDmarcPolicy: DMARC's three policies, or external.
+var DmarcPolicies = []string{"none", "quarantine", "reject", "external"}
+
+// MaxSummaryRecipients is how many addresses one notification message may carry (the
+// notifications function skips larger messages).
+const MaxSummaryRecipients = 50
+
+var cronPattern = regexp.MustCompile(`^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$|^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$`)
+
+var serverlessSection = section{
+	keys: []Key{
+		str("emailDomain", "SES domain identity (DKIM, MAIL FROM), e.g. canalco.co. Empty: only the sender address is verified.", func(s *Settings) *string { return &s.Serverless.EmailDomain }),
+		str("emailSender", "From address of platform email. Empty: notificaciones@<emailDomain>.", func(s *Settings) *string { return &s.Serverless.Sender }),
+		str("emailTransport", "ses, or smtp to send through Microsoft 365 (Outlook) SMTP.", func(s *Settings) *string { return &s.Serverless.Transport }),
+		str("smtpHost", "SMTP server when emailTransport is smtp.", func(s *Settings) *string { return &s.Serverless.SMTPHost }),
+		integer("smtpPort", "SMTP port (STARTTLS). 0: 587.", func(s *Settings) *int { return &s.Serverless.SMTPPort }),
+		str("smtpUsername", "SMTP user when emailTransport is smtp.", func(s *Settings) *string { return &s.Serverless.SMTPUsername }),
+		secret("smtpPassword", "SMTP password (secret; stored in Secrets Manager).", func(s *Settings) *string { return &s.Serverless.SMTPPassword }),
+		str("summarySchedule", "EventBridge Scheduler expression of the summary email, in timezone.", func(s *Settings) *string { return &s.Serverless.SummarySchedule }),
+		str("cleanupSchedule", "EventBridge Scheduler expression of the daily clean-up, in timezone.", func(s *Settings) *string { return &s.Serverless.CleanupSchedule }),
+		list("summaryRecipients", "Who receives the scheduled summary email. Empty: no summary schedule.", func(s *Settings) *[]string { return &s.Serverless.SummaryRecipients }),
+		str("emailDmarcPolicy", "DMARC policy of the _dmarc record written in dnsZone: none, quarantine or reject; external if the domain's DMARC record is managed elsewhere.", func(s *Settings) *string { return &s.Serverless.DmarcPolicy }),
+	},
+	defaults: func(s *Settings) {
+		sv := &s.Serverless
+		sv.Transport = "ses"
+		sv.SMTPHost = "smtp.office365.com"
+		sv.SMTPPort = 587
+		sv.SummarySchedule = "cron(0 7 ? * MON-FRI *)"
+		sv.CleanupSchedule = "cron(0 3 * * ? *)"
+		sv.DmarcPolicy = "quarantine"
+	},
+	derive: func(s *Settings) {
+		if s.Serverless.Sender == "" && s.Serverless.EmailDomain != "" {
+			s.Serverless.Sender = "notificaciones@" + s.Serverless.EmailDomain
+		}
+	},
+	validate: func(s *Settings, p *problems) {
+		sv := &s.Serverless
+		if sv.EmailDomain != "" && !hostnamePattern.MatchString(sv.EmailDomain) {
+			p.add("emailDomain", sv.EmailDomain, "a lowercase domain such as canalco.co")
+		}
+		if !validEmail(sv.Sender) {
+			p.add("emailSender", sv.Sender, "an email address such as notificaciones@canalco.co (or set emailDomain)")
+		} else if sv.EmailDomain != "" && !strings.HasSuffix(sv.Sender, "@"+sv.EmailDomain) {
+			p.add("emailSender", sv.Sender, "an address of emailDomain "+sv.EmailDomain)
+		}
+		switch sv.Transport {
+		case "ses":
+		case "smtp":
+			if !hostnamePattern.MatchString(sv.SMTPHost) {
+				p.add("smtpHost", sv.SMTPHost, "the SMTP server's hostname, such as smtp.office365.com")
+			}
+			if sv.SMTPUsername == "" {
+				p.add("smtpUsername", sv.SMTPUsername, "the SMTP user when emailTransport is smtp")
+			}
+			if sv.SMTPPassword == "" {
+				p.add("smtpPassword", "", "a secret: `pulumi config set --secret canalco:smtpPassword <password>`")
+			}
+		default:
+			p.add("emailTransport", sv.Transport, "ses or smtp")
+		}
+		switch {
+		case sv.SMTPPort < 1 || sv.SMTPPort > 65535:
+			p.add("smtpPort", sv.SMTPPort, "a TCP port, usually 587")
+		case sv.SMTPPort == 25 || sv.SMTPPort == 465:
+			// Lambda blocks outbound port 25, and the function speaks STARTTLS, not implicit TLS.
+			p.add("smtpPort", sv.SMTPPort, "a STARTTLS submission port such as 587 (Lambda blocks 25; 465 is implicit TLS, which the function does not speak)")
+		}
+		if !slices.Contains(DmarcPolicies, sv.DmarcPolicy) {
+			p.add("emailDmarcPolicy", sv.DmarcPolicy, "one of none, quarantine, reject or external")
+		}
+		for _, e := range []struct{ key, v string }{{"summarySchedule", sv.SummarySchedule}, {"cleanupSchedule", sv.CleanupSchedule}} {
+			if !cronPattern.MatchString(e.v) {
+				p.add(e.key, e.v, "an EventBridge Scheduler expression such as cron(0 3 * * ? *) or rate(1 day)")
+			}
+		}
+		for _, r := range sv.SummaryRecipients {
+			if !validEmail(r) {
+				p.add("summaryRecipients", r, "email addresses such as ops@canalco.co")
+			}
+		}
+		if len(sv.SummaryRecipients) > MaxSummaryRecipients {
+			p.add("summaryRecipients", sv.SummaryRecipients, fmt.Sprintf("at most %d addresses (one email's recipients); use a distribution list", MaxSummaryRecipients))
+		}
+	},
+}
+
+// validEmail accepts a bare address (no display name), as SES and SNS expect.
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && a.Name == "" && strings.Contains(s[strings.LastIndex(s, "@"):], ".")
+}

@@ -1,0 +1,83 @@
+package settings
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+)
+
+// Storage is the document buckets, the frontend bucket, logs and the CDN.
+type Storage struct {
+	// GlacierAfterDays moves current objects of the data buckets to Glacier (seed: one year).
+	GlacierAfterDays int
+	// NoncurrentExpireDays deletes old object versions after this many days.
+	NoncurrentExpireDays int
+	// LogExpireDays deletes access logs after this many days.
+	LogExpireDays int
+	// CorsExtraOrigins are origins besides the app's own that may call S3 from a browser (dev servers).
+	CorsExtraOrigins []string
+	// BackupReplicationRegion replicates the backups bucket to another region; empty turns it off.
+	BackupReplicationRegion string
+	CdnPriceClass           string
+	WafEnabled              bool
+	// WafRateLimit is requests per 5 minutes per IP before WAF blocks it.
+	WafRateLimit int
+}
+
+var priceClasses = []string{"PriceClass_100", "PriceClass_200", "PriceClass_All"}
+
+var storageSection = section{
+	keys: []Key{
+		integer("glacierAfterDays", "Days before current documents move to Glacier Flexible Retrieval. 0: 365.", func(s *Settings) *int { return &s.Storage.GlacierAfterDays }),
+		integer("noncurrentVersionExpireDays", "Days an overwritten or deleted document version is kept. 0: 30 dev, 90 staging, 365 prod.", func(s *Settings) *int { return &s.Storage.NoncurrentExpireDays }),
+		integer("logExpireDays", "Days access logs are kept. 0: 30 dev, 90 staging, 365 prod.", func(s *Settings) *int { return &s.Storage.LogExpireDays }),
+		list("corsExtraOrigins", "Extra browser origins allowed to use presigned S3 URLs, e.g. [http://localhost:5173] in dev.", func(s *Settings) *[]string { return &s.Storage.CorsExtraOrigins }),
+		str("backupReplicationRegion", "Region to replicate the backups bucket to. Empty: off.", func(s *Settings) *string { return &s.Storage.BackupReplicationRegion }),
+		str("cdnPriceClass", "CloudFront price class: PriceClass_100, PriceClass_200 or PriceClass_All.", func(s *Settings) *string { return &s.Storage.CdnPriceClass }),
+		tristate("wafEnabled", "true: a WAF web ACL in front of CloudFront. Empty: true in prod only.", func(s *Settings) *bool { return &s.Storage.WafEnabled }),
+		integer("wafRateLimit", "Requests per 5 minutes from one IP before WAF blocks it. 0: 2000.", func(s *Settings) *int { return &s.Storage.WafRateLimit }),
+	},
+	defaults: func(s *Settings) {
+		st := &s.Storage
+		st.GlacierAfterDays = 365
+		keep := map[Environment]int{Dev: 30, Staging: 90, Prod: 365}[s.Environment]
+		st.NoncurrentExpireDays, st.LogExpireDays = keep, keep
+		st.CdnPriceClass = "PriceClass_100"
+		st.WafEnabled = s.IsProd()
+		st.WafRateLimit = 2000
+	},
+	validate: func(s *Settings, p *problems) {
+		st := &s.Storage
+		if st.GlacierAfterDays < 30 {
+			p.add("glacierAfterDays", st.GlacierAfterDays, "at least 30 days")
+		}
+		if st.NoncurrentExpireDays < 1 || st.NoncurrentExpireDays > 3650 {
+			p.add("noncurrentVersionExpireDays", st.NoncurrentExpireDays, "1 to 3650 days")
+		}
+		if st.LogExpireDays < 1 || st.LogExpireDays > 3650 {
+			p.add("logExpireDays", st.LogExpireDays, "1 to 3650 days")
+		}
+		for _, o := range st.CorsExtraOrigins {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || o == "*" {
+				p.add("corsExtraOrigins", o, "an origin such as https://app.example.com or http://localhost:5173 (scheme and host, no path, never *)")
+			}
+		}
+		if s.IsProd() {
+			for _, o := range st.CorsExtraOrigins {
+				if u, err := url.Parse(o); err == nil && u.Scheme == "http" {
+					p.add("corsExtraOrigins", o, "https origins only in prod")
+				}
+			}
+		}
+		if st.BackupReplicationRegion != "" && (st.BackupReplicationRegion == s.Region || !regionPattern.MatchString(st.BackupReplicationRegion)) {
+			p.add("backupReplicationRegion", st.BackupReplicationRegion, "an AWS region other than "+s.Region+", or empty")
+		}
+		if !slices.Contains(priceClasses, st.CdnPriceClass) {
+			p.add("cdnPriceClass", st.CdnPriceClass, fmt.Sprintf("one of %v", priceClasses))
+		}
+		if st.WafRateLimit < 10 || st.WafRateLimit > 2000000000 {
+			p.add("wafRateLimit", st.WafRateLimit, "10 to 2,000,000,000 requests (WAF's limits)")
+		}
+	},
+}
