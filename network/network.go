@@ -88,7 +88,9 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 
 func build(ctx *pulumi.Context, n *Network, a *NetworkArgs) error {
 	parent := pulumi.Parent(n)
-	tags := func(thing string) pulumi.StringMap { return pulumi.StringMap{"Name": pulumi.String(a.Prefix + "-" + thing)} }
+	tags := func(thing string) pulumi.StringMap {
+		return pulumi.StringMap{"Name": pulumi.String(a.Prefix + "-" + thing)}
+	}
 
 	vpc, err := ec2.NewVpc(ctx, a.Prefix+"-vpc", &ec2.VpcArgs{
 		CidrBlock:          pulumi.String(a.VpcCidr),

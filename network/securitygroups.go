@@ -64,30 +64,31 @@ func securityGroups(ctx *pulumi.Context, n *Network, a *NetworkArgs, v *ec2.Vpc,
 	}
 	for _, sg := range []*ec2.SecurityGroup{alb, backend, db} {
 		for _, r := range ingress[sg] {
-			if _, err := vpc.NewSecurityGroupIngressRule(ctx, a.Prefix+"-"+r.name, &vpc.SecurityGroupIngressRuleArgs{
-				SecurityGroupId: sg.ID(), IpProtocol: pulumi.String("tcp"),
-				FromPort: pulumi.Int(r.port), ToPort: pulumi.Int(r.port),
-				CidrIpv4: optString(r.cidr), PrefixListId: r.prefixList, ReferencedSecurityGroupId: peerID(r.peer),
-				Description: pulumi.String(r.description),
-				Tags:        pulumi.StringMap{"Name": pulumi.String(a.Prefix + "-" + r.name)},
-			}, parent); err != nil {
+			if _, err := vpc.NewSecurityGroupIngressRule(ctx, a.Prefix+"-"+r.name, r.args(a.Prefix, sg), parent); err != nil {
 				return err
 			}
 		}
 		for _, r := range egress[sg] {
-			if _, err := vpc.NewSecurityGroupEgressRule(ctx, a.Prefix+"-"+r.name, &vpc.SecurityGroupEgressRuleArgs{
-				SecurityGroupId: sg.ID(), IpProtocol: pulumi.String("tcp"),
-				FromPort: pulumi.Int(r.port), ToPort: pulumi.Int(r.port),
-				CidrIpv4: optString(r.cidr), PrefixListId: r.prefixList, ReferencedSecurityGroupId: peerID(r.peer),
-				Description: pulumi.String(r.description),
-				Tags:        pulumi.StringMap{"Name": pulumi.String(a.Prefix + "-" + r.name)},
-			}, parent); err != nil {
+			// Egress and ingress rules take the same fields; only the direction differs.
+			egressArgs := vpc.SecurityGroupEgressRuleArgs(*r.args(a.Prefix, sg))
+			if _, err := vpc.NewSecurityGroupEgressRule(ctx, a.Prefix+"-"+r.name, &egressArgs, parent); err != nil {
 				return err
 			}
 		}
 	}
 	n.AlbSecurityGroupID, n.BackendSecurityGroupID, n.DatabaseSecurityGroupID = alb.ID().ToStringOutput(), backend.ID().ToStringOutput(), db.ID().ToStringOutput()
 	return nil
+}
+
+// args are the rule's fields on the group sg.
+func (r rule) args(prefix string, sg *ec2.SecurityGroup) *vpc.SecurityGroupIngressRuleArgs {
+	return &vpc.SecurityGroupIngressRuleArgs{
+		SecurityGroupId: sg.ID(), IpProtocol: pulumi.String("tcp"),
+		FromPort: pulumi.Int(r.port), ToPort: pulumi.Int(r.port),
+		CidrIpv4: optString(r.cidr), PrefixListId: r.prefixList, ReferencedSecurityGroupId: peerID(r.peer),
+		Description: pulumi.String(r.description),
+		Tags:        pulumi.StringMap{"Name": pulumi.String(prefix + "-" + r.name)},
+	}
 }
 
 func optString(s string) pulumi.StringPtrInput {

@@ -42,7 +42,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	if args.Custom {
 		computed := m.computed(args.TypeToken, awsName(r), args.Inputs)
 		for k, v := range computed {
-			if _, set := state[resource.PropertyKey(k)]; !set || k == "arn" {
+			if _, set := state[resource.PropertyKey(k)]; !set || k == "arn" || k == "dkimSigningAttributes" {
 				state[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
 			}
 		}
@@ -140,8 +140,16 @@ func (m *mocks) computed(token, name string, in resource.PropertyMap) map[string
 		out["arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", m.region, Account, name)
 	case "aws:secretsmanager/secret:Secret":
 		out["arn"] = fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-AbCdEf", m.region, Account, name)
+	case "aws:s3/bucketObjectv2:BucketObjectv2":
+		out["versionId"] = "v" + hex(name+"/"+in["key"].StringValue())
 	case "aws:sesv2/emailIdentity:EmailIdentity":
-		out["dkimSigningAttributes"] = map[string]any{"tokens": []any{"dkim1" + hex(name), "dkim2" + hex(name), "dkim3" + hex(name)}}
+		// AWS adds the tokens to the DKIM settings the program gives.
+		attrs := map[string]any{}
+		if v, ok := in["dkimSigningAttributes"]; ok && v.IsObject() {
+			attrs = v.ObjectValue().Mappable()
+		}
+		attrs["tokens"] = []any{"dkim1" + hex(name), "dkim2" + hex(name), "dkim3" + hex(name)}
+		out["dkimSigningAttributes"] = attrs
 	}
 	return out
 }
@@ -158,7 +166,8 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:ec2/getManagedPrefixList:getManagedPrefixList":
 		out = map[string]any{"id": "pl-3b927c52", "name": args.Args["name"].StringValue(), "maxEntries": 55, "addressFamily": "IPv4"}
 	case "aws:route53/getZone:getZone":
-		out = map[string]any{"zoneId": "Z0" + strings.ToUpper(hex(args.Args["name"].StringValue()))[:18], "id": "zone", "name": args.Args["name"].StringValue()}
+		zone := args.Args["name"].StringValue()
+		out = map[string]any{"zoneId": "Z0" + strings.ToUpper(hex(zone) + hex(zone+"#"))[:18], "id": "zone", "name": zone}
 	case "aws:elb/getServiceAccount:getServiceAccount":
 		out = map[string]any{"arn": "arn:aws:iam::127311923021:root", "id": "127311923021"}
 	default:

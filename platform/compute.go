@@ -1,26 +1,57 @@
 package platform
 
-import "github.com/canalco/infra/compute"
+import (
+	"fmt"
+
+	"github.com/canalco/infra/compute"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
 
 func (p *platform) deployCompute() error {
+	s := p.s
+	buckets := map[string]string{}
+	for purpose, b := range p.buckets.Documents {
+		buckets[purpose] = b.Name
+	}
+	queueURL := func(thing string) string {
+		return fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", p.env.Region, p.env.AccountID, p.env.Name(thing))
+	}
 	var err error
 	p.compute, err = compute.NewCompute(p.ctx, p.env.Prefix, &compute.ComputeArgs{
-		Env:                    p.env,
-		Settings:               p.s.Compute,
-		Domain:                 p.s.Domain,
+		Env:      p.env,
+		Settings: s.Compute,
+		Domain:   s.Domain,
+		// The provider's default tags, which do not reach what the Auto Scaling group launches.
+		Tags: map[string]string{
+			"Project":     s.Project,
+			"Environment": string(s.Environment),
+			"ManagedBy":   "pulumi",
+			"CostCenter":  s.CostCenter,
+		},
 		VpcID:                  p.net.VpcID,
 		PublicSubnetIDs:        p.net.PublicSubnetIDs,
 		PrivateSubnetIDs:       p.net.PrivateSubnetIDs,
 		AlbSecurityGroupID:     p.net.AlbSecurityGroupID,
 		BackendSecurityGroupID: p.net.BackendSecurityGroupID,
-		AlbPort:                albPort(p.s),
+		AlbPort:                albPort(s),
 		DatabaseSecretArn:      p.db.SecretArn,
 		DatabaseKeyArn:         p.db.KeyArn,
-		DatabaseEndpoint:       p.db.Endpoint,
+		DatabaseAddress:        p.db.Address,
+		DatabasePort:           p.db.Port,
 		DatabaseName:           p.db.DatabaseName,
 		AccessLogBucket:        p.buckets.Logs.Name,
-		DocumentBucketArns:     p.buckets.DocumentArns(),
-		StorageKeyArn:          p.buckets.KeyArn,
+		// Waiting for the whole buckets component waits for the log bucket's policy.
+		AccessLogsReady:    []pulumi.Resource{p.buckets},
+		DocumentBuckets:    buckets,
+		DocumentBucketArns: p.buckets.DocumentArns(),
+		StorageKeyArn:      p.buckets.KeyArn,
+		// The serverless layer comes later (it trusts this layer's instance role), so the
+		// backend finds its queues and topic by their fixed names.
+		AppSettings: map[string]string{
+			"AUDIT_QUEUE_URL":   queueURL("audit"),
+			"REPORTS_QUEUE_URL": queueURL("reports"),
+			"EVENTS_TOPIC_ARN":  fmt.Sprintf("arn:aws:sns:%s:%s:%s", p.env.Region, p.env.AccountID, p.env.Name("events")),
+		},
 	}, p.opts...)
 	return err
 }

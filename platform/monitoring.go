@@ -3,16 +3,26 @@ package platform
 import "github.com/canalco/infra/monitoring"
 
 func (p *platform) deployMonitoring() error {
+	s := p.s
 	var err error
 	p.monitoring, err = monitoring.NewMonitoring(p.ctx, p.env.Prefix, &monitoring.MonitoringArgs{
-		Env:                  p.env,
-		Settings:             p.s.Monitoring,
+		Env:      p.env,
+		Settings: s.Monitoring,
+		// The provider's default tags, for the provider of the backup copy region.
+		DefaultTags: map[string]string{
+			"Project":     s.Project,
+			"Environment": string(s.Environment),
+			"ManagedBy":   "pulumi",
+			"CostCenter":  s.CostCenter,
+		},
 		AsgName:              p.compute.AsgName,
+		CPUTargetPercent:     s.Compute.CPUTargetPercent,
 		AlbArnSuffix:         p.compute.AlbArnSuffix,
 		TargetGroupArnSuffix: p.compute.TargetGroupArnSuffix,
 		DatabaseID:           p.db.InstanceID,
 		ReplicaID:            p.db.ReplicaID,
 		InstanceClass:        p.db.InstanceClass,
+		DatabaseAllocatedGb:  s.Database.AllocatedGb,
 		FunctionNames:        p.serverless.FunctionNames,
 		QueueNames:           p.serverless.QueueNames,
 		DeadLetterQueueNames: p.serverless.DeadLetterQueueNames,

@@ -123,9 +123,12 @@ func (p *platform) exports() error {
 		"auditQueueUrl":      p.serverless.AuditQueueURL,
 		"reportsQueueUrl":    p.serverless.ReportsQueueURL,
 		"eventsTopicArn":     p.serverless.EventsTopicArn,
+		"emailDnsRecords":    p.serverless.DNSRecords,
 		"alarmTopicArn":      p.monitoring.AlarmTopicArn,
 		"deployRoleArn":      p.delivery.DeployRoleArn,
 		"previewRoleArn":     p.delivery.PreviewRoleArn,
+		"oidcProviderArn":    p.delivery.OidcProviderArn,
+		"adminsGroupName":    p.delivery.AdminsGroupName,
 	} {
 		p.ctx.Export(name, v)
 	}

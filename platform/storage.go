@@ -7,6 +7,13 @@ func (p *platform) deployBuckets() error {
 	p.buckets, err = storage.NewBuckets(p.ctx, p.env.Prefix, &storage.BucketsArgs{
 		Env:      p.env,
 		Settings: p.s.Storage,
+		// The same tags as the stack's provider (foundation), for the replica region's provider.
+		DefaultTags: map[string]string{
+			"Project":     p.s.Project,
+			"Environment": string(p.s.Environment),
+			"ManagedBy":   "pulumi",
+			"CostCenter":  p.s.CostCenter,
+		},
 	}, p.opts...)
 	return err
 }

@@ -7,14 +7,17 @@ import (
 	"fmt"
 )
 
-// Statement is one IAM policy statement.
+// Statement is one IAM policy statement. NotAction and NotResource match everything but
+// what they list (a deny of all but ...).
 type Statement struct {
-	Sid       string                    `json:"Sid,omitempty"`
-	Effect    string                    `json:"Effect"`
-	Principal map[string]any            `json:"Principal,omitempty"`
-	Action    []string                  `json:"Action"`
-	Resource  []string                  `json:"Resource,omitempty"`
-	Condition map[string]map[string]any `json:"Condition,omitempty"`
+	Sid         string                    `json:"Sid,omitempty"`
+	Effect      string                    `json:"Effect"`
+	Principal   map[string]any            `json:"Principal,omitempty"`
+	Action      []string                  `json:"Action,omitempty"`
+	NotAction   []string                  `json:"NotAction,omitempty"`
+	Resource    []string                  `json:"Resource,omitempty"`
+	NotResource []string                  `json:"NotResource,omitempty"`
+	Condition   map[string]map[string]any `json:"Condition,omitempty"`
 }
 
 // Allow is an Allow statement for actions on resources.

@@ -78,7 +78,7 @@ var databaseSection = section{
 		tristate("dbMultiAz", "true: a standby in a second AZ. Empty: false in dev, true elsewhere.", func(s *Settings) *bool { return &s.Database.MultiAz }),
 		integer("dbAllocatedStorageGb", "Initial gp3 storage in GB (20 to 65536). 0: 20 dev, 50 staging and prod.", func(s *Settings) *int { return &s.Database.AllocatedGb }),
 		integer("dbMaxAllocatedStorageGb", "Storage autoscaling ceiling in GB. 0: 100 dev, 500 staging and prod.", func(s *Settings) *int { return &s.Database.MaxAllocatedGb }),
-		integer("dbBackupRetentionDays", "Automated backup retention, 1 to 35 days. 0: 7 dev, 30 staging and prod.", func(s *Settings) *int { return &s.Database.BackupRetention }),
+		integer("dbBackupRetentionDays", "Automated backup retention, 1 to 35 days (at least 7 outside dev, 30 in prod). 0: 7 dev, 30 staging and prod.", func(s *Settings) *int { return &s.Database.BackupRetention }),
 		str("dbBackupWindow", "Daily backup window in UTC (hh:mm-hh:mm). Empty: 07:00-08:00, 02:00 in Colombia.", func(s *Settings) *string { return &s.Database.BackupWindow }),
 		str("dbMaintenanceWindow", "Weekly maintenance window in UTC (ddd:hh:mm-ddd:hh:mm). Empty: sun:08:30-sun:09:30, Sunday 03:30 in Colombia.", func(s *Settings) *string { return &s.Database.MaintenanceWindow }),
 		str("dbName", "Name of the application database.", func(s *Settings) *string { return &s.Database.Name }),
@@ -137,6 +137,8 @@ func validateDatabase(s *Settings, p *problems) {
 		p.add("dbBackupRetentionDays", d.BackupRetention, "1 to 35 days (RDS limits; 0 would turn backups off)")
 	} else if s.IsProd() && d.BackupRetention < 30 {
 		p.add("dbBackupRetentionDays", d.BackupRetention, "at least 30 in prod (the backup strategy's retention)")
+	} else if s.Environment != Dev && d.BackupRetention < 7 {
+		p.add("dbBackupRetentionDays", d.BackupRetention, "at least 7 outside dev (FSBP RDS.11)")
 	}
 	bw, bwOK := parseWindow(d.BackupWindow)
 	if !bwOK {

@@ -26,8 +26,13 @@ var deliverySection = section{
 		if d.GithubRepository != "" && !repoPattern.MatchString(d.GithubRepository) {
 			p.add("githubRepository", d.GithubRepository, "owner/name, such as canalco/infraestructura")
 		}
-		if d.GithubOidcProviderArn != "" && !oidcProviderPattern.MatchString(d.GithubOidcProviderArn) {
+		switch {
+		case d.GithubOidcProviderArn == "":
+		case !oidcProviderPattern.MatchString(d.GithubOidcProviderArn):
 			p.add("githubOidcProviderArn", d.GithubOidcProviderArn, "an IAM OIDC provider ARN for token.actions.githubusercontent.com")
+		case d.GithubRepository == "":
+			// Only the pipeline roles use the provider: a stack without them has a stale value.
+			p.add("githubOidcProviderArn", d.GithubOidcProviderArn, "empty while canalco:githubRepository is empty (no pipeline roles use it)")
 		}
 	},
 }

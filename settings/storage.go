@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 )
 
 // Storage is the document buckets, the frontend bucket, logs and the CDN.
@@ -48,18 +49,20 @@ var storageSection = section{
 	},
 	validate: func(s *Settings, p *problems) {
 		st := &s.Storage
-		if st.GlacierAfterDays < 30 {
-			p.add("glacierAfterDays", st.GlacierAfterDays, "at least 30 days")
+		if st.GlacierAfterDays < 30 || st.GlacierAfterDays > 3650 {
+			p.add("glacierAfterDays", st.GlacierAfterDays, "30 to 3650 days (Glacier bills at least 90 days per object: archive only what is no longer read)")
 		}
 		if st.NoncurrentExpireDays < 1 || st.NoncurrentExpireDays > 3650 {
 			p.add("noncurrentVersionExpireDays", st.NoncurrentExpireDays, "1 to 3650 days")
+		} else if s.IsProd() && st.NoncurrentExpireDays < 30 {
+			p.add("noncurrentVersionExpireDays", st.NoncurrentExpireDays, "at least 30 in prod: an overwritten or deleted document stays restorable as long as the database backups (30 days)")
 		}
 		if st.LogExpireDays < 1 || st.LogExpireDays > 3650 {
 			p.add("logExpireDays", st.LogExpireDays, "1 to 3650 days")
 		}
 		for _, o := range st.CorsExtraOrigins {
 			u, err := url.Parse(o)
-			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || o == "*" {
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.Contains(o, "*") {
 				p.add("corsExtraOrigins", o, "an origin such as https://app.example.com or http://localhost:5173 (scheme and host, no path, never *)")
 			}
 		}

@@ -1,0 +1,127 @@
+// Package compute is the backend tier: the Application Load Balancer, the EC2 Auto Scaling
+// group that runs the backend container, and its image repository.
+package compute
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/canalco/infra/logs"
+	"github.com/canalco/infra/platform/env"
+	"github.com/canalco/infra/settings"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ComputeArgs are the inputs of the compute layer.
+type ComputeArgs struct {
+	Env      env.Env
+	Settings settings.Compute
+	Domain   settings.Domain
+	// Tags are the platform's tags (Project, Environment, ManagedBy, CostCenter). The provider's
+	// default tags do not reach what an Auto Scaling group launches, so the group and the launch
+	// template put them on the instances, volumes and network interfaces themselves.
+	Tags map[string]string
+	// From the network layer.
+	VpcID                  pulumi.StringInput
+	PublicSubnetIDs        pulumi.StringArrayInput
+	PrivateSubnetIDs       pulumi.StringArrayInput
+	AlbSecurityGroupID     pulumi.StringInput
+	BackendSecurityGroupID pulumi.StringInput
+	// AlbPort is 443, or 80 in a stack without a certificate (only CloudFront reaches it).
+	AlbPort int
+	// From the data layer.
+	DatabaseSecretArn pulumi.StringInput
+	DatabaseKeyArn    pulumi.StringInput
+	DatabaseAddress   pulumi.StringInput
+	DatabasePort      pulumi.IntInput
+	DatabaseName      string
+	// From the storage layer.
+	AccessLogBucket string
+	// AccessLogsReady is what the load balancer waits for: the log bucket and its policy, since
+	// AWS refuses to enable access logs to a bucket ELB cannot write to yet.
+	AccessLogsReady []pulumi.Resource
+	// DocumentBuckets maps each data bucket's purpose to its name (the backend's environment);
+	// DocumentBucketArns are the same buckets' ARNs (its instance role).
+	DocumentBuckets    map[string]string
+	DocumentBucketArns pulumi.StringArrayInput
+	StorageKeyArn      pulumi.StringInput
+	// AppSettings are further plain values the backend reads from its environment, by variable
+	// name (the serverless layer's queue URLs and topic ARN).
+	AppSettings map[string]string
+}
+
+// Compute is the compute layer's output.
+type Compute struct {
+	pulumi.ResourceState
+
+	AlbArn               pulumi.StringOutput
+	AlbArnSuffix         pulumi.StringOutput
+	AlbDNSName           pulumi.StringOutput
+	AlbZoneID            pulumi.StringOutput
+	TargetGroupArnSuffix pulumi.StringOutput
+	// APIOrigin is the hostname CloudFront uses for the API and APIOriginProtocol how.
+	APIOrigin         pulumi.StringOutput
+	APIOriginProtocol string
+	// AsgName is known before deployment (monitoring and the deploy scripts use it).
+	AsgName          string
+	EcrRepositoryURL pulumi.StringOutput
+	InstanceRoleArn  pulumi.StringOutput
+	// AppLogGroup receives the backend container's logs.
+	AppLogGroup string
+	// AgentParameter is the SSM parameter holding the instances' CloudWatch agent configuration.
+	AgentParameter string
+}
+
+// NewCompute creates the compute layer.
+func NewCompute(ctx *pulumi.Context, name string, args *ComputeArgs, opts ...pulumi.ResourceOption) (*Compute, error) {
+	c := &Compute{}
+	if err := ctx.RegisterComponentResource("canalco:compute:Compute", name, c, opts...); err != nil {
+		return nil, err
+	}
+	if err := c.build(ctx, args); err != nil {
+		return nil, fmt.Errorf("compute: %w", err)
+	}
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"albArn":           c.AlbArn,
+		"albDnsName":       c.AlbDNSName,
+		"apiOrigin":        c.APIOrigin,
+		"asgName":          pulumi.String(c.AsgName),
+		"ecrRepositoryUrl": c.EcrRepositoryURL,
+		"instanceRoleArn":  c.InstanceRoleArn,
+	})
+}
+
+func (c *Compute) build(ctx *pulumi.Context, a *ComputeArgs) error {
+	e := a.Env
+	c.AsgName, c.AppLogGroup = e.Name("backend"), e.Name("backend")
+	// /canalco/<stack>/cloudwatch-agent: the prefix canalco-<stack> as a parameter path.
+	c.AgentParameter = "/" + strings.Replace(e.Prefix, "-", "/", 1) + "/cloudwatch-agent"
+	parent := pulumi.Parent(c)
+
+	repo, err := repository(ctx, a, parent)
+	if err != nil {
+		return err
+	}
+	c.EcrRepositoryURL = repo.RepositoryUrl
+	if _, err := logs.NewGroup(ctx, c.AppLogGroup, c.AppLogGroup, e.Logs, parent); err != nil {
+		return fmt.Errorf("log group: %w", err)
+	}
+	agent, err := agentParameter(ctx, a, c.AgentParameter, c.AppLogGroup, parent)
+	if err != nil {
+		return err
+	}
+	profile, err := c.instanceRole(ctx, a, repo, agent, parent)
+	if err != nil {
+		return err
+	}
+	targetGroup, err := c.loadBalancer(ctx, a, parent)
+	if err != nil {
+		return err
+	}
+	userData := bootScript(a, c, repo.RepositoryUrl)
+	template, err := launchTemplate(ctx, a, profile, userData, parent)
+	if err != nil {
+		return err
+	}
+	return c.autoScaling(ctx, a, template, targetGroup, parent)
+}

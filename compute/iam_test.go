@@ -1,0 +1,190 @@
+package compute_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/canalco/infra/offline"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type statement struct {
+	Sid       string
+	Effect    string
+	Principal map[string]any
+	Action    []string
+	Resource  []string
+	Condition map[string]any
+}
+
+func parsePolicy(t *testing.T, doc string) []statement {
+	t.Helper()
+	var p struct {
+		Version   string
+		Statement []statement
+	}
+	require.NoError(t, json.Unmarshal([]byte(doc), &p), doc)
+	assert.Equal(t, "2012-10-17", p.Version)
+	return p.Statement
+}
+
+var documentPurposes = []string{"cotizaciones", "facturas", "adjuntos", "backups", "auditoria", "reportes"}
+
+// The instance role may do exactly this, on this stack's resources only.
+func TestInstancePolicyIsLeastPrivilege(t *testing.T) {
+	eachStack(t, func(t *testing.T, l *layer, _ profile) {
+		var policies []*offline.Resource
+		for _, p := range l.res.OfType(rolePolicyType) {
+			if p.Str("role") == l.role.Str("name") {
+				policies = append(policies, p)
+			}
+		}
+		require.Len(t, policies, 1, "one inline policy")
+		var buckets, objects []string
+		for _, purpose := range documentPurposes {
+			arn := "arn:aws:s3:::" + name(l.stack, purpose+"-"+offline.Account+"-us-east-1")
+			buckets, objects = append(buckets, arn), append(objects, arn+"/*")
+		}
+		keys := []string{
+			out(find(t, l.res, keyType, name(l.stack, "storage")), "arn"),
+			out(find(t, l.res, keyType, name(l.stack, "data")), "arn"),
+		}
+		want := map[string]struct{ actions, resources []string }{
+			"RegistryLogin":          {[]string{"ecr:GetAuthorizationToken"}, []string{"*"}},
+			"PullBackendImage":       {[]string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, []string{out(l.repo, "arn")}},
+			"ReadDatabaseSecret":     {[]string{"secretsmanager:GetSecretValue"}, []string{secretArn(t, l.res, l.stack)}},
+			"ReadAgentConfiguration": {[]string{"ssm:GetParameter"}, []string{out(find(t, l.res, parameterType, name(l.stack, "cloudwatch-agent")), "arn")}},
+			"ListDocumentBuckets":    {[]string{"s3:ListBucket"}, buckets},
+			"ReadWriteDocuments":     {[]string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}, objects},
+			"UseStackKeys":           {[]string{"kms:Decrypt", "kms:GenerateDataKey"}, keys},
+		}
+		statements := parsePolicy(t, policies[0].Str("policy"))
+		require.Len(t, statements, len(want))
+		for _, s := range statements {
+			w, ok := want[s.Sid]
+			require.True(t, ok, "unexpected statement %s", s.Sid)
+			assert.Equal(t, "Allow", s.Effect)
+			assert.Equal(t, w.actions, s.Action, s.Sid)
+			assert.Equal(t, w.resources, s.Resource, s.Sid)
+			for _, a := range s.Action {
+				assert.NotContains(t, a, "*", "no wildcard action (%s)", s.Sid)
+			}
+			for _, r := range s.Resource {
+				assert.NotEmpty(t, r, s.Sid)
+				// The only "*": GetAuthorizationToken has no resource-level permissions.
+				if r == "*" {
+					assert.Equal(t, []string{"ecr:GetAuthorizationToken"}, s.Action)
+				}
+				for _, other := range offline.Stacks {
+					if other != l.stack {
+						assert.NotContains(t, r, name(other, ""), "%s names another stack", s.Sid)
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestInstanceRoleTrustAndManagedPolicies(t *testing.T) {
+	eachStack(t, func(t *testing.T, l *layer, _ profile) {
+		trust := parsePolicy(t, l.role.Str("assumeRolePolicy"))
+		require.Len(t, trust, 1)
+		assert.Equal(t, map[string]any{"Service": "ec2.amazonaws.com"}, trust[0].Principal)
+		assert.Equal(t, []string{"sts:AssumeRole"}, trust[0].Action)
+
+		var managed []string
+		for _, a := range l.res.OfType(attachmentType) {
+			if a.Str("role") == l.role.Str("name") {
+				managed = append(managed, a.Str("policyArn"))
+			}
+		}
+		assert.ElementsMatch(t, []string{
+			"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+			"arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+		}, managed, "Session Manager and the CloudWatch agent, nothing broader")
+	})
+}
+
+// What changes between the cheapest stack and production.
+func TestDevAndProdDiffer(t *testing.T) {
+	dev, prod := load(t, "dev"), load(t, "prod")
+	for _, d := range []struct {
+		what      string
+		dev, prod any
+	}{
+		{"instance type", dev.lt.Str("instanceType"), prod.lt.Str("instanceType")},
+		{"min size", dev.asg.Num("minSize"), prod.asg.Num("minSize")},
+		{"max size", dev.asg.Num("maxSize"), prod.asg.Num("maxSize")},
+		{"listener", dev.listener.Str("protocol"), prod.listener.Str("protocol")},
+		{"deletion protection", dev.alb.Bool("enableDeletionProtection"), prod.alb.Bool("enableDeletionProtection")},
+		{"repository force delete", dev.repo.Bool("forceDelete"), prod.repo.Bool("forceDelete")},
+		{"repository protected", dev.repo.Protect, prod.repo.Protect},
+	} {
+		assert.NotEqual(t, d.dev, d.prod, "%s is the same in dev and prod", d.what)
+	}
+	assert.Equal(t, "t3.small", dev.lt.Str("instanceType"))
+	assert.Equal(t, "t3.medium", prod.lt.Str("instanceType"), "seed: t3.medium")
+	assert.Equal(t, 2.0, prod.asg.Num("minSize"), "seed: 2 to 10")
+	assert.Equal(t, 10.0, prod.asg.Num("maxSize"))
+}
+
+// An existing certificate replaces the requested one; DNS still points the API name at the ALB.
+func TestExistingCertificateIsUsed(t *testing.T) {
+	cfg, err := offline.LoadConfig(offline.Root(t), "prod")
+	require.NoError(t, err)
+	arn := "arn:aws:acm:us-east-1:" + offline.Account + ":certificate/0f0e0d0c-0b0a-4909-8807-060504030201"
+	values := map[string]string{}
+	for k, v := range cfg.Values {
+		values[k] = v
+	}
+	values["canalco:albCertificateArn"] = arn
+	cfg.Values = values
+	res, err := offline.RunConfig(cfg)
+	require.NoError(t, err)
+	listener := res.OfType(listenerType)
+	require.Len(t, listener, 1)
+	assert.Equal(t, arn, listener[0].Str("certificateArn"))
+	assert.Equal(t, "HTTPS", listener[0].Str("protocol"))
+	assert.Nil(t, res.Named(certType, name("prod", "api")), "no certificate is requested")
+	assert.Nil(t, res.Named(recordType, name("prod", "api-validation")))
+	assert.NotNil(t, res.Named(recordType, name("prod", "api-alias")))
+}
+
+// A bad compute setting stops the run before anything is created.
+func TestBadSettingRegistersNothing(t *testing.T) {
+	cfg, err := offline.LoadConfig(offline.Root(t), "dev")
+	require.NoError(t, err)
+	values := map[string]string{}
+	for k, v := range cfg.Values {
+		values[k] = v
+	}
+	values["canalco:instanceType"] = "t4g.small"
+	cfg.Values = values
+	res, err := offline.RunConfig(cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "canalco:instanceType")
+	assert.Empty(t, res.Resources)
+}
+
+// shellcheck fails the test with shellcheck's findings on script.
+func shellcheck(t *testing.T, script string) {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "script-*.sh")
+	require.NoError(t, err)
+	_, err = f.WriteString(script)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	report, err := exec.Command("shellcheck", "--shell=bash", "--severity=style", f.Name()).CombinedOutput()
+	if err != nil {
+		var numbered strings.Builder
+		for i, line := range strings.Split(script, "\n") {
+			fmt.Fprintf(&numbered, "%4d  %s\n", i+1, line)
+		}
+		t.Errorf("shellcheck:\n%s\n--- script ---\n%s", report, numbered.String())
+	}
+}

@@ -1,0 +1,263 @@
+package compute
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/canalco/infra/security"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// AmazonLinuxAMI is resolved by EC2 at every launch, so new instances always boot the latest
+// Amazon Linux 2023 and no AMI id is ever pinned in code.
+const AmazonLinuxAMI = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+
+// managedPolicies give the instances Session Manager and Run Command (no SSH anywhere) and let
+// the CloudWatch agent publish metrics and logs.
+var managedPolicies = map[string]string{
+	"ssm":        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+	"cloudwatch": "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+}
+
+// instanceRole creates the backend instances' role and instance profile.
+func (c *Compute) instanceRole(ctx *pulumi.Context, a *ComputeArgs, repo *ecr.Repository, agent *ssm.Parameter, parent pulumi.ResourceOption) (*iam.InstanceProfile, error) {
+	name := a.Env.Name("backend-instance")
+	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+		Name:        pulumi.String(name),
+		Description: pulumi.String("Backend instances of " + a.Env.Prefix),
+		// EC2 assumes the role for the instance itself; there is no other service acting on
+		// the account's behalf, so no source-account condition applies.
+		AssumeRolePolicy: pulumi.String(security.Document(security.Statement{
+			Effect:    "Allow",
+			Principal: map[string]any{"Service": "ec2.amazonaws.com"},
+			Action:    []string{"sts:AssumeRole"},
+		})),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("instance role: %w", err)
+	}
+	c.InstanceRoleArn = role.Arn
+	keys := sortedKeys(managedPolicies)
+	for _, k := range keys {
+		if _, err := iam.NewRolePolicyAttachment(ctx, name+"-"+k, &iam.RolePolicyAttachmentArgs{
+			Role: role.Name, PolicyArn: pulumi.String(managedPolicies[k]),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("instance role %s policy: %w", k, err)
+		}
+	}
+	policy := pulumi.All(repo.Arn, a.DatabaseSecretArn, agent.Arn, a.DocumentBucketArns, a.StorageKeyArn, a.DatabaseKeyArn).ApplyT(func(v []any) string {
+		buckets := v[3].([]string)
+		objects := make([]string, len(buckets))
+		for i, b := range buckets {
+			objects[i] = b + "/*"
+		}
+		return instancePolicy(v[0].(string), v[1].(string), v[2].(string), buckets, objects, []string{v[4].(string), v[5].(string)})
+	}).(pulumi.StringOutput)
+	if _, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
+		Name:   pulumi.String("backend"),
+		Role:   role.Name,
+		Policy: policy,
+	}, parent); err != nil {
+		return nil, fmt.Errorf("instance role policy: %w", err)
+	}
+	profile, err := iam.NewInstanceProfile(ctx, name, &iam.InstanceProfileArgs{
+		Name: pulumi.String(name),
+		Role: role.Name,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("instance profile: %w", err)
+	}
+	return profile, nil
+}
+
+// instancePolicy is what the backend and its boot script may do beyond the managed policies:
+// each statement names this stack's resources only.
+func instancePolicy(repository, secret, agentParameter string, buckets, objects, keys []string) string {
+	return security.Document(
+		// GetAuthorizationToken has no resource-level permissions: AWS accepts only "*". The
+		// token alone pulls nothing; the next statement limits pulls to this repository.
+		security.Allow("RegistryLogin", []string{"ecr:GetAuthorizationToken"}, []string{"*"}),
+		security.Allow("PullBackendImage", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, []string{repository}),
+		security.Allow("ReadDatabaseSecret", []string{"secretsmanager:GetSecretValue"}, []string{secret}),
+		security.Allow("ReadAgentConfiguration", []string{"ssm:GetParameter"}, []string{agentParameter}),
+		security.Allow("ListDocumentBuckets", []string{"s3:ListBucket"}, buckets),
+		security.Allow("ReadWriteDocuments", []string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}, objects),
+		// The document buckets (SSE-KMS) and the database secret are encrypted with these keys.
+		security.Allow("UseStackKeys", []string{"kms:Decrypt", "kms:GenerateDataKey"}, keys),
+	)
+}
+
+// launchTemplate describes a backend instance.
+func launchTemplate(ctx *pulumi.Context, a *ComputeArgs, profile *iam.InstanceProfile, userData pulumi.StringOutput, parent pulumi.ResourceOption) (*ec2.LaunchTemplate, error) {
+	name := a.Env.Name("backend")
+	tags := instanceTags(a, name)
+	var specs ec2.LaunchTemplateTagSpecificationArray
+	for _, kind := range []string{"instance", "volume", "network-interface"} {
+		specs = append(specs, &ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String(kind), Tags: pulumi.ToStringMap(tags)})
+	}
+	lt, err := ec2.NewLaunchTemplate(ctx, name, &ec2.LaunchTemplateArgs{
+		Name:               pulumi.String(name),
+		Description:        pulumi.String("Backend instances of " + a.Env.Prefix),
+		ImageId:            pulumi.String(AmazonLinuxAMI),
+		InstanceType:       pulumi.String(a.Settings.InstanceType),
+		IamInstanceProfile: &ec2.LaunchTemplateIamInstanceProfileArgs{Arn: profile.Arn},
+		// EC2.3: the root volume is encrypted (the account's default EBS key).
+		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{&ec2.LaunchTemplateBlockDeviceMappingArgs{
+			DeviceName: pulumi.String("/dev/xvda"),
+			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
+				VolumeSize:          pulumi.Int(a.Settings.RootVolumeGb),
+				VolumeType:          pulumi.String("gp3"),
+				Encrypted:           pulumi.String("true"),
+				DeleteOnTermination: pulumi.String("true"),
+			},
+		}},
+		// Detailed monitoring: 1-minute EC2 metrics for scaling and alarms.
+		Monitoring: &ec2.LaunchTemplateMonitoringArgs{Enabled: pulumi.Bool(true)},
+		// EC2.9, EC2.25, AutoScaling.5: no public address; the instances leave through the NAT.
+		NetworkInterfaces: ec2.LaunchTemplateNetworkInterfaceArray{&ec2.LaunchTemplateNetworkInterfaceArgs{
+			DeviceIndex:              pulumi.Int(0),
+			AssociatePublicIpAddress: pulumi.String("false"),
+			SecurityGroups:           pulumi.StringArray{a.BackendSecurityGroupID},
+			DeleteOnTermination:      pulumi.String("true"),
+		}},
+		// EC2.8, EC2.170, AutoScaling.3: IMDSv2 only, one hop (the container uses host networking).
+		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
+			HttpEndpoint:            pulumi.String("enabled"),
+			HttpTokens:              pulumi.String("required"),
+			HttpPutResponseHopLimit: pulumi.Int(1),
+			HttpProtocolIpv6:        pulumi.String("disabled"),
+			InstanceMetadataTags:    pulumi.String("enabled"),
+		},
+		TagSpecifications:    specs,
+		UserData:             userData,
+		UpdateDefaultVersion: pulumi.Bool(true),
+		Tags:                 pulumi.StringMap{"Name": pulumi.String(name)},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("launch template: %w", err)
+	}
+	return lt, nil
+}
+
+// groupMetrics are the group metrics published every minute (monitoring uses
+// GroupInServiceInstances).
+var groupMetrics = []string{
+	"GroupMinSize", "GroupMaxSize", "GroupDesiredCapacity", "GroupInServiceInstances",
+	"GroupPendingInstances", "GroupStandbyInstances", "GroupTerminatingInstances", "GroupTotalInstances",
+}
+
+// autoScaling creates the group and its CPU target-tracking policy.
+func (c *Compute) autoScaling(ctx *pulumi.Context, a *ComputeArgs, lt *ec2.LaunchTemplate, targetGroup pulumi.StringOutput, parent pulumi.ResourceOption) error {
+	s := a.Settings
+	var overrides autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideArray
+	for _, t := range s.InstanceTypes() {
+		overrides = append(overrides, &autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideArgs{InstanceType: pulumi.String(t)})
+	}
+	var tags autoscaling.GroupTagArray
+	groupTags := instanceTags(a, c.AsgName)
+	for _, k := range sortedKeys(groupTags) {
+		tags = append(tags, &autoscaling.GroupTagArgs{Key: pulumi.String(k), Value: pulumi.String(groupTags[k]), PropagateAtLaunch: pulumi.Bool(true)})
+	}
+	group, err := autoscaling.NewGroup(ctx, c.AsgName, &autoscaling.GroupArgs{
+		Name: pulumi.String(c.AsgName),
+		// AutoScaling.2: the private subnet of every AZ.
+		VpcZoneIdentifiers: a.PrivateSubnetIDs,
+		MinSize:            pulumi.Int(s.MinSize),
+		MaxSize:            pulumi.Int(s.MaxSize),
+		// Set once at creation; afterwards it belongs to the scaling policy (ignoreChanges).
+		DesiredCapacity: pulumi.Int(s.MinSize),
+		// AutoScaling.1: the load balancer's health check decides, after a boot's grace period.
+		HealthCheckType:        pulumi.String("ELB"),
+		HealthCheckGracePeriod: pulumi.Int(300),
+		DefaultInstanceWarmup:  pulumi.Int(180),
+		TargetGroupArns:        pulumi.StringArray{targetGroup},
+		// AutoScaling.9 and AutoScaling.6: a launch template, pinned to its latest version
+		// (never $Latest: a refresh does not start on it), and two instance types of the same
+		// size, on demand, in the configured order.
+		MixedInstancesPolicy: &autoscaling.GroupMixedInstancesPolicyArgs{
+			InstancesDistribution: &autoscaling.GroupMixedInstancesPolicyInstancesDistributionArgs{
+				OnDemandAllocationStrategy:          pulumi.String("prioritized"),
+				OnDemandBaseCapacity:                pulumi.Int(0),
+				OnDemandPercentageAboveBaseCapacity: pulumi.Int(100),
+			},
+			LaunchTemplate: &autoscaling.GroupMixedInstancesPolicyLaunchTemplateArgs{
+				LaunchTemplateSpecification: &autoscaling.GroupMixedInstancesPolicyLaunchTemplateLaunchTemplateSpecificationArgs{
+					LaunchTemplateId: lt.ID(),
+					Version:          lt.LatestVersion.ApplyT(strconv.Itoa).(pulumi.StringOutput),
+				},
+				Overrides: overrides,
+			},
+		},
+		// A new template version (image tag, user data, instance type) rolls the instances:
+		// each replacement launches and passes its health check before an old one terminates.
+		InstanceRefresh: &autoscaling.GroupInstanceRefreshArgs{
+			Strategy: pulumi.String("Rolling"),
+			Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{
+				MinHealthyPercentage: pulumi.Int(100),
+				MaxHealthyPercentage: pulumi.Int(200),
+				SkipMatching:         pulumi.Bool(true),
+				// AWS cannot roll back to a template whose AMI is an SSM parameter, and the
+				// provider saves the new version on the group before the refresh starts; the
+				// release script rolls back instead (docs/compute.md).
+				AutoRollback: pulumi.Bool(false),
+			},
+			// Tags reach instances only at launch: a tag change refreshes them too.
+			Triggers: pulumi.StringArray{pulumi.String("tag")},
+		},
+		// Replacements for failed or rebalanced instances also launch before terminating.
+		InstanceMaintenancePolicy: &autoscaling.GroupInstanceMaintenancePolicyArgs{
+			MinHealthyPercentage: pulumi.Int(100),
+			MaxHealthyPercentage: pulumi.Int(200),
+		},
+		// Instances older than 30 days are replaced, so they boot the newest AMI regularly.
+		MaxInstanceLifetime: pulumi.Int(30 * 24 * 3600),
+		CapacityRebalance:   pulumi.Bool(true),
+		EnabledMetrics:      pulumi.ToStringArray(groupMetrics),
+		MetricsGranularity:  pulumi.String("1Minute"),
+		Tags:                tags,
+	}, parent, pulumi.IgnoreChanges([]string{"desiredCapacity"}))
+	if err != nil {
+		return fmt.Errorf("auto scaling group: %w", err)
+	}
+	// Seed: scale out above 80% CPU. Tracking a lower average adds instances before the
+	// group gets there and removes them when the load falls.
+	if _, err := autoscaling.NewPolicy(ctx, c.AsgName+"-cpu", &autoscaling.PolicyArgs{
+		Name:                 pulumi.String(c.AsgName + "-cpu"),
+		AutoscalingGroupName: group.Name,
+		PolicyType:           pulumi.String("TargetTrackingScaling"),
+		TargetTrackingConfiguration: &autoscaling.PolicyTargetTrackingConfigurationArgs{
+			PredefinedMetricSpecification: &autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{
+				PredefinedMetricType: pulumi.String("ASGAverageCPUUtilization"),
+			},
+			TargetValue:    pulumi.Float64(float64(s.CPUTargetPercent)),
+			DisableScaleIn: pulumi.Bool(false),
+		},
+	}, parent); err != nil {
+		return fmt.Errorf("scaling policy: %w", err)
+	}
+	return nil
+}
+
+// instanceTags are the platform's tags plus the Name the EC2 console shows.
+func instanceTags(a *ComputeArgs, name string) map[string]string {
+	tags := map[string]string{"Name": name}
+	for k, v := range a.Tags {
+		tags[k] = v
+	}
+	return tags
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

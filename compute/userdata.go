@@ -1,0 +1,163 @@
+package compute
+
+import (
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"github.com/canalco/infra/network"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+var (
+	//go:embed userdata.sh
+	userDataScript string
+	//go:embed migrate.sh
+	migrateScript string
+
+	scripts = template.Must(template.New("userdata.sh").Funcs(template.FuncMap{"q": shellQuote}).Parse(userDataScript))
+	_       = template.Must(scripts.New("migrate.sh").Parse(migrateScript))
+)
+
+// shellQuote makes any value one literal shell word, so nothing rendered into the scripts is
+// ever interpreted by the shell.
+func shellQuote(v string) string {
+	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
+}
+
+// bootConfig is what an instance's boot script knows about the stack.
+type bootConfig struct {
+	Region, Environment string
+	// Image is repository:tag, or empty before the first image (the placeholder boots instead).
+	Image, Registry string
+	SecretArn       string
+	AgentParameter  string
+	LogGroup        string
+	Port            int
+	DatabaseHost    string
+	DatabasePort    string
+	DatabaseName    string
+	// Variables are the backend's plain settings: bucket names, queue URLs, topic ARN.
+	Variables        []envVar
+	HealthFile       string
+	CABundle         string
+	MigrationCommand string
+	// Migrations is the rendered canalco-run-migrations script the boot script installs.
+	Migrations string
+}
+
+type envVar struct{ Name, Value string }
+
+// newBootConfig gathers the plain values once the stack's outputs are known.
+func newBootConfig(a *ComputeArgs, c *Compute, repositoryURL, secretArn, dbHost string, dbPort int) bootConfig {
+	b := bootConfig{
+		Region:           a.Env.Region,
+		Environment:      string(a.Env.Environment),
+		Registry:         strings.SplitN(repositoryURL, "/", 2)[0],
+		SecretArn:        secretArn,
+		AgentParameter:   c.AgentParameter,
+		LogGroup:         c.AppLogGroup,
+		Port:             network.BackendPort,
+		DatabaseHost:     dbHost,
+		DatabasePort:     strconv.Itoa(dbPort),
+		DatabaseName:     a.DatabaseName,
+		HealthFile:       strings.TrimPrefix(a.Settings.HealthCheckPath, "/"),
+		CABundle:         "/etc/canalco/rds-global-bundle.pem",
+		MigrationCommand: a.Settings.MigrationCommand,
+	}
+	if a.Settings.ImageTag != "" {
+		b.Image = repositoryURL + ":" + a.Settings.ImageTag
+	}
+	// The placeholder serves files: a health path naming a folder is served by its index.
+	if b.HealthFile == "" || strings.HasSuffix(b.HealthFile, "/") {
+		b.HealthFile += "index.html"
+	}
+	for purpose, bucket := range a.DocumentBuckets {
+		b.Variables = append(b.Variables, envVar{"BUCKET_" + strings.ToUpper(purpose), bucket})
+	}
+	for name, value := range a.AppSettings {
+		b.Variables = append(b.Variables, envVar{name, value})
+	}
+	sort.Slice(b.Variables, func(i, j int) bool { return b.Variables[i].Name < b.Variables[j].Name })
+	return b
+}
+
+// render returns the boot script (user data) with the migrations script inside it.
+func (b bootConfig) render() (string, error) {
+	var migrations, boot strings.Builder
+	if err := scripts.ExecuteTemplate(&migrations, "migrate.sh", b); err != nil {
+		return "", err
+	}
+	b.Migrations = migrations.String()
+	if err := scripts.ExecuteTemplate(&boot, "userdata.sh", b); err != nil {
+		return "", err
+	}
+	return boot.String(), nil
+}
+
+// bootScript is the launch template's user data, base64-encoded. It names the image tag, so
+// a new tag is a new launch template version, which starts an instance refresh.
+func bootScript(a *ComputeArgs, c *Compute, repositoryURL pulumi.StringOutput) pulumi.StringOutput {
+	return pulumi.All(repositoryURL, a.DatabaseSecretArn, a.DatabaseAddress, a.DatabasePort).ApplyT(func(v []any) (string, error) {
+		script, err := newBootConfig(a, c, v[0].(string), v[1].(string), v[2].(string), v[3].(int)).render()
+		if err != nil {
+			return "", fmt.Errorf("user data: %w", err)
+		}
+		return base64.StdEncoding.EncodeToString([]byte(script)), nil
+	}).(pulumi.StringOutput)
+}
+
+// agentConfig is the CloudWatch agent's configuration: memory and root-disk usage in the
+// CWAgent namespace, per instance and rolled up per Auto Scaling group (the disk alarm uses
+// AutoScalingGroupName, path and fstype), and the boot and migration logs.
+func agentConfig(logGroup string) string {
+	file := func(path, stream string) map[string]any {
+		return map[string]any{"file_path": path, "log_group_name": logGroup, "log_stream_name": "{instance_id}/" + stream}
+	}
+	cfg := map[string]any{
+		// root reads cloud-init's log; the agent runs nothing else.
+		"agent": map[string]any{"metrics_collection_interval": 60, "run_as_user": "root"},
+		"metrics": map[string]any{
+			"namespace": "CWAgent",
+			"append_dimensions": map[string]string{
+				"AutoScalingGroupName": "${aws:AutoScalingGroupName}",
+				"InstanceId":           "${aws:InstanceId}",
+			},
+			"aggregation_dimensions": [][]string{{"AutoScalingGroupName"}, {"AutoScalingGroupName", "path", "fstype"}},
+			"metrics_collected": map[string]any{
+				"mem":  map[string]any{"measurement": []string{"mem_used_percent"}},
+				"disk": map[string]any{"measurement": []string{"used_percent"}, "resources": []string{"/"}, "drop_device": true},
+			},
+		},
+		"logs": map[string]any{"logs_collected": map[string]any{"files": map[string]any{"collect_list": []any{
+			file("/var/log/cloud-init-output.log", "boot"),
+			file("/var/log/canalco/migrations.log", "migrations"),
+		}}}},
+	}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		panic(err) // plain values only
+	}
+	return string(b)
+}
+
+// agentParameter stores the agent's configuration where the boot script fetches it.
+func agentParameter(ctx *pulumi.Context, a *ComputeArgs, name, logGroup string, parent pulumi.ResourceOption) (*ssm.Parameter, error) {
+	p, err := ssm.NewParameter(ctx, a.Env.Name("cloudwatch-agent"), &ssm.ParameterArgs{
+		Name:        pulumi.String(name),
+		Description: pulumi.String("CloudWatch agent configuration of the " + a.Env.Prefix + " backend instances"),
+		Type:        pulumi.String("String"),
+		Tier:        pulumi.String("Standard"),
+		Value:       pulumi.String(agentConfig(logGroup)),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("agent parameter: %w", err)
+	}
+	return p, nil
+}

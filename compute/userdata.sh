@@ -1,0 +1,146 @@
+#!/bin/bash
+# Boots a Canalco backend instance (Amazon Linux 2023): Docker, the CloudWatch agent, the
+# database credentials and the backend container on port {{.Port}}. Rendered by the compute
+# layer (see docs/compute.md); cloud-init runs it once, as root, at first boot, and its output
+# goes to /var/log/cloud-init-output.log, which the CloudWatch agent ships.
+set -euo pipefail
+
+readonly REGION={{q .Region}}
+readonly ENVIRONMENT={{q .Environment}}
+readonly IMAGE={{q .Image}}
+readonly REGISTRY={{q .Registry}}
+readonly SECRET_ARN={{q .SecretArn}}
+readonly AGENT_PARAMETER={{q .AgentParameter}}
+readonly LOG_GROUP={{q .LogGroup}}
+readonly PORT={{.Port}}
+readonly ENV_FILE=/etc/canalco/backend.env
+readonly CA_BUNDLE={{q .CABundle}}
+readonly PLACEHOLDER_ROOT=/var/lib/canalco/placeholder
+
+# Messages go to stderr so that command substitutions capture only the commands' output.
+log() {
+	printf 'canalco-boot: %s\n' "$*" >&2
+}
+
+# retry <attempts> <command...>: AWS APIs, package mirrors and the registry may be briefly
+# unreachable while the NAT route and the instance credentials settle.
+retry() {
+	local attempts=$1 n=1
+	shift
+	until "$@"; do
+		if ((n >= attempts)); then
+			log "giving up after $n attempts: $*"
+			return 1
+		fi
+		sleep $((n * 5))
+		n=$((n + 1))
+	done
+}
+
+# IMDSv2 only (the launch template requires tokens, hop limit 1).
+metadata() {
+	local token
+	token=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')
+	curl -fsS -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
+}
+
+INSTANCE_ID=$(retry 5 metadata instance-id)
+readonly INSTANCE_ID
+log "instance $INSTANCE_ID, environment $ENVIRONMENT"
+
+log "installing docker and the CloudWatch agent"
+retry 5 dnf install -y docker amazon-cloudwatch-agent jq
+systemctl enable --now docker
+
+# The agent's configuration (memory, disk, log files) is an SSM parameter of the stack, so it
+# changes without touching this script.
+log "starting the CloudWatch agent with $AGENT_PARAMETER"
+mkdir -p /var/log/canalco
+retry 5 /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl \
+	-a fetch-config -m ec2 -s -c "ssm:$AGENT_PARAMETER"
+
+# The backend's environment, readable by root only: the database credentials come from the
+# RDS-managed secret and never touch the launch template.
+log "writing $ENV_FILE"
+umask 077
+mkdir -p /etc/canalco
+secret=$(retry 5 aws secretsmanager get-secret-value --region "$REGION" \
+	--secret-id "$SECRET_ARN" --query SecretString --output text)
+{
+	printf 'ENVIRONMENT=%s\n' "$ENVIRONMENT"
+	printf 'AWS_REGION=%s\n' "$REGION"
+	printf 'AWS_DEFAULT_REGION=%s\n' "$REGION"
+	printf 'PORT=%s\n' "$PORT"
+	printf 'DATABASE_HOST=%s\n' {{q .DatabaseHost}}
+	printf 'DATABASE_PORT=%s\n' {{q .DatabasePort}}
+	printf 'DATABASE_NAME=%s\n' {{q .DatabaseName}}
+	printf 'DATABASE_SECRET_ARN=%s\n' "$SECRET_ARN"
+	printf 'DATABASE_SSL_ROOT_CERT=%s\n' "$CA_BUNDLE"
+	jq -r '"DATABASE_USER=" + .username, "DATABASE_PASSWORD=" + .password' <<<"$secret"
+{{- range .Variables}}
+	printf '%s=%s\n' {{q .Name}} {{q .Value}}
+{{- end}}
+} >"$ENV_FILE"
+unset secret
+chmod 600 "$ENV_FILE"
+umask 022
+
+# The certificate authorities of RDS, so the backend verifies the database's certificate
+# (sslmode=verify-full); the container gets the file read-only at the same path.
+log "fetching the RDS certificate bundle"
+retry 5 curl -fsS -o "$CA_BUNDLE" https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
+chmod 644 "$CA_BUNDLE"
+
+# Runs the database migrations in the image this instance serves; the release pipeline calls it
+# through SSM Run Command on one instance (docs/delivery.md).
+cat >/usr/local/bin/canalco-run-migrations <<'MIGRATIONS'
+{{.Migrations}}MIGRATIONS
+chmod 700 /usr/local/bin/canalco-run-migrations
+
+if [[ -z "$IMAGE" ]]; then
+	# No image was pushed yet (first deployment): answer the load balancer's health check so
+	# the group and the first `pulumi up` converge. The next image tag replaces this instance.
+	log "no backend image yet: serving the placeholder health page on $PORT"
+	health_file="$PLACEHOLDER_ROOT/"{{q .HealthFile}}
+	mkdir -p "$(dirname "$health_file")"
+	printf 'canalco %s: no backend image deployed yet\n' "$ENVIRONMENT" >"$health_file"
+	cat >/etc/systemd/system/canalco-placeholder.service <<UNIT
+[Unit]
+Description=Canalco placeholder health page (no backend image yet)
+After=network-online.target
+
+[Service]
+ExecStart=/usr/bin/python3 -m http.server $PORT --directory $PLACEHOLDER_ROOT
+DynamicUser=yes
+Restart=always
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+	systemctl daemon-reload
+	systemctl enable --now canalco-placeholder.service
+	exit 0
+fi
+
+log "pulling $IMAGE"
+ecr_login() {
+	aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin "$REGISTRY"
+}
+retry 5 ecr_login
+retry 5 docker pull "$IMAGE"
+
+# Host networking: the container listens on the instance's port and reaches the instance
+# metadata service for its credentials with the hop limit of 1. Logging never blocks the
+# backend: a slow CloudWatch Logs only fills a buffer.
+log "starting the backend"
+docker run --detach --name canalco-backend \
+	--network host --restart always \
+	--env-file "$ENV_FILE" \
+	--volume "$CA_BUNDLE:$CA_BUNDLE:ro" \
+	--log-driver awslogs \
+	--log-opt mode=non-blocking --log-opt max-buffer-size=16m \
+	--log-opt awslogs-region="$REGION" \
+	--log-opt awslogs-group="$LOG_GROUP" \
+	--log-opt awslogs-stream="$INSTANCE_ID/backend" \
+	"$IMAGE"
+log "backend started on port $PORT"

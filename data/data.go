@@ -1,0 +1,125 @@
+// Package data is the platform's PostgreSQL database on RDS: one instance (Multi-AZ outside
+// dev) encrypted with the layer's own KMS key, its parameter group, the Enhanced Monitoring
+// role, exported logs, an optional read replica for reports and an optional copy of the
+// automated backups in another region. docs/database.md explains the decisions.
+package data
+
+import (
+	"fmt"
+
+	"github.com/canalco/infra/platform/env"
+	"github.com/canalco/infra/security"
+	"github.com/canalco/infra/settings"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// DatabaseArgs are the inputs of the data layer.
+type DatabaseArgs struct {
+	Env      env.Env
+	Settings settings.Database
+	// SubnetGroupName and SecurityGroupID come from the network layer.
+	SubnetGroupName pulumi.StringInput
+	SecurityGroupID pulumi.StringInput
+	// DefaultTags are the stack's default tags, for the provider of the region that holds the
+	// copy of the automated backups.
+	DefaultTags map[string]string
+}
+
+// Database is the data layer's output.
+type Database struct {
+	pulumi.ResourceState
+
+	// InstanceID is the RDS identifier, known before deployment (monitoring uses it).
+	InstanceID string
+	// ReplicaID is the read replica's identifier, or "" without one.
+	ReplicaID     string
+	InstanceClass string
+	Endpoint      pulumi.StringOutput
+	Address       pulumi.StringOutput
+	Port          pulumi.IntOutput
+	DatabaseName  string
+	// SecretArn is the RDS-managed master credentials secret.
+	SecretArn pulumi.StringOutput
+	// KeyArn encrypts the database, its snapshots, Performance Insights and the secret.
+	KeyArn pulumi.StringOutput
+	// ResourceID is the instance's dbi resource id, the one IAM database authentication
+	// policies name (arn:aws:rds-db:<region>:<account>:dbuser:<ResourceID>/<user>).
+	ResourceID pulumi.StringOutput
+	// ReplicaAddress is the read replica's host name, or "" without one.
+	ReplicaAddress pulumi.StringOutput
+}
+
+// NewDatabase creates the data layer.
+func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...pulumi.ResourceOption) (*Database, error) {
+	d := &Database{}
+	if err := ctx.RegisterComponentResource("canalco:data:Database", name, d, opts...); err != nil {
+		return nil, err
+	}
+	if err := d.build(ctx, args); err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{
+		"endpoint":       d.Endpoint,
+		"address":        d.Address,
+		"port":           d.Port,
+		"secretArn":      d.SecretArn,
+		"keyArn":         d.KeyArn,
+		"resourceId":     d.ResourceID,
+		"replicaAddress": d.ReplicaAddress,
+	})
+}
+
+func (d *Database) build(ctx *pulumi.Context, a *DatabaseArgs) error {
+	e, s := a.Env, a.Settings
+	key, err := security.NewKey(ctx, e.Name("data"), &security.KeyArgs{
+		Alias:       e.Name("data"),
+		Description: "Encrypts the " + e.Prefix + " database, its snapshots, Performance Insights and its master secret",
+		AccountID:   e.AccountID,
+		Statements:  []security.Statement{useThrough(e.AccountID, "rds."+e.Region+".amazonaws.com", "secretsmanager."+e.Region+".amazonaws.com")},
+		Protect:     e.Protected,
+	}, pulumi.Parent(d))
+	if err != nil {
+		return err
+	}
+	c, err := d.shared(ctx, a, key)
+	if err != nil {
+		return err
+	}
+
+	d.InstanceID, d.InstanceClass, d.DatabaseName = e.Name(settings.InstanceThing), s.InstanceClass, s.Name
+	primary, err := d.instance(ctx, c, d.InstanceID, primaryArgs(a, d.InstanceID, key), e.Keep()...)
+	if err != nil {
+		return err
+	}
+	d.Endpoint, d.Address, d.Port, d.ResourceID = primary.Endpoint, primary.Address, primary.Port, primary.ResourceId
+	d.SecretArn = primary.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
+	d.KeyArn = key.Arn
+	d.ReplicaAddress = pulumi.String("").ToStringOutput()
+
+	if s.ReadReplica {
+		d.ReplicaID = e.Name(settings.ReplicaThing)
+		replica, err := d.instance(ctx, c, d.ReplicaID, replicaArgs(primary))
+		if err != nil {
+			return err
+		}
+		d.ReplicaAddress = replica.Address
+	}
+	if s.BackupReplicationRegion != "" {
+		return d.replicateBackups(ctx, a, primary)
+	}
+	return nil
+}
+
+// useThrough lets the account's principals use the key only through the given AWS services:
+// RDS and Secrets Manager use a customer-managed key through grants made on behalf of the
+// caller, the shape of the AWS-managed aws/rds key's own policy.
+func useThrough(accountID string, services ...string) security.Statement {
+	return security.Statement{
+		Sid:       "UseThroughDatabaseServices",
+		Effect:    "Allow",
+		Principal: map[string]any{"AWS": fmt.Sprintf("arn:aws:iam::%s:root", accountID)},
+		Action:    []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:ListGrants", "kms:DescribeKey"},
+		Resource:  []string{"*"},
+		Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": services, "kms:CallerAccount": accountID}},
+	}
+}

@@ -1,0 +1,432 @@
+package delivery
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/canalco/infra/security"
+)
+
+// The deploy role runs `pulumi up` of this program and the release scripts. Its rules:
+//   - services whose ARNs carry names: only ARNs named canalco-<stack>-*;
+//   - services whose ARNs carry IDs and that support tag conditions (EC2, KMS, AWS Backup,
+//     Cost Explorer): creation only with the stack's Project and Environment tags, every
+//     other call only on resources that carry them;
+//   - Resource "*" only for calls that take no resource (Describe*, the ECR login) or whose
+//     tag condition scopes them; the test lists every such action;
+//   - the few services that allow neither (CloudFront's policies, ACM, log deliveries)
+//     get their resource type, with the reason next to the statement;
+//   - no data reads: no objects but the functions' packages, no GetSecretValue on the
+//     database's secret, no messages, no logs.
+//
+// The policies are split by family so that each stays under IAM's 6,144-character limit.
+
+// ec2Creates make a new, tagged resource; the parent resources they name (the VPC of a
+// subnet, the subnet of a NAT gateway) must already carry the stack's tags.
+var ec2Creates = []string{
+	"ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateRouteTable", "ec2:CreateInternetGateway",
+	"ec2:CreateNatGateway", "ec2:AllocateAddress", "ec2:CreateSecurityGroup",
+	"ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress",
+	"ec2:CreateLaunchTemplate", "ec2:CreateVpcEndpoint", "ec2:CreateFlowLogs",
+}
+
+// ec2Created are the resource types ec2Creates make.
+var ec2Created = []string{
+	"vpc", "subnet", "route-table", "internet-gateway", "natgateway", "elastic-ip", "security-group",
+	"security-group-rule", "launch-template", "vpc-endpoint", "vpc-flow-log",
+}
+
+var ec2Manage = []string{
+	"ec2:ModifyVpcAttribute", "ec2:DeleteVpc", "ec2:ModifySubnetAttribute", "ec2:DeleteSubnet",
+	"ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute", "ec2:AssociateRouteTable",
+	"ec2:DisassociateRouteTable", "ec2:ReplaceRouteTableAssociation", "ec2:DeleteRouteTable",
+	"ec2:AttachInternetGateway", "ec2:DetachInternetGateway", "ec2:DeleteInternetGateway",
+	"ec2:DeleteNatGateway", "ec2:ReleaseAddress", "ec2:DisassociateAddress",
+	"ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress", "ec2:ModifySecurityGroupRules",
+	"ec2:UpdateSecurityGroupRuleDescriptionsIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+	"ec2:DeleteSecurityGroup", "ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate",
+	"ec2:DeleteLaunchTemplate", "ec2:DeleteLaunchTemplateVersions", "ec2:ModifyVpcEndpoint",
+	"ec2:DeleteVpcEndpoints", "ec2:DeleteFlowLogs", "ec2:CreateTags", "ec2:DeleteTags",
+}
+
+// createActions are the API names ec2:CreateAction holds: the creations that may tag.
+func createActions() []string {
+	out := []string{"RunInstances"}
+	for _, a := range ec2Creates {
+		out = append(out, strings.TrimPrefix(a, "ec2:"))
+	}
+	return out
+}
+
+// passedTo are the services the program hands its roles to.
+var passedTo = []string{
+	"ec2.amazonaws.com", "lambda.amazonaws.com", "monitoring.rds.amazonaws.com", "backup.amazonaws.com",
+	"s3.amazonaws.com", "vpc-flow-logs.amazonaws.com", "scheduler.amazonaws.com", "events.amazonaws.com",
+}
+
+// deployPolicies are the deploy role's managed policies.
+func deployPolicies(s scope) []policy {
+	return []policy{
+		{"network", deployNetwork(s)},
+		{"data", deployData(s)},
+		{"edge", deployEdge(s)},
+		{"app", deployApp(s)},
+		{"operations", deployOperations(s)},
+		{"identity", deployIdentity(s)},
+		{"guards", deployGuards(s)},
+	}
+}
+
+// deployNetwork: the VPC, the load balancer and the Auto Scaling group.
+func deployNetwork(s scope) []security.Statement {
+	ec2 := func(kind string) string { return s.arn("ec2", kind+"/*") }
+	elb := func(resource string) string { return s.arn("elasticloadbalancing", resource) }
+	return []security.Statement{
+		allow("Ec2Read", []string{"ec2:Describe*"}, everything),
+		s.tagged(allow("Ec2CreateTagged", ec2Creates, each(ec2Created, ec2)...), "aws:RequestTag"),
+		with(allow("Ec2TagOnCreate", []string{"ec2:CreateTags"}, everything), "StringEquals", "ec2:CreateAction", createActions()),
+		s.tagged(allow("Ec2ManageTagged", slices.Concat(ec2Creates, ec2Manage), everything), "aws:ResourceTag"),
+		// Auto Scaling checks that whoever sets a launch template on a group may launch it.
+		with(with(allow("Ec2LaunchFromTemplate", []string{"ec2:RunInstances"}, everything),
+			"ArnLike", "ec2:LaunchTemplate", ec2("launch-template")),
+			"Bool", "ec2:IsLaunchTemplateResource", "true"),
+		allow("ElbRead", []string{"elasticloadbalancing:Describe*"}, everything),
+		allow("ElbManage", []string{
+			"elasticloadbalancing:Create*", "elasticloadbalancing:Delete*", "elasticloadbalancing:Modify*",
+			"elasticloadbalancing:Set*", "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags",
+			"elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
+			"elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets",
+		}, elb("loadbalancer/app/"+s.own()+"/*"), elb("targetgroup/"+s.own()+"/*"),
+			elb("listener/app/"+s.own()+"/*"), elb("listener-rule/app/"+s.own()+"/*")),
+		allow("AsgRead", []string{"autoscaling:Describe*"}, everything),
+		allow("AsgManage", []string{
+			"autoscaling:CreateAutoScalingGroup", "autoscaling:UpdateAutoScalingGroup", "autoscaling:DeleteAutoScalingGroup",
+			"autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags", "autoscaling:PutScalingPolicy", "autoscaling:DeletePolicy",
+			"autoscaling:PutLifecycleHook", "autoscaling:DeleteLifecycleHook", "autoscaling:EnableMetricsCollection",
+			"autoscaling:DisableMetricsCollection", "autoscaling:AttachTrafficSources", "autoscaling:DetachTrafficSources",
+			"autoscaling:AttachLoadBalancerTargetGroups", "autoscaling:DetachLoadBalancerTargetGroups",
+			"autoscaling:SetDesiredCapacity", "autoscaling:SuspendProcesses", "autoscaling:ResumeProcesses",
+			"autoscaling:StartInstanceRefresh", "autoscaling:CancelInstanceRefresh", "autoscaling:RollbackInstanceRefresh",
+		}, s.arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/"+s.own())),
+	}
+}
+
+// deployData: the database, its keys and secrets, and AWS Backup.
+func deployData(s scope) []security.Statement {
+	rds := func(kind string) string { return s.arn("rds", kind+":"+s.own()) }
+	key := s.arn("kms", "key/*")
+	return []security.Statement{
+		allow("RdsRead", []string{"rds:Describe*"}, everything),
+		// Not snapshot sharing (ModifyDBSnapshotAttribute) nor log downloads.
+		allow("RdsManage", []string{
+			"rds:CreateDBInstance", "rds:ModifyDBInstance", "rds:DeleteDBInstance", "rds:RebootDBInstance",
+			"rds:CreateDBInstanceReadReplica", "rds:PromoteReadReplica", "rds:CreateDBSnapshot",
+			"rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:ListTagsForResource",
+			"rds:CreateDBParameterGroup", "rds:ModifyDBParameterGroup", "rds:ResetDBParameterGroup", "rds:DeleteDBParameterGroup",
+			"rds:CreateDBSubnetGroup", "rds:ModifyDBSubnetGroup", "rds:DeleteDBSubnetGroup",
+			"rds:CreateOptionGroup", "rds:ModifyOptionGroup", "rds:DeleteOptionGroup",
+			"rds:StartDBInstanceAutomatedBackupsReplication", "rds:StopDBInstanceAutomatedBackupsReplication",
+			"rds:CreateEventSubscription", "rds:ModifyEventSubscription", "rds:DeleteEventSubscription",
+			"rds:AddSourceIdentifierToSubscription", "rds:RemoveSourceIdentifierFromSubscription",
+		}, rds("db"), rds("pg"), rds("og"), rds("subgrp"), rds("snapshot"), rds("es")),
+		// RDS creates the master password's secret (rds!db-...) with the caller's rights.
+		with(allow("RdsManagedSecret", []string{
+			"secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:DescribeSecret",
+			"secretsmanager:UpdateSecret", "secretsmanager:RotateSecret", "secretsmanager:DeleteSecret",
+		}, s.arn("secretsmanager", "secret:rds!*")), "ForAnyValue:StringEquals", "aws:CalledVia", "rds.amazonaws.com"),
+		// GetSecretValue on the stack's own secrets only: the provider reads back the values
+		// it wrote from the stack's encrypted config. Never the database's secret above.
+		allow("Secrets", []string{
+			"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret",
+			"secretsmanager:UpdateSecret", "secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue",
+			"secretsmanager:ListSecretVersionIds", "secretsmanager:TagResource", "secretsmanager:UntagResource",
+			"secretsmanager:GetResourcePolicy", "secretsmanager:PutResourcePolicy", "secretsmanager:DeleteResourcePolicy",
+			"secretsmanager:RestoreSecret",
+		}, s.arn("secretsmanager", "secret:"+s.own())),
+		s.tagged(allow("KmsCreateTagged", []string{"kms:CreateKey"}, everything), "aws:RequestTag"),
+		allow("KmsRead", []string{"kms:ListAliases", "kms:ListKeys"}, everything),
+		allow("KmsAliases", []string{"kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"}, s.arn("kms", "alias/"+s.own())),
+		s.tagged(allow("KmsManageTagged", []string{
+			"kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:GetKeyRotationStatus",
+			"kms:EnableKeyRotation", "kms:UpdateKeyDescription", "kms:TagResource", "kms:UntagResource",
+			"kms:ListResourceTags", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+			"kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias",
+			"kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+		}, key), "aws:ResourceTag"),
+		with(s.tagged(allow("KmsGrantsForServices", []string{"kms:CreateGrant"}, key), "aws:ResourceTag"),
+			"Bool", "kms:GrantIsForAWSResource", "true"),
+		// Decrypt only through the services that need it while deploying (Lambda shows the
+		// functions' environment, Secrets Manager the stack's own secrets, S3 multipart uploads).
+		with(s.tagged(allow("KmsDecryptViaServices", []string{"kms:Decrypt"}, key), "aws:ResourceTag"),
+			"StringLike", "kms:ViaService", []string{"lambda.*.amazonaws.com", "secretsmanager.*.amazonaws.com", "s3.*.amazonaws.com"}),
+		allow("BackupVaults", []string{
+			"backup:CreateBackupVault", "backup:DeleteBackupVault", "backup:DescribeBackupVault",
+			"backup:PutBackupVaultAccessPolicy", "backup:GetBackupVaultAccessPolicy", "backup:DeleteBackupVaultAccessPolicy",
+			"backup:PutBackupVaultNotifications", "backup:GetBackupVaultNotifications", "backup:DeleteBackupVaultNotifications",
+			"backup:PutBackupVaultLockConfiguration", "backup:TagResource", "backup:UntagResource", "backup:ListTags",
+		}, s.arn("backup", "backup-vault:"+s.prefix), s.arn("backup", "backup-vault:"+s.own())),
+		// AWS Backup stores a new vault's recovery points through this permission.
+		allow("BackupStorage", []string{"backup-storage:MountCapsule"}, everything),
+		s.tagged(allow("BackupPlanCreateTagged", []string{"backup:CreateBackupPlan", "backup:TagResource"}, s.arn("backup", "backup-plan:*")), "aws:RequestTag"),
+		s.tagged(allow("BackupPlansTagged", []string{
+			"backup:UpdateBackupPlan", "backup:DeleteBackupPlan", "backup:GetBackupPlan",
+			"backup:CreateBackupSelection", "backup:DeleteBackupSelection", "backup:GetBackupSelection",
+			"backup:ListBackupSelections", "backup:TagResource", "backup:UntagResource", "backup:ListTags",
+		}, s.arn("backup", "backup-plan:*")), "aws:ResourceTag"),
+	}
+}
+
+// deployEdge: buckets, CloudFront, WAF, certificates and DNS records.
+func deployEdge(s scope) []security.Statement {
+	cf := func(resource string) string { return s.global("cloudfront", resource) }
+	waf := func(kind string) string { return s.arn("wafv2", "global/"+kind+"/"+s.own()+"/*") }
+	statements := []security.Statement{
+		// Bucket configuration only: no object reads, the data stays out of reach.
+		allow("Buckets", []string{
+			"s3:CreateBucket", "s3:ListBucket", "s3:GetBucket*", "s3:PutBucket*", "s3:DeleteBucket*",
+			"s3:Get*Configuration", "s3:Put*Configuration",
+		}, "arn:aws:s3:::"+s.own()),
+		allow("PublishFrontend", []string{"s3:PutObject", "s3:DeleteObject"}, "arn:aws:s3:::"+s.frontendBucket+"/*"),
+		// The functions' packages: the program uploads them, Lambda fetches them as the caller.
+		allow("FunctionPackages", []string{
+			"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject",
+			"s3:PutObjectTagging", "s3:GetObjectTagging", "s3:DeleteObjectTagging",
+		}, "arn:aws:s3:::"+s.artifactsBucket+"/*"),
+		s.tagged(allow("CloudFrontCreateTagged", []string{
+			"cloudfront:CreateDistribution", "cloudfront:CreateDistributionWithTags", "cloudfront:TagResource",
+		}, cf("distribution/*")), "aws:RequestTag"),
+		// CloudFront has no tag conditions on existing distributions: the stack's own, by ARN.
+		allow("CloudFrontDistribution", []string{
+			"cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution",
+			"cloudfront:DeleteDistribution", "cloudfront:TagResource", "cloudfront:UntagResource",
+			"cloudfront:ListTagsForResource", "cloudfront:CreateInvalidation", "cloudfront:GetInvalidation",
+			"cloudfront:ListInvalidations", "cloudfront:AllowVendedLogDeliveryForResource",
+		}, s.distributionArn),
+		allow("CloudFrontPolicies", []string{
+			"cloudfront:*OriginAccessControl*", "cloudfront:*CachePolicy*", "cloudfront:*OriginRequestPolicy*",
+			"cloudfront:*ResponseHeadersPolicy*",
+		}, cf("origin-access-control/*"), cf("cache-policy/*"), cf("origin-request-policy/*"), cf("response-headers-policy/*")),
+		allow("CloudFrontFunctions", []string{"cloudfront:*Function"}, cf("function/"+s.own())),
+		allow("WebAcl", []string{
+			"wafv2:*WebACL", "wafv2:*LoggingConfiguration", "wafv2:*IPSet", "wafv2:*RuleGroup",
+			"wafv2:TagResource", "wafv2:UntagResource", "wafv2:ListTagsForResource",
+		}, waf("webacl"), waf("ipset"), waf("rulegroup")),
+		// A web ACL that uses AWS's managed rule groups names them.
+		allow("WebAclManagedRules", []string{"wafv2:CreateWebACL", "wafv2:UpdateWebACL"}, "arn:aws:wafv2:*:*:global/managedruleset/*/*"),
+		s.tagged(allow("CertificateRequestTagged", []string{"acm:RequestCertificate", "acm:AddTagsToCertificate"},
+			s.arn("acm", "certificate/*")), "aws:RequestTag"),
+		// ACM deletes no certificate that is in use, so other stacks' certificates are safe.
+		allow("Certificates", []string{
+			"acm:DescribeCertificate", "acm:DeleteCertificate", "acm:ListTagsForCertificate",
+			"acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate",
+		}, s.arn("acm", "certificate/*")),
+		allow("DnsRead", []string{"route53:ListHostedZones", "route53:ListHostedZonesByName"}, everything),
+		allow("DnsChanges", []string{"route53:GetChange"}, "arn:aws:route53:::change/*"),
+	}
+	if s.zoneID == "" || len(s.recordNames) == 0 {
+		return statements
+	}
+	zone := "arn:aws:route53:::hostedzone/" + s.zoneID
+	var names []string
+	for _, n := range s.recordNames {
+		names = append(names, n, "*."+n)
+	}
+	return append(statements,
+		allow("DnsZone", []string{"route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"}, zone),
+		// Only the stack's own hostnames (and their validation and DKIM records) in a zone the
+		// environments may share.
+		with(allow("DnsRecords", []string{"route53:ChangeResourceRecordSets"}, zone),
+			"ForAllValues:StringLike", "route53:ChangeResourceRecordSetsNormalizedRecordNames", names),
+	)
+}
+
+// deployApp: functions, queues, topics, schedules, email and images.
+func deployApp(s scope) []security.Statement {
+	statements := []security.Statement{
+		allow("Functions", []string{
+			"lambda:CreateFunction", "lambda:DeleteFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
+			"lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:ListVersionsByFunction",
+			"lambda:PublishVersion", "lambda:GetFunctionCodeSigningConfig", "lambda:PutFunctionConcurrency",
+			"lambda:DeleteFunctionConcurrency", "lambda:GetFunctionConcurrency", "lambda:PutFunctionEventInvokeConfig",
+			"lambda:UpdateFunctionEventInvokeConfig", "lambda:GetFunctionEventInvokeConfig", "lambda:DeleteFunctionEventInvokeConfig",
+			"lambda:PutFunctionRecursionConfig", "lambda:GetFunctionRecursionConfig", "lambda:GetRuntimeManagementConfig",
+			"lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy",
+			"lambda:CreateAlias", "lambda:UpdateAlias", "lambda:DeleteAlias", "lambda:GetAlias",
+			"lambda:TagResource", "lambda:UntagResource", "lambda:ListTags",
+		}, s.arn("lambda", "function:"+s.own())),
+		// Event source mappings are named by a UUID; the function they feed is the stack's.
+		with(allow("FunctionTriggers", []string{
+			"lambda:CreateEventSourceMapping", "lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping",
+		}, everything), "ArnLike", "lambda:FunctionArn", s.arn("lambda", "function:"+s.own())),
+		allow("FunctionTriggersRead", []string{"lambda:GetEventSourceMapping", "lambda:ListEventSourceMappings"}, everything),
+		allow("FunctionTriggerTags", []string{"lambda:TagResource", "lambda:UntagResource", "lambda:ListTags"},
+			s.arn("lambda", "event-source-mapping:*")),
+		allow("Queues", []string{
+			"sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:GetQueueUrl",
+			"sqs:TagQueue", "sqs:UntagQueue", "sqs:ListQueueTags", "sqs:ListDeadLetterSourceQueues",
+		}, s.arn("sqs", s.own())),
+		allow("Topics", []string{
+			"sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
+			"sns:Subscribe", "sns:Unsubscribe", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
+			"sns:ListSubscriptionsByTopic", "sns:GetDataProtectionPolicy", "sns:PutDataProtectionPolicy",
+			"sns:TagResource", "sns:UntagResource", "sns:ListTagsForResource",
+		}, s.arn("sns", s.own())),
+		allow("EventRules", []string{
+			"events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:EnableRule", "events:DisableRule",
+			"events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule",
+			"events:TagResource", "events:UntagResource", "events:ListTagsForResource",
+		}, s.arn("events", "rule/"+s.own())),
+		allow("Schedules", []string{
+			"scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule",
+			"scheduler:CreateScheduleGroup", "scheduler:GetScheduleGroup", "scheduler:DeleteScheduleGroup",
+			"scheduler:TagResource", "scheduler:UntagResource", "scheduler:ListTagsForResource",
+		}, s.arn("scheduler", "schedule/*/"+s.own()), s.arn("scheduler", "schedule-group/"+s.own())),
+		// The configuration set is named after the stack itself (canalco-<stack>).
+		allow("EmailSettings", []string{
+			"ses:CreateConfigurationSet", "ses:DeleteConfigurationSet", "ses:GetConfigurationSet", "ses:PutConfigurationSet*",
+			"ses:*ConfigurationSetEventDestination*", "ses:CreateTemplate", "ses:UpdateTemplate", "ses:DeleteTemplate",
+			"ses:GetTemplate", "ses:TagResource", "ses:UntagResource", "ses:ListTagsForResource",
+		}, s.arn("ses", "configuration-set/"+s.prefix), s.arn("ses", "template/"+s.own())),
+		// One setting per account and region, which every stack sets to the same value.
+		allow("EmailAccount", []string{"ses:GetAccount", "ses:PutAccountSuppressionAttributes"}, everything),
+		allow("Images", []string{
+			"ecr:CreateRepository", "ecr:DeleteRepository", "ecr:DescribeRepositories", "ecr:PutLifecyclePolicy",
+			"ecr:GetLifecyclePolicy", "ecr:DeleteLifecyclePolicy", "ecr:PutImageScanningConfiguration",
+			"ecr:PutImageTagMutability", "ecr:SetRepositoryPolicy", "ecr:GetRepositoryPolicy", "ecr:DeleteRepositoryPolicy",
+			"ecr:TagResource", "ecr:UntagResource", "ecr:ListTagsForResource",
+			"ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload",
+			"ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:ListImages",
+		}, s.arn("ecr", "repository/"+s.own())),
+		allow("ImagesLogin", []string{"ecr:GetAuthorizationToken"}, everything),
+	}
+	if s.emailIdentity == "" {
+		return statements
+	}
+	// SES identities are named by the domain or address they verify, not by the stack.
+	return append(statements, allow("EmailIdentity", []string{
+		"ses:CreateEmailIdentity", "ses:DeleteEmailIdentity", "ses:GetEmailIdentity", "ses:PutEmailIdentity*",
+		"ses:TagResource", "ses:UntagResource", "ses:ListTagsForResource",
+	}, s.arn("ses", "identity/"+s.emailIdentity)))
+}
+
+// deployOperations: logs, alarms, dashboards, budgets, the instances' SSM parameters and
+// the release's migrations (SSM Run Command on one backend instance).
+func deployOperations(s scope) []security.Statement {
+	logGroup := func(name string) string { return s.arn("logs", "log-group:"+name) }
+	return []security.Statement{
+		// The migrations run AWS-RunShellScript on an instance of the stack's group only.
+		allow("RunMigrationsDocument", []string{"ssm:SendCommand"}, "arn:aws:ssm:*::document/AWS-RunShellScript"),
+		with(allow("RunMigrationsInstances", []string{"ssm:SendCommand"}, s.arn("ec2", "instance/*")),
+			"StringEquals", "aws:ResourceTag/aws:autoscaling:groupName", s.asgName),
+		allow("SsmRead", []string{
+			"ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:ListCommandInvocations",
+			"ssm:CancelCommand", "ssm:DescribeInstanceInformation", "ssm:DescribeParameters",
+		}, everything),
+		// The instances' image comes from AWS's public parameters (latest Amazon Linux).
+		allow("PublicParameters", []string{"ssm:GetParameter", "ssm:GetParameters"}, publicParameters),
+		allow("Parameters", []string{
+			"ssm:PutParameter", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameters",
+			"ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:ListTagsForResource",
+		}, s.parameters()),
+		// Log groups of the stack, of its functions and of its database (AWS fixes the
+		// prefixes of the last two). No log reads.
+		allow("LogGroups", []string{
+			"logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
+			"logs:AssociateKmsKey", "logs:DisassociateKmsKey", "logs:TagResource", "logs:UntagResource",
+			"logs:ListTagsForResource", "logs:TagLogGroup", "logs:UntagLogGroup", "logs:ListTagsLogGroup",
+			"logs:PutMetricFilter", "logs:DeleteMetricFilter", "logs:PutSubscriptionFilter", "logs:DeleteSubscriptionFilter",
+		}, logGroup(s.own()), logGroup("/aws/lambda/"+s.own()), logGroup("/aws/rds/instance/"+s.own())),
+		allow("LogsRead", []string{"logs:DescribeLogGroups", "logs:DescribeMetricFilters", "logs:DescribeSubscriptionFilters"}, everything),
+		// CloudFront's access logs: a CloudWatch Logs delivery from the distribution to the logs
+		// bucket. Deliveries are named by an ID.
+		allow("LogDeliveries", []string{
+			"logs:PutDeliverySource", "logs:GetDeliverySource", "logs:DeleteDeliverySource",
+			"logs:PutDeliveryDestination", "logs:GetDeliveryDestination", "logs:DeleteDeliveryDestination",
+			"logs:CreateDelivery", "logs:GetDelivery", "logs:DeleteDelivery", "logs:UpdateDeliveryConfiguration",
+			"logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource",
+		}, s.arn("logs", "delivery-source:"+s.own()), s.arn("logs", "delivery-destination:"+s.own()), s.arn("logs", "delivery:*")),
+		allow("Alarms", []string{
+			"cloudwatch:PutMetricAlarm", "cloudwatch:PutCompositeAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
+			"cloudwatch:EnableAlarmActions", "cloudwatch:DisableAlarmActions",
+			"cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource",
+		}, s.arn("cloudwatch", "alarm:"+s.own())),
+		allow("Dashboards", []string{"cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards"},
+			s.global("cloudwatch", "dashboard/"+s.own())),
+		allow("Budgets", []string{
+			"budgets:ViewBudget", "budgets:ModifyBudget", "budgets:TagResource", "budgets:UntagResource", "budgets:ListTagsForResource",
+		}, s.global("budgets", "budget/"+s.own())),
+		s.tagged(allow("CostAnomalyCreateTagged", []string{"ce:CreateAnomalyMonitor", "ce:CreateAnomalySubscription", "ce:TagResource"}, everything), "aws:RequestTag"),
+		s.tagged(allow("CostAnomalyTagged", []string{
+			"ce:GetAnomalyMonitors", "ce:GetAnomalySubscriptions", "ce:UpdateAnomalyMonitor", "ce:UpdateAnomalySubscription",
+			"ce:DeleteAnomalyMonitor", "ce:DeleteAnomalySubscription", "ce:TagResource", "ce:UntagResource", "ce:ListTagsForResource",
+		}, s.global("ce", "anomalymonitor/*"), s.global("ce", "anomalysubscription/*")), "aws:ResourceTag"),
+	}
+}
+
+// deployIdentity: the stack's roles and policies, the roles it hands to services, and the
+// Pulumi state.
+func deployIdentity(s scope) []security.Statement {
+	iam := func(kind string) string { return s.global("iam", kind+"/"+s.own()) }
+	state := s.stateBucket()
+	return []security.Statement{
+		// Not iam:PassRole: that one is below, limited to the services that need the roles.
+		allow("Roles", []string{
+			"iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
+			"iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags",
+			"iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies",
+			"iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
+		}, iam("role")),
+		allow("Policies", []string{
+			"iam:CreatePolicy", "iam:DeletePolicy", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions",
+			"iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
+			"iam:TagPolicy", "iam:UntagPolicy", "iam:ListPolicyTags", "iam:ListEntitiesForPolicy",
+		}, iam("policy")),
+		allow("InstanceProfiles", []string{
+			"iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:GetInstanceProfile",
+			"iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile",
+			"iam:TagInstanceProfile", "iam:UntagInstanceProfile", "iam:ListInstanceProfileTags",
+		}, iam("instance-profile")),
+		with(allow("PassRolesToServices", []string{"iam:PassRole"}, iam("role")), "StringEquals", "iam:PassedToService", passedTo),
+		// The administrators group and the OIDC provider: read only (see deployGuards).
+		allow("ReadAccountIdentities", []string{
+			"iam:GetGroup", "iam:ListAttachedGroupPolicies", "iam:ListGroupPolicies", "iam:GetOpenIDConnectProvider",
+		}, s.global("iam", "group/"+s.prefix+"-admins"), s.global("iam", "oidc-provider/"+oidcHost)),
+		allow("StateBucket", []string{"s3:ListBucket", "s3:GetBucketLocation"}, state),
+		allow("StateObjects", []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, state+"/*"),
+		// The state bucket is encrypted with the secrets key too.
+		s.secretsKey(allow("StateKey", []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}, s.arn("kms", "key/*"))),
+	}
+}
+
+// deployGuards are explicit denies: they hold whatever another policy allows.
+func deployGuards(s scope) []security.Statement {
+	return []security.Statement{
+		// No IAM users and no long-lived keys, ever (IAM.2, IAM.3): pipelines use roles.
+		deny("NoUsersOrKeys", []string{
+			"iam:CreateUser", "iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
+			"iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:CreateServiceSpecificCredential",
+			"iam:UploadSSHPublicKey", "iam:UploadSigningCertificate",
+		}, everything),
+		deny("NoOrganizationChanges", []string{"organizations:*", "account:*"}, everything),
+		// Humans and their rights are managed by administrators, not by pipelines.
+		deny("NoGroupChanges", []string{
+			"iam:CreateGroup", "iam:DeleteGroup", "iam:UpdateGroup", "iam:AddUserToGroup", "iam:RemoveUserFromGroup",
+			"iam:AttachGroupPolicy", "iam:DetachGroupPolicy", "iam:PutGroupPolicy", "iam:DeleteGroupPolicy",
+		}, everything),
+		deny("NoAdminPolicyChanges", []string{
+			"iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy",
+		}, s.global("iam", "policy/"+s.prefix+"-admins-*")),
+		// The OIDC provider is how every pipeline of the account signs in.
+		deny("NoOidcProviderChanges", []string{
+			"iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint",
+			"iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider",
+			"iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider",
+		}, everything),
+		denyOtherRegions(s),
+	}
+}
+
+// denyOtherRegions keeps a role in the stack's regions (global services answer in us-east-1).
+func denyOtherRegions(s scope) security.Statement {
+	return with(deny("OnlyTheStackRegions", []string{"*"}, everything), "StringNotEquals", "aws:RequestedRegion", s.regions)
+}

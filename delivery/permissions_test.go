@@ -1,0 +1,486 @@
+package delivery_test
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/canalco/infra/offline"
+	"github.com/canalco/infra/security"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const account = offline.Account
+
+// unscopedDeployActions are the deploy role's only actions on Resource "*" with no condition:
+// calls that name no resource. Adding one is a change this list must show.
+var unscopedDeployActions = []string{
+	"ec2:Describe*", "elasticloadbalancing:Describe*", "autoscaling:Describe*", "rds:Describe*",
+	"kms:ListAliases", "kms:ListKeys", "backup-storage:MountCapsule",
+	"route53:ListHostedZones", "route53:ListHostedZonesByName",
+	"lambda:GetEventSourceMapping", "lambda:ListEventSourceMappings",
+	"ses:GetAccount", "ses:PutAccountSuppressionAttributes", "ecr:GetAuthorizationToken",
+	"ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:ListCommandInvocations", "ssm:CancelCommand",
+	"ssm:DescribeInstanceInformation", "ssm:DescribeParameters",
+	"logs:DescribeLogGroups", "logs:DescribeMetricFilters", "logs:DescribeSubscriptionFilters",
+}
+
+// unnamed are the resources whose ARNs cannot carry the stack's name, and why they are safe.
+var unnamed = map[string]string{
+	`arn:aws:ssm:\*::document/AWS-RunShellScript`:                                                                       "AWS's document; the instances are pinned by a condition",
+	`arn:aws:ssm:\*::parameter/aws/service/\*`:                                                                          "AWS's public parameters (AMI IDs)",
+	`arn:aws:cloudfront::ACCOUNT:distribution/E[0-9A-F]+`:                                                               "the stack's own distribution, by ID",
+	`arn:aws:cloudfront::ACCOUNT:(origin-access-control|cache-policy|origin-request-policy|response-headers-policy)/\*`: "ID-named CloudFront settings without tag conditions",
+	`arn:aws:wafv2:\*:\*:global/managedruleset/\*/\*`:                                                                   "AWS's managed rule groups a web ACL references",
+	`arn:aws:acm:\*:ACCOUNT:certificate/\*`:                                                                             "ACM refuses to delete a certificate in use",
+	`arn:aws:route53:::change/\*`:                                                                                       "the status of a DNS change",
+	`arn:aws:route53:::hostedzone/Z[0-9A-Z]+`:                                                                           "the stack's zone, with record names pinned by a condition",
+	`arn:aws:ses:\*:ACCOUNT:identity/[^*]+`:                                                                             "the stack's SES identity (a domain or an address)",
+	`arn:aws:lambda:\*:ACCOUNT:event-source-mapping:\*`:                                                                 "tags of ID-named triggers",
+	`arn:aws:logs:\*:ACCOUNT:delivery:\*`:                                                                               "ID-named log deliveries",
+	`arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com`:                                            "read only",
+	`arn:aws:s3:::canalco-pulumi-state-ACCOUNT-\*(/\*)?`:                                                                "the Pulumi state",
+	`arn:aws:iam::\*:mfa/\*`:                                                                                            "MFA devices are named by their users",
+}
+
+// ownName reports whether an ARN names only the stack's resources: canalco-<stack>-*, the
+// stack's own name (the backup vault, the SES configuration set) or /canalco/<stack>/*.
+func ownName(arn, stack string) bool {
+	return strings.Contains(arn, "canalco-"+stack+"-") || strings.HasSuffix(arn, ":canalco-"+stack) ||
+		strings.HasSuffix(arn, "/canalco-"+stack) || strings.Contains(arn, "parameter/canalco/"+stack+"/")
+}
+
+// scopedByCondition reports whether a statement's condition pins it to the stack.
+func scopedByCondition(st security.Statement, stack string) bool {
+	c := st.Condition
+	for _, key := range []string{"aws:ResourceTag", "aws:RequestTag"} {
+		if c["StringEquals"][key+"/Project"] == "canalco" && c["StringEquals"][key+"/Environment"] == stack {
+			return true
+		}
+	}
+	fn, _ := c["ArnLike"]["lambda:FunctionArn"].(string)
+	return strings.Contains(fn, ":function:canalco-"+stack+"-") ||
+		c["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == "alias/canalco-pulumi-secrets" ||
+		c["ForAnyValue:StringEquals"]["aws:CalledVia"] == "rds.amazonaws.com" ||
+		c["StringEquals"]["aws:ResourceTag/aws:autoscaling:groupName"] == "canalco-"+stack+"-backend" ||
+		c["StringEquals"]["ec2:CreateAction"] != nil || c["ArnLike"]["ec2:LaunchTemplate"] != nil
+}
+
+func unnamedReason(arn string) string {
+	for pattern, why := range unnamed {
+		if regexp.MustCompile("^" + strings.ReplaceAll(pattern, "ACCOUNT", account) + "$").MatchString(arn) {
+			return why
+		}
+	}
+	return ""
+}
+
+// unscopedActions checks every Allow statement's resources and returns the actions allowed
+// on Resource "*" with nothing to pin them to the stack.
+func unscopedActions(t *testing.T, stack string, sts []security.Statement) []string {
+	var out []string
+	for _, st := range sts {
+		if st.Effect != "Allow" {
+			continue
+		}
+		assert.NotEmpty(t, st.Resource, "%s names its resources", st.Sid)
+		for _, r := range st.Resource {
+			switch {
+			case r == "*" && !scopedByCondition(st, stack):
+				out = append(out, st.Action...)
+			case r == "*", ownName(r, stack), scopedByCondition(st, stack), unnamedReason(r) != "":
+			default:
+				t.Errorf("%s: %s is not limited to the stack", st.Sid, r)
+			}
+		}
+	}
+	return out
+}
+
+// TestDeployRoleIsScopedToTheStack: every resource the deploy role may touch carries the
+// stack's name, or a condition pins it to the stack, or it is one of the listed exceptions;
+// Resource "*" alone only for the listed actions.
+func TestDeployRoleIsScopedToTheStack(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			sts := statements(t, offline.Stack(t, stack), "canalco-"+stack+"-deploy")
+			assert.ElementsMatch(t, unscopedDeployActions, unscopedActions(t, stack, sts))
+			for _, st := range sts {
+				for _, a := range st.Action {
+					if st.Effect == "Allow" {
+						assert.NotRegexp(t, `^[a-z0-9-]+:\*$|^\*$`, a, "%s: no whole-service grants (IAM.21)", st.Sid)
+					}
+				}
+			}
+		})
+	}
+}
+
+// dataReads are calls that read the platform's data rather than its configuration.
+func dataReads(stack string) map[string]string {
+	region := "us-east-1"
+	return map[string]string{
+		"s3:GetObject":                  "arn:aws:s3:::canalco-" + stack + "-facturas-" + account + "-" + region + "/2025/factura.pdf",
+		"s3:GetObjectVersion":           "arn:aws:s3:::canalco-" + stack + "-backups-" + account + "-" + region + "/dump.sql",
+		"secretsmanager:GetSecretValue": "arn:aws:secretsmanager:" + region + ":" + account + ":secret:rds!db-0123-AbCdEf",
+		"ssm:GetParameter":              "arn:aws:ssm:" + region + ":" + account + ":parameter/other/secret",
+		"sqs:ReceiveMessage":            "arn:aws:sqs:" + region + ":" + account + ":canalco-" + stack + "-audit",
+		"logs:GetLogEvents":             "arn:aws:logs:" + region + ":" + account + ":log-group:canalco-" + stack + "-backend:log-stream:x",
+		"logs:FilterLogEvents":          "arn:aws:logs:" + region + ":" + account + ":log-group:/aws/lambda/canalco-" + stack + "-audit",
+		"lambda:InvokeFunction":         "arn:aws:lambda:" + region + ":" + account + ":function:canalco-" + stack + "-audit",
+		"rds:DownloadDBLogFilePortion":  "arn:aws:rds:" + region + ":" + account + ":db:canalco-" + stack + "-postgres",
+		"rds:ModifyDBSnapshotAttribute": "arn:aws:rds:" + region + ":" + account + ":snapshot:canalco-" + stack + "-postgres-final",
+		"ecr:GetDownloadUrlForLayer":    "arn:aws:ecr:" + region + ":" + account + ":repository/other",
+	}
+}
+
+// TestPipelinesReadNoData: neither role may read documents, secrets, messages or logs.
+func TestPipelinesReadNoData(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		res := offline.Stack(t, stack)
+		for _, role := range []string{"deploy", "preview"} {
+			t.Run(stack+"/"+role, func(t *testing.T) {
+				sts := statements(t, res, "canalco-"+stack+"-"+role)
+				for action, arn := range dataReads(stack) {
+					for _, st := range sts {
+						assert.False(t, allows(st, action, arn), "%s allows %s on %s", st.Sid, action, arn)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestPreviewIsReadOnly: the preview role only describes, lists and reads configuration and
+// the state, and its denies hold even if a broader policy is attached to it one day.
+func TestPreviewIsReadOnly(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			sts := statements(t, offline.Stack(t, stack), "canalco-"+stack+"-preview")
+			for _, a := range unscopedActions(t, stack, sts) {
+				assert.Regexp(t, `^[a-z0-9-]+:(Describe|List|Get|View)`, a, "Resource * reads only")
+			}
+			for _, st := range sts {
+				if st.Effect != "Allow" {
+					continue
+				}
+				for _, a := range st.Action {
+					ok := regexp.MustCompile(`^[a-z0-9-]+:(Describe|List|Get|View)`).MatchString(a) || (a == "kms:Decrypt" && scopedByCondition(st, stack))
+					assert.True(t, ok, "%s: %s is not a read", st.Sid, a)
+				}
+			}
+			denied := func(action, arn string) bool {
+				for _, st := range sts {
+					if denies(st, action, arn) {
+						return true
+					}
+				}
+				return false
+			}
+			for action, arn := range map[string]string{
+				"secretsmanager:GetSecretValue": "arn:aws:secretsmanager:us-east-1:" + account + ":secret:canalco-" + stack + "-smtp-AbCdEf",
+				"s3:GetObject":                  "arn:aws:s3:::canalco-" + stack + "-cotizaciones-" + account + "-us-east-1/c.pdf",
+				"s3:GetObjectVersion":           "arn:aws:s3:::any-bucket/x",
+				"ssm:GetParameter":              "arn:aws:ssm:us-east-1:" + account + ":parameter/db/password",
+				"sqs:ReceiveMessage":            "arn:aws:sqs:us-east-1:" + account + ":canalco-" + stack + "-audit",
+				"logs:GetLogEvents":             "arn:aws:logs:us-east-1:" + account + ":log-group:canalco-" + stack + "-backend",
+			} {
+				assert.True(t, denied(action, arn), "the preview guards deny %s on %s", action, arn)
+			}
+			state := "arn:aws:s3:::canalco-pulumi-state-" + account + "-us-east-1/.pulumi/stacks/canalco/" + stack + ".json"
+			assert.False(t, denied("s3:GetObject", state), "the preview reads the state")
+			assert.False(t, denied("ssm:GetParameter", "arn:aws:ssm:us-east-1::parameter/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"))
+			var decrypt *security.Statement
+			for i, st := range sts {
+				if denies(st, "kms:Decrypt", "arn:aws:kms:us-east-1:"+account+":key/any") {
+					decrypt = &sts[i]
+				}
+			}
+			require.NotNil(t, decrypt, "Decrypt is denied on every key but the secrets key")
+			assert.Equal(t, map[string]map[string]any{"ForAllValues:StringNotEquals": {"kms:ResourceAliases": "alias/canalco-pulumi-secrets"}}, decrypt.Condition)
+		})
+	}
+}
+
+// TestNoUsersNoKeysNoAccountChanges: the pipelines create no IAM users or access keys, touch
+// no group (administrators are people's business) and leave the organization alone.
+func TestNoUsersNoKeysNoAccountChanges(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		res := offline.Stack(t, stack)
+		admins := "arn:aws:iam::" + account + ":group/canalco-" + stack + "-admins"
+		user := "arn:aws:iam::" + account + ":user/someone"
+		forbidden := map[string]string{
+			"iam:CreateUser": user, "iam:CreateAccessKey": user, "iam:CreateLoginProfile": user, "iam:AttachUserPolicy": user,
+			"iam:AddUserToGroup": admins, "iam:AttachGroupPolicy": admins, "iam:PutGroupPolicy": admins, "iam:DeleteGroup": admins,
+			"iam:CreatePolicyVersion":         "arn:aws:iam::" + account + ":policy/canalco-" + stack + "-admins-require-mfa",
+			"iam:DeleteOpenIDConnectProvider": providerArn,
+			"organizations:LeaveOrganization": "*",
+		}
+		for _, role := range []string{"deploy", "preview"} {
+			t.Run(stack+"/"+role, func(t *testing.T) {
+				sts := statements(t, res, "canalco-"+stack+"-"+role)
+				for action, arn := range forbidden {
+					allowed, denied := false, false
+					for _, st := range sts {
+						allowed = allowed || allows(st, action, arn)
+						denied = denied || denies(st, action, arn)
+					}
+					assert.False(t, allowed && !denied, "%s may %s on %s", role, action, arn)
+					// The deploy role can manage IAM, so its guards must hold on their own.
+					assert.True(t, denied || role == "preview", "the deploy guards deny %s on %s", action, arn)
+				}
+			})
+		}
+	}
+}
+
+// TestRolesArePassedOnlyToServices: iam:PassRole only for the stack's roles and only to the
+// services that run them.
+func TestRolesArePassedOnlyToServices(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			var grants []security.Statement
+			for _, st := range statements(t, offline.Stack(t, stack), "canalco-"+stack+"-deploy") {
+				if allows(st, "iam:PassRole", "arn:aws:iam::"+account+":role/canalco-"+stack+"-x") ||
+					allows(st, "iam:PassRole", "arn:aws:iam::"+account+":role/other") {
+					grants = append(grants, st)
+				}
+			}
+			require.Len(t, grants, 1)
+			assert.Equal(t, []string{"iam:PassRole"}, grants[0].Action)
+			assert.Equal(t, []string{"arn:aws:iam::" + account + ":role/canalco-" + stack + "-*"}, grants[0].Resource)
+			services, _ := grants[0].Condition["StringEquals"]["iam:PassedToService"].([]any)
+			require.NotEmpty(t, services)
+			for _, s := range services {
+				assert.Regexp(t, `^[a-z0-9.-]+\.amazonaws\.com$`, s)
+			}
+		})
+	}
+}
+
+// TestPoliciesFitIAMQuotas: managed policies under 6,144 characters, at most 10 per role,
+// no inline policies (their 10,240-character budget stays unused).
+func TestPoliciesFitIAMQuotas(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		res := offline.Stack(t, stack)
+		t.Run(stack, func(t *testing.T) {
+			for _, role := range []string{"deploy", "preview", "admins"} {
+				policies := rolePolicies(res, "canalco-"+stack+"-"+role)
+				require.NotEmpty(t, policies)
+				assert.LessOrEqual(t, len(policies), 10, "%s: managed policies per role", role)
+				for _, p := range policies {
+					assert.Less(t, len(p.Str("policy")), 6144, "%s is %d characters", p.Str("name"), len(p.Str("policy")))
+				}
+			}
+			for _, r := range res.OfType("aws:iam/rolePolicy:RolePolicy") {
+				assert.Nil(t, res.Ancestor(r, deliveryT), "no inline policies on pipeline roles: %s", r.Name)
+			}
+			for _, role := range []string{"deploy", "preview"} {
+				n := 0
+				for _, a := range res.OfType(roleAttT) {
+					if a.Str("role") == "canalco-"+stack+"-"+role {
+						n++
+					}
+				}
+				assert.Equal(t, len(rolePolicies(res, "canalco-"+stack+"-"+role)), n, "every %s policy is attached", role)
+			}
+		})
+	}
+}
+
+// TestRolesStayInTheStacksRegions: the regional guard lists the stack's region, us-east-1
+// (global services, CloudFront's certificate and WAF) and the backup copy regions.
+func TestRolesStayInTheStacksRegions(t *testing.T) {
+	regionsOf := func(t *testing.T, res *offline.Result, role string) []any {
+		for _, st := range statements(t, res, role) {
+			if st.Sid == "OnlyTheStackRegions" {
+				assert.Equal(t, "Deny", st.Effect)
+				assert.Equal(t, []string{"*"}, st.Action)
+				regions, _ := st.Condition["StringNotEquals"]["aws:RequestedRegion"].([]any)
+				return regions
+			}
+		}
+		t.Fatalf("%s has no region guard", role)
+		return nil
+	}
+	for _, stack := range offline.Stacks {
+		for _, role := range []string{"deploy", "preview"} {
+			assert.Equal(t, []any{"us-east-1"}, regionsOf(t, offline.Stack(t, stack), "canalco-"+stack+"-"+role))
+		}
+	}
+	res, err := withConfig(t, "prod", map[string]string{"canalco:backupCopyRegion": "us-west-2", "canalco:dbBackupReplicationRegion": "us-east-2"})
+	require.NoError(t, err)
+	assert.Equal(t, []any{"us-east-1", "us-east-2", "us-west-2"}, regionsOf(t, res, "canalco-prod-deploy"))
+}
+
+// TestDnsChangesStayWithinTheStacksNames: the deploy role may write exactly the records the
+// stack writes, and not another environment's in the shared zone; dev writes none.
+func TestDnsChangesStayWithinTheStacksNames(t *testing.T) {
+	recordNames := func(t *testing.T, stack string) []string {
+		for _, st := range statements(t, offline.Stack(t, stack), "canalco-"+stack+"-deploy") {
+			if st.Effect == "Allow" && anyMatches(st.Action, "route53:ChangeResourceRecordSets", true) {
+				var out []string
+				for _, n := range st.Condition["ForAllValues:StringLike"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"].([]any) {
+					out = append(out, n.(string))
+				}
+				return out
+			}
+		}
+		return nil
+	}
+	assert.Empty(t, recordNames(t, "dev"))
+	assert.Empty(t, offline.Stack(t, "dev").OfType("aws:route53/record:Record"))
+	for _, stack := range []string{"staging", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			names := recordNames(t, stack)
+			require.NotEmpty(t, names)
+			records := offline.Stack(t, stack).OfType("aws:route53/record:Record")
+			require.NotEmpty(t, records)
+			for _, r := range records {
+				name := strings.ToLower(strings.TrimSuffix(r.Str("name"), "."))
+				assert.True(t, anyMatches(names, name, false), "the deploy role may write %s", name)
+			}
+		})
+	}
+	for _, other := range []string{"app.canalco.co", "api.canalco.co", "_dmarc.canalco.co"} {
+		assert.False(t, anyMatches(recordNames(t, "staging"), other, false), "staging may not write prod's %s", other)
+	}
+}
+
+// arnOf is the ARN AWS gives a resource of the plan, for the types the program names.
+func arnOf(r *offline.Resource) string {
+	region, in := "us-east-1", r.Str
+	regional := func(service, resource string) string {
+		return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, region, account, resource)
+	}
+	switch r.Type {
+	case "aws:lambda/function:Function":
+		return regional("lambda", "function:"+in("name"))
+	case "aws:sqs/queue:Queue":
+		return regional("sqs", in("name"))
+	case "aws:sns/topic:Topic":
+		return regional("sns", in("name"))
+	case "aws:cloudwatch/logGroup:LogGroup":
+		return regional("logs", "log-group:"+in("name"))
+	case "aws:cloudwatch/metricAlarm:MetricAlarm":
+		return regional("cloudwatch", "alarm:"+in("name"))
+	case "aws:cloudwatch/dashboard:Dashboard":
+		return "arn:aws:cloudwatch::" + account + ":dashboard/" + in("dashboardName")
+	case "aws:cloudwatch/eventRule:EventRule":
+		return regional("events", "rule/"+in("name"))
+	case "aws:cloudwatch/logDeliverySource:LogDeliverySource":
+		return regional("logs", "delivery-source:"+in("name"))
+	case "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination":
+		return regional("logs", "delivery-destination:"+in("name"))
+	case roleT, policyT, groupT, "aws:iam/instanceProfile:InstanceProfile":
+		return fmt.Sprintf("arn:aws:iam::%s:%s/%s", account, map[string]string{roleT: "role", policyT: "policy", groupT: "group", "aws:iam/instanceProfile:InstanceProfile": "instance-profile"}[r.Type], in("name"))
+	case "aws:s3/bucketV2:BucketV2":
+		return "arn:aws:s3:::" + in("bucket")
+	case "aws:s3/bucketObjectv2:BucketObjectv2":
+		return "arn:aws:s3:::" + in("bucket") + "/" + in("key")
+	case "aws:ecr/repository:Repository":
+		return regional("ecr", "repository/"+in("name"))
+	case "aws:rds/instance:Instance":
+		return regional("rds", "db:"+in("identifier"))
+	case "aws:rds/parameterGroup:ParameterGroup":
+		return regional("rds", "pg:"+in("name"))
+	case "aws:rds/subnetGroup:SubnetGroup":
+		return regional("rds", "subgrp:"+in("name"))
+	case "aws:rds/eventSubscription:EventSubscription":
+		return regional("rds", "es:"+in("name"))
+	case "aws:ssm/parameter:Parameter":
+		return regional("ssm", "parameter/"+strings.TrimPrefix(in("name"), "/"))
+	case "aws:scheduler/schedule:Schedule":
+		group := in("groupName")
+		if group == "" {
+			group = "default"
+		}
+		return regional("scheduler", "schedule/"+group+"/"+in("name"))
+	case "aws:ses/template:Template":
+		return regional("ses", "template/"+in("name"))
+	case "aws:sesv2/configurationSet:ConfigurationSet":
+		return regional("ses", "configuration-set/"+in("configurationSetName"))
+	case "aws:sesv2/emailIdentity:EmailIdentity":
+		return regional("ses", "identity/"+in("emailIdentity"))
+	case "aws:backup/vault:Vault":
+		return regional("backup", "backup-vault:"+in("name"))
+	case "aws:budgets/budget:Budget":
+		return "arn:aws:budgets::" + account + ":budget/" + in("name")
+	case "aws:wafv2/webAcl:WebAcl":
+		return "arn:aws:wafv2:us-east-1:" + account + ":global/webacl/" + in("name") + "/a1b2c3d4"
+	case "aws:cloudfront/function:Function":
+		return "arn:aws:cloudfront::" + account + ":function/" + in("name")
+	case "aws:cloudfront/distribution:Distribution":
+		return r.Outputs["arn"].(string)
+	case "aws:kms/alias:Alias":
+		return regional("kms", in("name"))
+	case "aws:lb/loadBalancer:LoadBalancer":
+		return regional("elasticloadbalancing", "loadbalancer/app/"+in("name")+"/50dc6c495c0c9188")
+	case "aws:lb/targetGroup:TargetGroup":
+		return regional("elasticloadbalancing", "targetgroup/"+in("name")+"/943f017f100becff")
+	case "aws:autoscaling/group:Group":
+		return regional("autoscaling", "autoScalingGroup:8e9a6b4c-0000-4000-8000-000000000000:autoScalingGroupName/"+in("name"))
+	}
+	return ""
+}
+
+// TestDeployRoleReachesEveryNamedResource: each resource of the program whose ARN holds its
+// name falls inside one of the deploy role's resource patterns, so a layer that names a
+// resource outside canalco-<stack>-* breaks this test rather than the first CI deployment.
+func TestDeployRoleReachesEveryNamedResource(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			var patterns []string
+			for _, st := range statements(t, res, "canalco-"+stack+"-deploy") {
+				if st.Effect == "Allow" {
+					for _, r := range st.Resource {
+						if r != "*" {
+							patterns = append(patterns, r)
+						}
+					}
+				}
+			}
+			checked := 0
+			for _, r := range res.Resources {
+				if arn := arnOf(r); arn != "" && r.Str("name") != "canalco-"+stack+"-admins" {
+					checked++
+					assert.True(t, anyMatches(patterns, arn, false), "the deploy role cannot manage %s (%s)", arn, r.Type)
+				}
+			}
+			assert.Greater(t, checked, 50)
+		})
+	}
+}
+
+// TestDeployRoleCanRelease: the calls of scripts/deploy-backend.sh and publish-frontend.sh.
+func TestDeployRoleCanRelease(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			sts := statements(t, res, "canalco-"+stack+"-deploy")
+			dist := res.OfType("aws:cloudfront/distribution:Distribution")
+			require.Len(t, dist, 1)
+			frontend := "arn:aws:s3:::canalco-" + stack + "-frontend-" + account + "-us-east-1"
+			asg := "arn:aws:autoscaling:us-east-1:" + account + ":autoScalingGroup:8e9a6b4c-0000-4000-8000-000000000000:autoScalingGroupName/canalco-" + stack + "-backend"
+			repo := "arn:aws:ecr:us-east-1:" + account + ":repository/canalco-" + stack + "-backend"
+			for _, call := range [][2]string{
+				{"s3:PutObject", frontend + "/index.html"}, {"s3:DeleteObject", frontend + "/assets/old.js"}, {"s3:ListBucket", frontend},
+				{"cloudfront:CreateInvalidation", dist[0].Outputs["arn"].(string)}, {"cloudfront:GetInvalidation", dist[0].Outputs["arn"].(string)},
+				{"ecr:GetAuthorizationToken", "*"}, {"ecr:PutImage", repo}, {"ecr:DescribeImages", repo}, {"ecr:CompleteLayerUpload", repo},
+				{"autoscaling:StartInstanceRefresh", asg}, {"autoscaling:CancelInstanceRefresh", asg}, {"autoscaling:DescribeInstanceRefreshes", "*"},
+				{"ssm:SendCommand", "arn:aws:ssm:us-east-1::document/AWS-RunShellScript"}, {"ssm:SendCommand", "arn:aws:ec2:us-east-1:" + account + ":instance/i-0abc"},
+				{"ssm:GetCommandInvocation", "*"}, {"ssm:DescribeInstanceInformation", "*"},
+				{"s3:PutObject", "arn:aws:s3:::canalco-pulumi-state-" + account + "-us-east-1/.pulumi/stacks/canalco/" + stack + ".json"},
+			} {
+				granted := false
+				for _, st := range sts {
+					granted = granted || allows(st, call[0], call[1])
+				}
+				assert.True(t, granted, "%s on %s", call[0], call[1])
+			}
+		})
+	}
+}

@@ -1,0 +1,105 @@
+package serverless
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/archive"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/asset"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// FunctionsDir is where the functions' source folders live, from the project root.
+const FunctionsDir = "serverless/functions"
+
+// codePackage is a function's deployment package.
+type codePackage struct {
+	// Dir is the source folder, relative to the program's working directory.
+	Dir string
+	// Files are the packaged files, relative to Dir.
+	Files   []string
+	Archive pulumi.Archive
+	// Hash is the base64 SHA-256 of the zip, as Lambda reports it in CodeSha256.
+	Hash string
+}
+
+// packageFunction packages a function's folder. Only the source goes in: bytecode caches that
+// a local test run leaves behind would change the package from one machine to another.
+func packageFunction(folder string) (*codePackage, error) {
+	root, err := ProjectRoot()
+	if err != nil {
+		return nil, err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Rel(wd, filepath.Join(root, FunctionsDir, folder))
+	if err != nil {
+		return nil, err
+	}
+	p := &codePackage{Dir: dir}
+	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && d.Name() == "__pycache__":
+			return filepath.SkipDir
+		case d.Type().IsRegular() && !strings.HasSuffix(d.Name(), ".pyc"):
+			rel, err := filepath.Rel(dir, path)
+			p.Files = append(p.Files, filepath.ToSlash(rel))
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("package %s: %w", folder, err)
+	}
+	if !slices.Contains(p.Files, "handler.py") {
+		return nil, fmt.Errorf("package %s: %s has no handler.py", folder, dir)
+	}
+
+	// The same files feed the archive Pulumi uploads and the zip hashed here, which Pulumi
+	// builds the same way (sorted names, fixed timestamps).
+	assets, members := map[string]any{}, map[string]any{}
+	for _, file := range p.Files {
+		path := filepath.Join(dir, filepath.FromSlash(file))
+		assets[file] = pulumi.NewFileAsset(path)
+		if members[file], err = asset.FromPath(path); err != nil {
+			return nil, err
+		}
+	}
+	p.Archive = pulumi.NewAssetArchive(assets)
+	zipped, err := archive.FromAssets(members)
+	if err != nil {
+		return nil, err
+	}
+	data, err := zipped.Bytes(archive.ZIPArchive)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	p.Hash = base64.StdEncoding.EncodeToString(sum[:])
+	return p, nil
+}
+
+// ProjectRoot is the folder with Pulumi.yaml: the working directory under `pulumi up`, a parent
+// of it when tests run the program from their package's folder.
+func ProjectRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
+			return dir, nil
+		}
+	}
+	return "", errors.New("no Pulumi.yaml in the working directory or above it")
+}

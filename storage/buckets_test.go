@@ -1,0 +1,278 @@
+package storage_test
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/canalco/infra/offline"
+	"github.com/canalco/infra/storage"
+)
+
+// purposeOf is the purpose part of one of this stack's bucket names.
+func purposeOf(name, prefix string) string {
+	rest := strings.TrimPrefix(name, prefix+"-")
+	return rest[:strings.Index(rest, "-"+offline.Account+"-")]
+}
+
+// TestEveryBucketIsProtected walks every bucket of every stack, whichever layer made it, so a
+// new bucket cannot skip a protection: public access block, ACLs disabled, encryption,
+// versioning, a TLS-only policy, access logging into the log bucket and a lifecycle.
+func TestEveryBucketIsProtected(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			prefix := "canalco-" + stack
+			logs := fmt.Sprintf("%s-logs-%s-us-east-1", prefix, offline.Account)
+			buckets := bucketsOf(res)
+			if len(buckets) < len(storage.DocumentPurposes)+2 {
+				t.Fatalf("%d buckets, want at least the %d data buckets, frontend and logs", len(buckets), len(storage.DocumentPurposes))
+			}
+			for name := range buckets {
+				checkBucket(t, res, name, name != logs, logs)
+			}
+		})
+	}
+}
+
+// checkBucket checks one bucket's protections; logged says it must log into logs.
+func checkBucket(t *testing.T, res *offline.Result, name string, logged bool, logs string) {
+	t.Helper()
+	arn := "arn:aws:s3:::" + name
+	pab := one(t, res, accessBlockType, name)
+	for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+		if !pab.Bool(k) {
+			t.Errorf("%s: public access block %s is not true", name, k)
+		}
+	}
+	if got := one(t, res, ownershipType, name).Str("rule.objectOwnership"); got != "BucketOwnerEnforced" {
+		t.Errorf("%s: object ownership %q, want BucketOwnerEnforced (ACLs disabled)", name, got)
+	}
+	if got := one(t, res, versioningType, name).Str("versioningConfiguration.status"); got != "Enabled" {
+		t.Errorf("%s: versioning %q", name, got)
+	}
+	sse := one(t, res, encryptionType, name)
+	algorithm := sse.Str("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm")
+	switch {
+	case name == logs && algorithm != "AES256":
+		t.Errorf("%s: encryption %q, want AES256 (load balancer logs need SSE-S3)", name, algorithm)
+	case name != logs && (algorithm != "aws:kms" || !strings.HasPrefix(sse.Str("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId"), "arn:aws:kms:") || !sse.Bool("rules.0.bucketKeyEnabled")):
+		t.Errorf("%s: encryption %q with key %q, want aws:kms with a bucket key", name, algorithm, sse.Str("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId"))
+	}
+	doc := parsePolicy(t, one(t, res, policyType, name).Str("policy"))
+	deny := doc.sid("DenyInsecureTransport")
+	if deny == nil || deny.Effect != "Deny" || strs(deny.Condition["Bool"]["aws:SecureTransport"])[0] != "false" ||
+		!slices.Equal(deny.Resource, []string{arn, arn + "/*"}) || !slices.Equal(deny.Action, []string{"s3:*"}) {
+		t.Errorf("%s: no TLS-only statement covering the bucket and its objects: %+v", name, deny)
+	}
+	for _, s := range doc.Statement {
+		if s.Effect == "Allow" && (s.Principal["AWS"] == "*" || s.Principal["Service"] == nil && s.Principal["AWS"] == nil) {
+			t.Errorf("%s: statement %s allows anyone", name, s.Sid)
+		}
+	}
+	loggings := on(res, loggingType, name)
+	switch {
+	case logged && (len(loggings) != 1 || loggings[0].Str("targetBucket") != logs || !strings.HasPrefix(loggings[0].Str("targetPrefix"), "s3/")):
+		t.Errorf("%s: server access logs do not go to %s under s3/", name, logs)
+	case !logged && len(loggings) != 0:
+		t.Errorf("%s: logs into %s", name, loggings[0].Str("targetBucket"))
+	}
+	rules := one(t, res, lifecycleType, name).List("rules")
+	if len(rules) == 0 {
+		t.Fatalf("%s: lifecycle without rules", name)
+	}
+	aborts := false
+	for i := range rules {
+		if n := one(t, res, lifecycleType, name).Num(fmt.Sprintf("rules.%d.abortIncompleteMultipartUpload.daysAfterInitiation", i)); n > 0 && n <= 7 {
+			aborts = true
+		}
+	}
+	if !aborts {
+		t.Errorf("%s: no rule aborts incomplete multipart uploads within 7 days", name)
+	}
+}
+
+// TestLifecycleDays checks the retention of each kind of bucket per environment.
+func TestLifecycleDays(t *testing.T) {
+	cases := []struct {
+		stack                        string
+		noncurrentDays, logDays      float64
+		noncurrentToInstantRetrieval bool
+	}{
+		{"dev", 30, 30, false},
+		{"staging", 90, 90, true},
+		{"prod", 365, 365, true},
+	}
+	for _, c := range cases {
+		t.Run(c.stack, func(t *testing.T) {
+			res := offline.Stack(t, c.stack)
+			prefix := "canalco-" + c.stack
+			for name := range bucketsOf(res) {
+				if !strings.HasPrefix(name, prefix+"-") || len(on(res, lifecycleType, name)) != 1 {
+					continue
+				}
+				lc := one(t, res, lifecycleType, name)
+				purpose := purposeOf(name, prefix)
+				switch {
+				case slices.Contains(storage.DocumentPurposes, purpose):
+					if lc.Str("rules.0.transitions.0.storageClass") != "GLACIER" || lc.Num("rules.0.transitions.0.days") != 365 {
+						t.Errorf("%s: current versions go to %s after %v days, want GLACIER after 365 (seed)", name, lc.Str("rules.0.transitions.0.storageClass"), lc.Num("rules.0.transitions.0.days"))
+					}
+					if got := lc.Num("rules.0.noncurrentVersionExpiration.noncurrentDays"); got != c.noncurrentDays {
+						t.Errorf("%s: old versions expire after %v days, want %v", name, got, c.noncurrentDays)
+					}
+					moves := lc.Str("rules.0.noncurrentVersionTransitions.0.storageClass") == "GLACIER_IR" && lc.Num("rules.0.noncurrentVersionTransitions.0.noncurrentDays") == 30
+					if moves != c.noncurrentToInstantRetrieval {
+						t.Errorf("%s: old versions to Glacier Instant Retrieval at 30 days = %v, want %v", name, moves, c.noncurrentToInstantRetrieval)
+					}
+					tmp := len(lc.List("rules")) == 2 && lc.Str("rules.1.filter.prefix") == "tmp/" && lc.Num("rules.1.expiration.days") == 1
+					if tmp != (purpose == "adjuntos") {
+						t.Errorf("%s: tmp/ expires after a day = %v, want only on adjuntos", name, tmp)
+					}
+				case purpose == "logs":
+					if got := lc.Num("rules.0.expiration.days"); got != c.logDays {
+						t.Errorf("%s: logs expire after %v days, want %v", name, got, c.logDays)
+					}
+				case purpose == "frontend":
+					if got := lc.Num("rules.0.noncurrentVersionExpiration.noncurrentDays"); got != 30 || len(lc.List("rules.0.transitions")) != 0 {
+						t.Errorf("%s: replaced files expire after %v days (want 30), and nothing is archived", name, got)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestStatefulBucketsAreKept: in staging and prod the data buckets, the log bucket and the
+// storage key survive `pulumi destroy` and cannot be emptied by it; dev can be torn down.
+func TestStatefulBucketsAreKept(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			protected := stack != "dev"
+			prefix := "canalco-" + stack
+			for name, b := range bucketsOf(res) {
+				if res.Ancestor(b, bucketsToken) == nil {
+					continue
+				}
+				purpose := purposeOf(name, prefix)
+				kept := purpose != "frontend" && protected
+				if b.Protect != kept || b.RetainOnDelete != kept {
+					t.Errorf("%s: protect %v retain %v, want %v", name, b.Protect, b.RetainOnDelete, kept)
+				}
+				if v := one(t, res, versioningType, name); v.Protect != kept {
+					t.Errorf("%s: versioning protect %v, want %v", name, v.Protect, kept)
+				}
+				if b.Bool("forceDestroy") == protected {
+					t.Errorf("%s: forceDestroy %v in %s", name, b.Bool("forceDestroy"), stack)
+				}
+			}
+			key := res.Named(keyType, prefix+"-storage")
+			if key == nil || key.Protect != protected || key.RetainOnDelete != protected {
+				t.Errorf("storage key: %+v, want protected = %v", key, protected)
+			}
+		})
+	}
+}
+
+// TestLogBucketGrantsOnlyLogWriters: the log bucket admits exactly the load balancer, S3 server
+// access logging from this stack's buckets and CloudFront's log delivery, each to its prefix.
+func TestLogBucketGrantsOnlyLogWriters(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			b, _ := lookupBuckets(t, res, stack)
+			logsArn := "arn:aws:s3:::" + b["logs"]
+			doc := parsePolicy(t, one(t, res, policyType, b["logs"]).Str("policy"))
+			var allows []string
+			for _, s := range doc.Statement {
+				if s.Effect == "Allow" {
+					allows = append(allows, s.Sid)
+					if !slices.Equal(s.Action, []string{"s3:PutObject"}) {
+						t.Errorf("%s grants %v, want only s3:PutObject", s.Sid, s.Action)
+					}
+				}
+			}
+			if want := []string{"LoadBalancerAccessLogs", "S3ServerAccessLogs", "CloudFrontAccessLogs"}; !slices.Equal(allows, want) {
+				t.Fatalf("grants %v, want %v", allows, want)
+			}
+			alb := doc.sid("LoadBalancerAccessLogs")
+			if alb.Principal["AWS"] != "arn:aws:iam::127311923021:root" || alb.Resource[0] != logsArn+"/"+storage.AlbLogPrefix+"/AWSLogs/"+offline.Account+"/*" {
+				t.Errorf("load balancer grant: %+v, want us-east-1's ELB account on alb/AWSLogs/<account>/*", alb)
+			}
+			for _, lb := range res.OfType("aws:lb/loadBalancer:LoadBalancer") {
+				if lb.Bool("accessLogs.enabled") && (lb.Str("accessLogs.bucket") != b["logs"] || lb.Str("accessLogs.prefix") != storage.AlbLogPrefix) {
+					t.Errorf("load balancer %s logs to %s/%s, outside the grant", lb.Name, lb.Str("accessLogs.bucket"), lb.Str("accessLogs.prefix"))
+				}
+			}
+			// Every bucket of the stack that logs here, whichever layer made it, is admitted.
+			s3 := doc.sid("S3ServerAccessLogs")
+			pattern := strs(s3.Condition["ArnLike"]["aws:SourceArn"])
+			if s3.Principal["Service"] != "logging.s3.amazonaws.com" || s3.Resource[0] != logsArn+"/s3/*" || len(pattern) != 1 || s3.Condition["StringEquals"]["aws:SourceAccount"] != offline.Account {
+				t.Fatalf("server access logging grant: %+v, want logging.s3 on s3/* from this account's buckets", s3)
+			}
+			for _, l := range res.OfType(loggingType) {
+				if l.Str("targetBucket") != b["logs"] {
+					continue
+				}
+				if ok, _ := path.Match(pattern[0], "arn:aws:s3:::"+l.Str("bucket")); !ok || !strings.HasPrefix(l.Str("targetPrefix"), "s3/") {
+					t.Errorf("%s logs to %s%s, which the grant (%s on s3/*) refuses", l.Str("bucket"), b["logs"], l.Str("targetPrefix"), pattern[0])
+				}
+			}
+			cdn := doc.sid("CloudFrontAccessLogs")
+			source := single(t, res, deliverySource)
+			wantSource := fmt.Sprintf("arn:aws:logs:us-east-1:%s:delivery-source:%s", offline.Account, source.Str("name"))
+			if cdn.Principal["Service"] != "delivery.logs.amazonaws.com" || cdn.Condition["ArnLike"]["aws:SourceArn"] != wantSource ||
+				cdn.Resource[0] != logsArn+"/AWSLogs/"+offline.Account+"/*" || cdn.Condition["StringEquals"]["s3:x-amz-acl"] != "bucket-owner-full-control" {
+				t.Errorf("CloudFront log grant: %+v, want delivery.logs from %s", cdn, wantSource)
+			}
+		})
+	}
+}
+
+// lookupBuckets returns the storage layer's bucket names by purpose, checking each exists.
+func lookupBuckets(t *testing.T, res *offline.Result, stack string) (map[string]string, map[string]*offline.Resource) {
+	t.Helper()
+	names, resources := map[string]string{}, map[string]*offline.Resource{}
+	for _, purpose := range append(append([]string{}, storage.DocumentPurposes...), "frontend", "logs") {
+		name, err := storage.BucketName("canalco-"+stack, purpose, offline.Account, "us-east-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := bucketsOf(res)[name]
+		if b == nil || res.Ancestor(b, bucketsToken) == nil {
+			t.Fatalf("no %s bucket %s in the storage layer", purpose, name)
+		}
+		names[purpose], resources[purpose] = name, b
+	}
+	return names, resources
+}
+
+// TestStorageKeyLetsCloudFrontReadOnlyTheFrontend: CloudFront may decrypt with the storage key
+// only for this account's distributions and only objects of the frontend bucket.
+func TestStorageKeyLetsCloudFrontReadOnlyTheFrontend(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			b, _ := lookupBuckets(t, res, stack)
+			key := res.Named(keyType, "canalco-"+stack+"-storage")
+			if key == nil || !key.Bool("enableKeyRotation") {
+				t.Fatalf("storage key missing or without rotation")
+			}
+			doc := parsePolicy(t, key.Str("policy"))
+			cf := doc.sid("CloudFrontReadsFrontend")
+			frontend := "arn:aws:s3:::" + b["frontend"]
+			if cf == nil || !slices.Equal(cf.Action, []string{"kms:Decrypt"}) ||
+				cf.Condition["ArnLike"]["aws:SourceArn"] != "arn:aws:cloudfront::"+offline.Account+":distribution/*" ||
+				!slices.Equal(strs(cf.Condition["StringLike"]["kms:EncryptionContext:aws:s3:arn"]), []string{frontend, frontend + "/*"}) {
+				t.Errorf("CloudFront key grant: %+v", cf)
+			}
+			alias := res.Named(aliasType, "canalco-"+stack+"-storage")
+			if alias == nil || alias.Str("name") != "alias/canalco-"+stack+"-storage" {
+				t.Errorf("storage key alias: %+v", alias)
+			}
+		})
+	}
+}

@@ -1,0 +1,439 @@
+package storage_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/canalco/infra/offline"
+	"github.com/canalco/infra/storage"
+)
+
+// appDomains are the stack files' app hostnames ("": no domain).
+var appDomains = map[string]string{"dev": "", "staging": "staging.canalco.co", "prod": "app.canalco.co"}
+
+// apiDomains are the stack files' API hostnames ("": none, the load balancer's own name).
+var apiDomains = map[string]string{"dev": "", "staging": "api-staging.canalco.co", "prod": "api.canalco.co"}
+
+// TestDistributionBehaviors: the app is cached and routed by the function; the API is never
+// cached, takes every method and viewer header but Host, and has no function.
+func TestDistributionBehaviors(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			d := single(t, res, distType)
+			fn := single(t, res, functionType)
+			headers := single(t, res, headersType)
+
+			def := "defaultCacheBehavior."
+			for path, want := range map[string]string{
+				def + "targetOriginId":          "frontend",
+				def + "viewerProtocolPolicy":    "redirect-to-https",
+				def + "cachePolicyId":           "658327ea-f89d-4fab-a63d-7e88639e58f6",
+				def + "responseHeadersPolicyId": headers.Outputs["id"].(string),
+			} {
+				if got := d.Str(path); got != want {
+					t.Errorf("%s = %q, want %q", path, got, want)
+				}
+			}
+			if !d.Bool(def+"compress") || len(d.List(def+"functionAssociations")) != 1 ||
+				d.Str(def+"functionAssociations.0.eventType") != "viewer-request" || d.Str(def+"functionAssociations.0.functionArn") != fn.Outputs["arn"] {
+				t.Errorf("default behavior: compress %v, functions %v; want compressed with the viewer-request router", d.Bool(def+"compress"), d.Get(def+"functionAssociations"))
+			}
+			if fn.Str("runtime") != "cloudfront-js-2.0" || !fn.Bool("publish") {
+				t.Errorf("function runtime %q publish %v", fn.Str("runtime"), fn.Bool("publish"))
+			}
+
+			ordered := d.List("orderedCacheBehaviors")
+			if len(ordered) != 1 {
+				t.Fatalf("%d ordered behaviors, want only the API", len(ordered))
+			}
+			api := "orderedCacheBehaviors.0."
+			for path, want := range map[string]string{
+				api + "pathPattern":             storage.APIPath,
+				api + "targetOriginId":          "api",
+				api + "viewerProtocolPolicy":    "https-only",
+				api + "cachePolicyId":           "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+				api + "originRequestPolicyId":   "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+				api + "responseHeadersPolicyId": headers.Outputs["id"].(string),
+			} {
+				if got := d.Str(path); got != want {
+					t.Errorf("%s = %q, want %q", path, got, want)
+				}
+			}
+			methods := d.Strings(api + "allowedMethods")
+			slices.Sort(methods)
+			if !slices.Equal(methods, []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}) {
+				t.Errorf("API methods %v, want all seven", methods)
+			}
+			if len(d.List(api+"functionAssociations")) != 0 || len(d.List(api+"lambdaFunctionAssociations")) != 0 {
+				t.Errorf("the API behavior runs a function: its errors would be rewritten")
+			}
+		})
+	}
+}
+
+// TestDistributionOrigins: the bucket through Origin Access Control only, the API through its
+// load balancer hostname with TLS 1.2.
+func TestDistributionOrigins(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			d := single(t, res, distType)
+			b, _ := lookupBuckets(t, res, stack)
+			oac := single(t, res, oacType)
+			if oac.Str("originAccessControlOriginType") != "s3" || oac.Str("signingBehavior") != "always" || oac.Str("signingProtocol") != "sigv4" {
+				t.Errorf("origin access control: %v", oac.Inputs)
+			}
+			origins := map[string]map[string]any{}
+			for _, o := range d.List("origins") {
+				m := o.(map[string]any)
+				origins[m["originId"].(string)] = m
+			}
+			if len(origins) != 2 {
+				t.Fatalf("origins %v, want frontend and api", origins)
+			}
+			s3 := origins["frontend"]
+			if s3["domainName"] != b["frontend"]+".s3.us-east-1.amazonaws.com" || s3["originAccessControlId"] != oac.Outputs["id"] || s3["s3OriginConfig"] != nil {
+				t.Errorf("frontend origin %v: want the frontend bucket's regional endpoint through OAC %v, no origin access identity", s3, oac.Outputs["id"])
+			}
+			// With an API hostname (and so its certificate) CloudFront speaks HTTPS to it;
+			// without (dev) HTTP to the load balancer's own name, which admits only CloudFront.
+			wantHost, wantPolicy := apiDomains[stack], "https-only"
+			if wantHost == "" {
+				wantHost, wantPolicy = single(t, res, "aws:lb/loadBalancer:LoadBalancer").Outputs["dnsName"].(string), "http-only"
+			}
+			custom, _ := origins["api"]["customOriginConfig"].(map[string]any)
+			if origins["api"]["domainName"] != wantHost || custom["originProtocolPolicy"] != wantPolicy || !slices.Equal(strs(custom["originSslProtocols"]), []string{"TLSv1.2"}) {
+				t.Errorf("API origin %v, want %s %s with TLSv1.2 only", origins["api"], wantHost, wantPolicy)
+			}
+		})
+	}
+}
+
+// TestDistributionSettings: root object, HTTP/2 and 3, IPv6, price class, no geo restriction,
+// no legacy logging (it needs ACLs on the log bucket).
+func TestDistributionSettings(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			d := single(t, offline.Stack(t, stack), distType)
+			for path, want := range map[string]string{
+				"defaultRootObject": "index.html",
+				"httpVersion":       "http2and3",
+				"priceClass":        "PriceClass_100",
+				"restrictions.geoRestriction.restrictionType": "none",
+			} {
+				if got := d.Str(path); got != want {
+					t.Errorf("%s = %q, want %q", path, got, want)
+				}
+			}
+			if !d.Bool("isIpv6Enabled") || !d.Bool("enabled") || d.Get("loggingConfig") != nil {
+				t.Errorf("ipv6 %v enabled %v legacy logging %v", d.Bool("isIpv6Enabled"), d.Bool("enabled"), d.Get("loggingConfig"))
+			}
+		})
+	}
+}
+
+// TestSecurityHeaders: HSTS for a year with preload, no sniffing, no framing, and a CSP that
+// admits only the app's own origin and this stack's browser buckets.
+func TestSecurityHeaders(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			h := single(t, res, headersType)
+			b, _ := lookupBuckets(t, res, stack)
+			sh := "securityHeadersConfig."
+			if h.Str("name") != "canalco-"+stack+"-security-headers" {
+				t.Errorf("name %q", h.Str("name"))
+			}
+			if h.Num(sh+"strictTransportSecurity.accessControlMaxAgeSec") < 31536000 || !h.Bool(sh+"strictTransportSecurity.includeSubdomains") || !h.Bool(sh+"strictTransportSecurity.preload") {
+				t.Errorf("HSTS %v", h.Get(sh+"strictTransportSecurity"))
+			}
+			if h.Str(sh+"frameOptions.frameOption") != "DENY" || h.Str(sh+"referrerPolicy.referrerPolicy") != "strict-origin-when-cross-origin" ||
+				!h.Bool(sh+"contentTypeOptions.override") || !h.Bool(sh+"xssProtection.protection") {
+				t.Errorf("headers %v", h.Get("securityHeadersConfig"))
+			}
+			csp := h.Str(sh + "contentSecurityPolicy.contentSecurityPolicy")
+			if len(csp) > 1783 {
+				t.Errorf("CSP is %d characters, CloudFront allows 1783", len(csp))
+			}
+			directives := map[string][]string{}
+			for _, d := range strings.Split(csp, ";") {
+				f := strings.Fields(d)
+				directives[f[0]] = f[1:]
+			}
+			for _, want := range []string{"default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'"} {
+				f := strings.Fields(want)
+				if !slices.Equal(directives[f[0]], f[1:]) {
+					t.Errorf("CSP %s = %v, want %q", f[0], directives[f[0]], want)
+				}
+			}
+			for _, purpose := range storage.BrowserPurposes {
+				host := "https://" + b[purpose] + ".s3.us-east-1.amazonaws.com"
+				if !slices.Contains(directives["connect-src"], host) || !slices.Contains(directives["img-src"], host) {
+					t.Errorf("CSP does not let the app reach %s", host)
+				}
+			}
+			for name, sources := range directives {
+				for _, s := range sources {
+					if strings.Contains(s, "*") || s == "'unsafe-eval'" {
+						t.Errorf("CSP %s admits %s", name, s)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestCertificatePerStack: dev serves CloudFront's default certificate; staging and prod
+// their own hostname with a DNS-validated us-east-1 certificate, TLS 1.2_2021 and SNI, and
+// alias records for IPv4 and IPv6.
+func TestCertificatePerStack(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			d := single(t, res, distType)
+			domain := appDomains[stack]
+			var appCerts []string
+			for _, c := range res.OfType(certType) {
+				if res.Ancestor(c, cdnToken) != nil {
+					appCerts = append(appCerts, c.Str("domainName"))
+				}
+			}
+			if domain == "" {
+				if !d.Bool("viewerCertificate.cloudfrontDefaultCertificate") || len(d.List("aliases")) != 0 || len(appCerts) != 0 {
+					t.Errorf("dev: viewer certificate %v aliases %v certificates %v, want CloudFront's default", d.Get("viewerCertificate"), d.Get("aliases"), appCerts)
+				}
+				return
+			}
+			cert := res.Named(certType, "canalco-"+stack+"-app")
+			if cert == nil || cert.Str("domainName") != domain || cert.Str("validationMethod") != "DNS" {
+				t.Fatalf("certificate %v, want %s validated by DNS", cert, domain)
+			}
+			usEast1 := res.Named(providerType, "aws-us-east-1")
+			validation := res.Named(validationType, "canalco-"+stack+"-app")
+			if provider(res, cert) != usEast1 || validation == nil || provider(res, validation) != usEast1 {
+				t.Errorf("certificate or its validation outside us-east-1")
+			}
+			vc := "viewerCertificate."
+			if d.Str(vc+"acmCertificateArn") != cert.Outputs["arn"] || d.Str(vc+"sslSupportMethod") != "sni-only" ||
+				d.Str(vc+"minimumProtocolVersion") != "TLSv1.2_2021" || d.Bool(vc+"cloudfrontDefaultCertificate") {
+				t.Errorf("viewer certificate %v", d.Get("viewerCertificate"))
+			}
+			if !slices.Equal(d.Strings("aliases"), []string{domain}) {
+				t.Errorf("aliases %v, want %s", d.Get("aliases"), domain)
+			}
+			kinds := map[string]bool{}
+			for _, r := range res.OfType(recordType) {
+				if r.Str("name") == domain && res.Ancestor(r, cdnToken) != nil {
+					kinds[r.Str("type")] = r.Str("aliases.0.name") == d.Outputs["domainName"] && r.Str("aliases.0.zoneId") == d.Outputs["hostedZoneId"]
+				}
+			}
+			if !kinds["A"] || !kinds["AAAA"] || len(kinds) != 2 {
+				t.Errorf("alias records %v, want A and AAAA to the distribution", kinds)
+			}
+		})
+	}
+}
+
+// TestAccessLogs: standard logging v2 from us-east-1 into the log bucket, without cookies,
+// started only after the log bucket admits the delivery.
+func TestAccessLogs(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			d := single(t, res, distType)
+			b, _ := lookupBuckets(t, res, stack)
+			usEast1 := res.Named(providerType, "aws-us-east-1")
+			source, dest, delivery := single(t, res, deliverySource), single(t, res, deliveryDest), single(t, res, deliveryType)
+			for _, r := range []*offline.Resource{source, dest, delivery} {
+				if provider(res, r) != usEast1 {
+					t.Errorf("%s outside us-east-1", r.Type)
+				}
+			}
+			if source.Str("logType") != "ACCESS_LOGS" || source.Str("resourceArn") != d.Outputs["arn"] {
+				t.Errorf("delivery source %v, want the distribution's access logs", source.Inputs)
+			}
+			if dest.Str("deliveryDestinationConfiguration.destinationResourceArn") != "arn:aws:s3:::"+b["logs"] {
+				t.Errorf("logs go to %q, want the log bucket", dest.Str("deliveryDestinationConfiguration.destinationResourceArn"))
+			}
+			if delivery.Str("deliverySourceName") != source.Str("name") || delivery.Str("deliveryDestinationArn") != dest.Outputs["arn"] {
+				t.Errorf("delivery %v does not connect the source and destination", delivery.Inputs)
+			}
+			if fields := delivery.Strings("recordFields"); len(fields) == 0 || slices.Contains(fields, "cs(Cookie)") {
+				t.Errorf("record fields %v: want explicit fields without cookies", fields)
+			}
+			logsPolicy := one(t, res, policyType, b["logs"])
+			if !delivery.DependsOn(logsPolicy.URN) {
+				t.Errorf("delivery starts before the log bucket's policy admits it")
+			}
+		})
+	}
+}
+
+// TestWebACL: prod only (the default), in us-east-1, with the managed rule groups and a rate
+// limit per IP, attached to the distribution.
+func TestWebACL(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			d := single(t, res, distType)
+			acls := res.OfType(webACLType)
+			if stack != "prod" {
+				if len(acls) != 0 || d.Str("webAclId") != "" {
+					t.Errorf("%d web ACLs, attached %q: want none outside prod", len(acls), d.Str("webAclId"))
+				}
+				return
+			}
+			if len(acls) != 1 {
+				t.Fatalf("%d web ACLs, want 1", len(acls))
+			}
+			acl := acls[0]
+			if acl.Str("scope") != "CLOUDFRONT" || provider(res, acl) != res.Named(providerType, "aws-us-east-1") || d.Str("webAclId") != acl.Outputs["arn"] {
+				t.Errorf("web ACL scope %q, attached %q: want CLOUDFRONT in us-east-1 on the distribution", acl.Str("scope"), d.Str("webAclId"))
+			}
+			var groups []string
+			rate := 0.0
+			for i, r := range acl.List("rules") {
+				rule := r.(map[string]any)
+				if v := rule["visibilityConfig"].(map[string]any); v["cloudwatchMetricsEnabled"] != true || v["sampledRequestsEnabled"] != true {
+					t.Errorf("rule %v without metrics", rule["name"])
+				}
+				prefix := fmt.Sprintf("rules.%d.statement.", i)
+				if g := acl.Str(prefix + "managedRuleGroupStatement.name"); g != "" {
+					groups = append(groups, g)
+				}
+				if acl.Str(prefix+"rateBasedStatement.aggregateKeyType") == "IP" && acl.Get(fmt.Sprintf("rules.%d.action.block", i)) != nil {
+					rate = acl.Num(prefix + "rateBasedStatement.limit")
+				}
+			}
+			slices.Sort(groups)
+			if !slices.Equal(groups, []string{"AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"}) {
+				t.Errorf("managed rule groups %v", groups)
+			}
+			if rate != 2000 {
+				t.Errorf("rate limit %v per 5 minutes per IP, want the setting's 2000", rate)
+			}
+		})
+	}
+}
+
+// TestCORS: only the browser buckets, only the app's origins (never *), only the methods
+// presigned URLs use.
+func TestCORS(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			d := single(t, res, distType)
+			b, _ := lookupBuckets(t, res, stack)
+			want := map[string][]string{
+				"dev":     {"https://" + d.Outputs["domainName"].(string), "http://localhost:5173"},
+				"staging": {"https://staging.canalco.co"},
+				"prod":    {"https://app.canalco.co"},
+			}[stack]
+			configs := res.OfType(corsType)
+			if len(configs) != len(storage.BrowserPurposes) {
+				t.Errorf("%d CORS configurations, want %d", len(configs), len(storage.BrowserPurposes))
+			}
+			for _, purpose := range storage.BrowserPurposes {
+				c := one(t, res, corsType, b[purpose])
+				if got := c.Strings("corsRules.0.allowedOrigins"); !slices.Equal(got, want) {
+					t.Errorf("%s: origins %v, want %v", purpose, got, want)
+				}
+				methods := c.Strings("corsRules.0.allowedMethods")
+				slices.Sort(methods)
+				if !slices.Equal(methods, []string{"GET", "HEAD", "POST", "PUT"}) {
+					t.Errorf("%s: methods %v", purpose, methods)
+				}
+				for _, o := range c.Strings("corsRules.0.allowedOrigins") {
+					if strings.Contains(o, "*") {
+						t.Errorf("%s: origin %s", purpose, o)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestFrontendBucketReadOnlyByThisDistribution: the frontend bucket's policy lets only this
+// distribution read objects, and nothing else in.
+func TestFrontendBucketReadOnlyByThisDistribution(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			d := single(t, res, distType)
+			b, _ := lookupBuckets(t, res, stack)
+			doc := parsePolicy(t, one(t, res, policyType, b["frontend"]).Str("policy"))
+			var allows []statement
+			for _, s := range doc.Statement {
+				if s.Effect == "Allow" {
+					allows = append(allows, s)
+				}
+			}
+			if len(allows) != 1 {
+				t.Fatalf("%d grants, want CloudFront's only", len(allows))
+			}
+			s := allows[0]
+			if s.Principal["Service"] != "cloudfront.amazonaws.com" || !slices.Equal(s.Action, []string{"s3:GetObject"}) ||
+				s.Condition["StringEquals"]["AWS:SourceArn"] != d.Outputs["arn"] || s.Resource[0] != "arn:aws:s3:::"+b["frontend"]+"/*" {
+				t.Errorf("grant %+v, want s3:GetObject for distribution %v", s, d.Outputs["arn"])
+			}
+		})
+	}
+}
+
+// TestSPARouter runs the distribution's function on sample requests with Node.js: deep links
+// get index.html, files pass through.
+func TestSPARouter(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	code := single(t, offline.Stack(t, "prod"), functionType).Str("code")
+	cases := map[string]string{
+		"/":                         "/index.html",
+		"/cotizaciones/123":         "/index.html",
+		"/facturas/2024/":           "/index.html",
+		"/assets/index-4f2a9c.js":   "/assets/index-4f2a9c.js",
+		"/favicon.ico":              "/favicon.ico",
+		"/.well-known/security.txt": "/.well-known/security.txt",
+	}
+	var uris []string
+	for u := range cases {
+		uris = append(uris, u)
+	}
+	in, _ := json.Marshal(uris)
+	script := code + "\nconsole.log(JSON.stringify(" + string(in) + ".map(function (u) { return handler({request: {uri: u}}).uri; })));"
+	out, err := exec.Command(node, "-e", script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	var got []string
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("output %q: %v", out, err)
+	}
+	for i, u := range uris {
+		if got[i] != cases[u] {
+			t.Errorf("%s -> %s, want %s", u, got[i], cases[u])
+		}
+	}
+}
+
+// TestBadStorageSettingRegistersNothing: a wildcard CORS origin stops the whole program before
+// any resource exists, naming the key.
+func TestBadStorageSettingRegistersNothing(t *testing.T) {
+	cfg, err := offline.LoadConfig(offline.Root(t), "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Values = maps.Clone(cfg.Values)
+	cfg.Values["canalco:corsExtraOrigins"] = `["*"]`
+	res, err := offline.RunConfig(cfg)
+	if err == nil || !strings.Contains(err.Error(), "canalco:corsExtraOrigins") || len(res.Resources) != 0 {
+		t.Errorf("error %v with %d resources, want an error naming corsExtraOrigins and nothing registered", err, len(res.Resources))
+	}
+}

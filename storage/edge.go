@@ -1,0 +1,124 @@
+package storage
+
+import (
+	"fmt"
+
+	"github.com/canalco/infra/platform/env"
+	"github.com/canalco/infra/settings"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// appCertificate returns the us-east-1 certificate CloudFront serves the app's hostname with,
+// and the hosted zone when the stack has one. Without a certificate (no appDomain) both are
+// nil and viewers get CloudFront's default certificate.
+func appCertificate(ctx *pulumi.Context, parent pulumi.Resource, e env.Env, d settings.Domain) (pulumi.StringInput, *route53.LookupZoneResult, error) {
+	if !d.HasAppCertificate() {
+		return nil, nil, nil
+	}
+	var zone *route53.LookupZoneResult
+	if d.Zone != "" {
+		var err error
+		zone, err = route53.LookupZone(ctx, &route53.LookupZoneArgs{Name: pulumi.StringRef(d.Zone), PrivateZone: pulumi.BoolRef(false)}, pulumi.Parent(parent))
+		if err != nil {
+			return nil, nil, fmt.Errorf("hosted zone %s: %w", d.Zone, err)
+		}
+	}
+	if d.CdnCertificateArn != "" {
+		return pulumi.String(d.CdnCertificateArn), zone, nil
+	}
+	// CloudFront only takes certificates from us-east-1. DNS validation renews by itself (ACM.1).
+	inUSEast1 := []pulumi.ResourceOption{pulumi.Parent(parent), pulumi.Provider(e.USEast1)}
+	cert, err := acm.NewCertificate(ctx, e.Name("app"), &acm.CertificateArgs{
+		DomainName:       pulumi.String(d.AppDomain),
+		ValidationMethod: pulumi.String("DNS"),
+		KeyAlgorithm:     pulumi.String("RSA_2048"), // ACM.2: at least 2048-bit RSA
+	}, inUSEast1...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("certificate: %w", err)
+	}
+	option := cert.DomainValidationOptions.Index(pulumi.Int(0))
+	record, err := route53.NewRecord(ctx, e.Name("app-validation"), &route53.RecordArgs{
+		ZoneId:         pulumi.String(zone.ZoneId),
+		Name:           option.ResourceRecordName().Elem(),
+		Type:           option.ResourceRecordType().Elem(),
+		Records:        pulumi.StringArray{option.ResourceRecordValue().Elem()},
+		Ttl:            pulumi.Int(300),
+		AllowOverwrite: pulumi.Bool(true),
+	}, pulumi.Parent(parent))
+	if err != nil {
+		return nil, nil, fmt.Errorf("certificate validation record: %w", err)
+	}
+	validation, err := acm.NewCertificateValidation(ctx, e.Name("app"), &acm.CertificateValidationArgs{
+		CertificateArn:        cert.Arn,
+		ValidationRecordFqdns: pulumi.StringArray{record.Fqdn},
+	}, inUSEast1...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("certificate validation: %w", err)
+	}
+	return validation.CertificateArn, zone, nil
+}
+
+// wafRule is one rule of the web ACL: a managed rule group, or the per-IP rate limit.
+type wafRule struct {
+	name string
+	// managed is the AWS managed rule group; empty for the rate limit.
+	managed string
+	// count lists rules of the managed group that only count instead of blocking.
+	count []string
+}
+
+// wafRules are the web ACL's rules in priority order. The common rule set's 8 KB body limit
+// only counts: files go straight to S3 with presigned URLs, but the API takes larger JSON
+// bodies (a quote with many lines), which CloudFront would otherwise refuse.
+var wafRules = []wafRule{
+	{name: "ip-reputation", managed: "AWSManagedRulesAmazonIpReputationList"},
+	{name: "rate-limit"},
+	{name: "common", managed: "AWSManagedRulesCommonRuleSet", count: []string{"SizeRestrictions_BODY"}},
+	{name: "known-bad-inputs", managed: "AWSManagedRulesKnownBadInputsRuleSet"},
+}
+
+// newWebACL is the CloudFront web ACL (CloudFront.6): AWS managed rules and a rate limit per
+// IP over 5 minutes. It lives in us-east-1, as CloudFront requires.
+func newWebACL(ctx *pulumi.Context, parent pulumi.Resource, e env.Env, st settings.Storage) (*wafv2.WebAcl, error) {
+	name := e.Name("cdn")
+	visibility := func(metric string) *wafv2.WebAclRuleVisibilityConfigArgs {
+		// WAF.12: metrics and sampled requests for every rule.
+		return &wafv2.WebAclRuleVisibilityConfigArgs{CloudwatchMetricsEnabled: pulumi.Bool(true), MetricName: pulumi.String(metric), SampledRequestsEnabled: pulumi.Bool(true)}
+	}
+	var rules wafv2.WebAclRuleArray
+	for i, r := range wafRules {
+		rule := &wafv2.WebAclRuleArgs{Name: pulumi.String(r.name), Priority: pulumi.Int(i), VisibilityConfig: visibility(name + "-" + r.name)}
+		if r.managed == "" {
+			rule.Action = &wafv2.WebAclRuleActionArgs{Block: &wafv2.WebAclRuleActionBlockArgs{}}
+			rule.Statement = &wafv2.WebAclRuleStatementArgs{RateBasedStatement: &wafv2.WebAclRuleStatementRateBasedStatementArgs{
+				Limit: pulumi.Int(st.WafRateLimit), AggregateKeyType: pulumi.String("IP"), EvaluationWindowSec: pulumi.Int(300),
+			}}
+		} else {
+			var overrides wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArray
+			for _, c := range r.count {
+				overrides = append(overrides, &wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArgs{
+					Name:        pulumi.String(c),
+					ActionToUse: &wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseArgs{Count: &wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs{}},
+				})
+			}
+			rule.OverrideAction = &wafv2.WebAclRuleOverrideActionArgs{None: &wafv2.WebAclRuleOverrideActionNoneArgs{}}
+			rule.Statement = &wafv2.WebAclRuleStatementArgs{ManagedRuleGroupStatement: &wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs{
+				VendorName: pulumi.String("AWS"), Name: pulumi.String(r.managed), RuleActionOverrides: overrides,
+			}}
+		}
+		rules = append(rules, rule)
+	}
+	return wafv2.NewWebAcl(ctx, name, &wafv2.WebAclArgs{
+		Name:          pulumi.String(name),
+		Description:   pulumi.String("Protects the CloudFront distribution of " + e.Prefix),
+		Scope:         pulumi.String("CLOUDFRONT"),
+		DefaultAction: &wafv2.WebAclDefaultActionArgs{Allow: &wafv2.WebAclDefaultActionAllowArgs{}},
+		Rules:         rules,
+		VisibilityConfig: &wafv2.WebAclVisibilityConfigArgs{
+			CloudwatchMetricsEnabled: pulumi.Bool(true), MetricName: pulumi.String(name), SampledRequestsEnabled: pulumi.Bool(true),
+		},
+	}, pulumi.Parent(parent), pulumi.Provider(e.USEast1))
+}

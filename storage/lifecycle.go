@@ -1,0 +1,97 @@
+package storage
+
+import (
+	"github.com/canalco/infra/settings"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+const (
+	// abortUploadDays frees the parts of multipart uploads that never completed.
+	abortUploadDays = 7
+	// noncurrentInstantDays is when an old version of a document leaves S3 Standard for Glacier
+	// Instant Retrieval: still readable in milliseconds for a restore, at a sixth of the price.
+	noncurrentInstantDays = 30
+	// frontendNoncurrentDays keeps old builds long enough to roll back a release by hand.
+	frontendNoncurrentDays = 30
+	// tmpPrefix holds unfinished uploads of attachments (the backend moves or deletes them).
+	tmpPrefix = "tmp/"
+	// tmpExpireDays is how long an abandoned temporary attachment survives.
+	tmpExpireDays = 1
+)
+
+type lifecycleRules = s3.BucketLifecycleConfigurationV2RuleArray
+
+// everything is the filter of a rule that applies to the whole bucket.
+func everything() *s3.BucketLifecycleConfigurationV2RuleFilterArgs {
+	return &s3.BucketLifecycleConfigurationV2RuleFilterArgs{}
+}
+
+func abortUploads() *s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs {
+	return &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{DaysAfterInitiation: pulumi.Int(abortUploadDays)}
+}
+
+func expireNoncurrent(days int) *s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs {
+	return &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(days)}
+}
+
+// documentLifecycle is the seed's rule for the data buckets: documents move to Glacier after
+// glacierAfterDays (one year); a replaced or deleted version stays restorable for
+// noncurrentVersionExpireDays, in Glacier Instant Retrieval after its first month when it
+// is kept longer than that.
+func documentLifecycle(st settings.Storage, purpose string) lifecycleRules {
+	archive := &s3.BucketLifecycleConfigurationV2RuleArgs{
+		Id:     pulumi.String("archive"),
+		Status: pulumi.String("Enabled"),
+		Filter: everything(),
+		Transitions: s3.BucketLifecycleConfigurationV2RuleTransitionArray{&s3.BucketLifecycleConfigurationV2RuleTransitionArgs{
+			Days: pulumi.Int(st.GlacierAfterDays), StorageClass: pulumi.String("GLACIER"),
+		}},
+		NoncurrentVersionExpiration:    expireNoncurrent(st.NoncurrentExpireDays),
+		AbortIncompleteMultipartUpload: abortUploads(),
+		// A delete marker whose versions have all expired only costs a list entry.
+		Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{ExpiredObjectDeleteMarker: pulumi.Bool(true)},
+	}
+	// S3 requires a version to expire after it transitions, so short retentions skip the move.
+	if st.NoncurrentExpireDays > noncurrentInstantDays {
+		archive.NoncurrentVersionTransitions = s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionTransitionArray{&s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionTransitionArgs{
+			NoncurrentDays: pulumi.Int(noncurrentInstantDays), StorageClass: pulumi.String("GLACIER_IR"),
+		}}
+	}
+	rules := lifecycleRules{archive}
+	if purpose == "adjuntos" {
+		rules = append(rules, &s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id:                          pulumi.String("temporary-uploads"),
+			Status:                      pulumi.String("Enabled"),
+			Filter:                      &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(tmpPrefix)},
+			Expiration:                  &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(tmpExpireDays)},
+			NoncurrentVersionExpiration: expireNoncurrent(tmpExpireDays),
+		})
+	}
+	return rules
+}
+
+// logLifecycle deletes access logs after logExpireDays. Log objects are never overwritten,
+// so their only noncurrent versions are the ones the expiration itself leaves behind.
+func logLifecycle(st settings.Storage) lifecycleRules {
+	return lifecycleRules{&s3.BucketLifecycleConfigurationV2RuleArgs{
+		Id:                             pulumi.String("expire-logs"),
+		Status:                         pulumi.String("Enabled"),
+		Filter:                         everything(),
+		Expiration:                     &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(st.LogExpireDays)},
+		NoncurrentVersionExpiration:    expireNoncurrent(1),
+		AbortIncompleteMultipartUpload: abortUploads(),
+	}}
+}
+
+// frontendLifecycle keeps the current build forever and replaced files for a month.
+func frontendLifecycle() lifecycleRules {
+	return lifecycleRules{&s3.BucketLifecycleConfigurationV2RuleArgs{
+		Id:                             pulumi.String("old-builds"),
+		Status:                         pulumi.String("Enabled"),
+		Filter:                         everything(),
+		NoncurrentVersionExpiration:    expireNoncurrent(frontendNoncurrentDays),
+		AbortIncompleteMultipartUpload: abortUploads(),
+		Expiration:                     &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{ExpiredObjectDeleteMarker: pulumi.Bool(true)},
+	}}
+}
