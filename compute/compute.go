@@ -17,10 +17,6 @@ type ComputeArgs struct {
 	Env      env.Env
 	Settings settings.Compute
 	Domain   settings.Domain
-	// Tags are the platform's tags (Project, Environment, ManagedBy, CostCenter). The provider's
-	// default tags do not reach what an Auto Scaling group launches, so the group and the launch
-	// template put them on the instances, volumes and network interfaces themselves.
-	Tags map[string]string
 	// From the network layer.
 	VpcID                  pulumi.StringInput
 	PublicSubnetIDs        pulumi.StringArrayInput

@@ -665,15 +665,7 @@ func TestUserDataBootsTheBackend(t *testing.T) {
 // withImage plans a stack whose settings name a backend image.
 func withImage(t *testing.T, stack, tag string) *offline.Result {
 	t.Helper()
-	cfg, err := offline.LoadConfig(offline.Root(t), stack)
-	require.NoError(t, err)
-	values := map[string]string{}
-	for k, v := range cfg.Values {
-		values[k] = v
-	}
-	values["canalco:backendImageTag"] = tag
-	cfg.Values = values
-	res, err := offline.RunConfig(cfg)
+	res, err := offline.WithValues(t, stack, map[string]string{"canalco:backendImageTag": tag})
 	require.NoError(t, err)
 	return res
 }

@@ -135,16 +135,8 @@ func TestDevAndProdDiffer(t *testing.T) {
 
 // An existing certificate replaces the requested one; DNS still points the API name at the ALB.
 func TestExistingCertificateIsUsed(t *testing.T) {
-	cfg, err := offline.LoadConfig(offline.Root(t), "prod")
-	require.NoError(t, err)
 	arn := "arn:aws:acm:us-east-1:" + offline.Account + ":certificate/0f0e0d0c-0b0a-4909-8807-060504030201"
-	values := map[string]string{}
-	for k, v := range cfg.Values {
-		values[k] = v
-	}
-	values["canalco:albCertificateArn"] = arn
-	cfg.Values = values
-	res, err := offline.RunConfig(cfg)
+	res, err := offline.WithValues(t, "prod", map[string]string{"canalco:albCertificateArn": arn})
 	require.NoError(t, err)
 	listener := res.OfType(listenerType)
 	require.Len(t, listener, 1)

@@ -247,7 +247,7 @@ func (c *Compute) autoScaling(ctx *pulumi.Context, a *ComputeArgs, lt *ec2.Launc
 // instanceTags are the platform's tags plus the Name the EC2 console shows.
 func instanceTags(a *ComputeArgs, name string) map[string]string {
 	tags := map[string]string{"Name": name}
-	for k, v := range a.Tags {
+	for k, v := range a.Env.Tags {
 		tags[k] = v
 	}
 	return tags

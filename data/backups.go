@@ -2,7 +2,6 @@ package data
 
 import (
 	"github.com/canalco/infra/security"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -13,10 +12,7 @@ import (
 func (d *Database) replicateBackups(ctx *pulumi.Context, a *DatabaseArgs, primary *rds.Instance) error {
 	e, s := a.Env, a.Settings
 	region := s.BackupReplicationRegion
-	provider, err := aws.NewProvider(ctx, e.Name("backups-"+region), &aws.ProviderArgs{
-		Region:      pulumi.String(region),
-		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(a.DefaultTags)},
-	}, pulumi.Parent(d))
+	provider, err := e.RegionProvider(ctx, e.Name("backups-"+region), region, pulumi.Parent(d))
 	if err != nil {
 		return err
 	}

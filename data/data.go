@@ -20,9 +20,6 @@ type DatabaseArgs struct {
 	// SubnetGroupName and SecurityGroupID come from the network layer.
 	SubnetGroupName pulumi.StringInput
 	SecurityGroupID pulumi.StringInput
-	// DefaultTags are the stack's default tags, for the provider of the region that holds the
-	// copy of the automated backups.
-	DefaultTags map[string]string
 }
 
 // Database is the data layer's output.

@@ -84,17 +84,7 @@ func eachStack(t *testing.T, test func(t *testing.T, db *database, want profile)
 // withConfig plans a stack with some settings changed.
 func withConfig(t *testing.T, stack string, values map[string]string) *offline.Result {
 	t.Helper()
-	cfg, err := offline.LoadConfig(offline.Root(t), stack)
-	require.NoError(t, err)
-	changed := *cfg
-	changed.Values = map[string]string{}
-	for k, v := range cfg.Values {
-		changed.Values[k] = v
-	}
-	for k, v := range values {
-		changed.Values[k] = v
-	}
-	res, err := offline.RunConfig(&changed)
+	res, err := offline.WithValues(t, stack, values)
 	require.NoError(t, err)
 	return res
 }

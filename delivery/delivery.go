@@ -1,6 +1,6 @@
 // Package delivery is the identities CI/CD uses: GitHub's OIDC provider, a deploy role and a
 // read-only preview role per environment, and the administrators group that requires MFA.
-// There are no IAM users and no access keys: pipelines get one-hour role sessions, people
+// There are no IAM users and no access keys: pipelines get role sessions of at most two hours, people
 // sign in with MFA (docs/identities.md).
 package delivery
 

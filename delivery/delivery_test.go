@@ -24,7 +24,7 @@ func TestRolesTrustOnlyTheirGitHubEnvironment(t *testing.T) {
 				r := res.Named(roleT, "canalco-"+stack+"-"+role)
 				require.NotNil(t, r)
 				assert.Equal(t, "canalco-"+stack+"-"+role, r.Str("name"))
-				assert.Equal(t, float64(3600), r.Num("maxSessionDuration"), "one-hour sessions")
+				assert.Equal(t, float64(7200), r.Num("maxSessionDuration"), "two-hour sessions: a slow release plus its rollback")
 				assert.LessOrEqual(t, len(r.Str("assumeRolePolicy")), 2048, "IAM's default trust policy quota")
 				trust := document(t, r, "assumeRolePolicy")
 				require.Len(t, trust, 1)

@@ -36,6 +36,7 @@ var ec2Created = []string{
 	"security-group-rule", "launch-template", "vpc-endpoint", "vpc-flow-log",
 }
 
+// ec2Manage change and delete the stack's tagged EC2 resources.
 var ec2Manage = []string{
 	"ec2:ModifyVpcAttribute", "ec2:DeleteVpc", "ec2:ModifySubnetAttribute", "ec2:DeleteSubnet",
 	"ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute", "ec2:AssociateRouteTable",
@@ -155,10 +156,11 @@ func deployData(s scope) []security.Statement {
 		}, key), "aws:ResourceTag"),
 		with(s.tagged(allow("KmsGrantsForServices", []string{"kms:CreateGrant"}, key), "aws:ResourceTag"),
 			"Bool", "kms:GrantIsForAWSResource", "true"),
-		// Decrypt only through the services that need it while deploying (Lambda shows the
-		// functions' environment, Secrets Manager the stack's own secrets, S3 multipart uploads).
+		// Decrypt only through the services that need it while deploying: Lambda (the functions'
+		// environment), Secrets Manager (the stack's own secrets), S3 (the functions' packages,
+		// multipart uploads) and AWS Backup (a new vault).
 		with(s.tagged(allow("KmsDecryptViaServices", []string{"kms:Decrypt"}, key), "aws:ResourceTag"),
-			"StringLike", "kms:ViaService", []string{"lambda.*.amazonaws.com", "secretsmanager.*.amazonaws.com", "s3.*.amazonaws.com"}),
+			"StringLike", "kms:ViaService", []string{"lambda.*.amazonaws.com", "secretsmanager.*.amazonaws.com", "s3.*.amazonaws.com", "backup.*.amazonaws.com"}),
 		allow("BackupVaults", []string{
 			"backup:CreateBackupVault", "backup:DeleteBackupVault", "backup:DescribeBackupVault",
 			"backup:PutBackupVaultAccessPolicy", "backup:GetBackupVaultAccessPolicy", "backup:DeleteBackupVaultAccessPolicy",

@@ -14,8 +14,9 @@ const (
 	oidcHost = "token.actions.githubusercontent.com"
 	// audience is what aws-actions/configure-aws-credentials asks GitHub to put in the token.
 	audience = "sts.amazonaws.com"
-	// sessionSeconds bounds a pipeline's credentials: one hour, the shortest IAM allows.
-	sessionSeconds = 3600
+	// sessionSeconds bounds a pipeline's credentials: two hours, so an instance refresh of a
+	// full group, the migrations and a rollback finish before the credentials expire.
+	sessionSeconds = 7200
 )
 
 // Subjects are the OIDC subjects (sub claims) the roles trust: a job of the repository that

@@ -106,15 +106,5 @@ func denies(st security.Statement, action, resource string) bool {
 // withConfig plans a real stack with some settings changed.
 func withConfig(t *testing.T, stack string, values map[string]string) (*offline.Result, error) {
 	t.Helper()
-	cfg, err := offline.LoadConfig(offline.Root(t), stack)
-	require.NoError(t, err)
-	changed := *cfg
-	changed.Values = map[string]string{}
-	for k, v := range cfg.Values {
-		changed.Values[k] = v
-	}
-	for k, v := range values {
-		changed.Values[k] = v
-	}
-	return offline.RunConfig(&changed)
+	return offline.WithValues(t, stack, values)
 }

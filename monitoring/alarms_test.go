@@ -284,12 +284,7 @@ func TestAgentPublishesWhatTheInstanceAlarmsWatch(t *testing.T) {
 // override plans a real stack with some settings changed.
 func override(t *testing.T, name string, set map[string]string) *stack {
 	t.Helper()
-	cfg, err := offline.LoadConfig(offline.Root(t), name)
-	require.NoError(t, err)
-	for k, v := range set {
-		cfg.Values[k] = v
-	}
-	res, err := offline.RunConfig(cfg)
+	res, err := offline.WithValues(t, name, set)
 	require.NoError(t, err)
 	return fromResult(t, res)
 }

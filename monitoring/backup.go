@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/canalco/infra/security"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/backup"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -72,7 +71,7 @@ func (b *builder) backups() error {
 		CompletionWindow: pulumi.Int(completionWindowMinutes),
 		Lifecycle:        retention,
 		// Backup.2: recovery points carry the platform's tags.
-		RecoveryPointTags: pulumi.ToStringMap(b.a.DefaultTags),
+		RecoveryPointTags: pulumi.ToStringMap(b.a.Env.Tags),
 	}
 	if s.BackupCopyRegion != "" {
 		copyVault, err := b.copyVault(name)
@@ -136,10 +135,7 @@ func (b *builder) vault(name, suffix string, key *security.Key, opts []pulumi.Re
 // copyVault creates the vault of BackupCopyRegion, through a provider of that region.
 func (b *builder) copyVault(name string) (pulumi.StringOutput, error) {
 	region := b.a.Settings.BackupCopyRegion
-	provider, err := aws.NewProvider(b.ctx, b.a.Env.Name("backup-copy"), &aws.ProviderArgs{
-		Region:      pulumi.String(region),
-		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(b.a.DefaultTags)},
-	}, b.child()...)
+	provider, err := b.a.Env.RegionProvider(b.ctx, b.a.Env.Name("backup-copy"), region, b.child()...)
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}

@@ -12,7 +12,7 @@ import (
 // A monthly budget per environment (the cost goals: dev under $90, prod about the seed's $300),
 // counting only the environment's resources, with a warning at 80% spent and at 100% forecast.
 func TestMonthlyBudgetPerEnvironment(t *testing.T) {
-	for name, amount := range map[string]string{"dev": "90", "staging": "200", "prod": "300"} {
+	for name, amount := range map[string]string{"dev": "90", "staging": "300", "prod": "300"} {
 		st := load(t, name)
 		budgets := st.res.OfType("aws:budgets/budget:Budget")
 		require.Len(t, budgets, 1, name)

@@ -20,9 +20,6 @@ import (
 type MonitoringArgs struct {
 	Env      env.Env
 	Settings settings.Monitoring
-	// DefaultTags are the stack's default tags, for the provider this layer creates in
-	// BackupCopyRegion (a new provider does not inherit them).
-	DefaultTags map[string]string
 	// Compute. AsgName is also the Name tag of the backend instances' volumes.
 	AsgName              string
 	CPUTargetPercent     int

@@ -106,9 +106,7 @@ func TestAlarmEmailsSubscribe(t *testing.T) {
 
 // The webhook URL carries its own credential: it reaches the state only as a secret.
 func TestChatWebhookIsASecret(t *testing.T) {
-	cfg, err := offline.LoadConfig(offline.Root(t), "prod")
-	require.NoError(t, err)
-	cfg.Values["canalco:chatWebhookUrl"] = "https://hooks.example.com/services/T000/B000/XXXX"
+	cfg := offline.StackConfig(t, "prod", map[string]string{"canalco:chatWebhookUrl": "https://hooks.example.com/services/T000/B000/XXXX"})
 	cfg.Secrets = append(cfg.Secrets, "canalco:chatWebhookUrl")
 	res, err := offline.RunConfig(cfg)
 	require.NoError(t, err)

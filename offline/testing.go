@@ -1,6 +1,7 @@
 package offline
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -46,4 +47,23 @@ func Root(t testing.TB) string {
 	}
 	t.Fatal("no Pulumi.yaml above the test's folder")
 	return ""
+}
+
+// StackConfig loads a real stack's configuration with some values changed. It is a copy: the
+// stack files stay as they are and other tests see the original.
+func StackConfig(t testing.TB, stack string, values map[string]string) *Config {
+	t.Helper()
+	cfg, err := LoadConfig(Root(t), stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Values = maps.Clone(cfg.Values)
+	maps.Copy(cfg.Values, values)
+	return cfg
+}
+
+// WithValues plans a real stack with some values changed; the error is the program's own.
+func WithValues(t testing.TB, stack string, values map[string]string) (*Result, error) {
+	t.Helper()
+	return RunConfig(StackConfig(t, stack, values))
 }

@@ -18,16 +18,9 @@ func (p *platform) deployCompute() error {
 	}
 	var err error
 	p.compute, err = compute.NewCompute(p.ctx, p.env.Prefix, &compute.ComputeArgs{
-		Env:      p.env,
-		Settings: s.Compute,
-		Domain:   s.Domain,
-		// The provider's default tags, which do not reach what the Auto Scaling group launches.
-		Tags: map[string]string{
-			"Project":     s.Project,
-			"Environment": string(s.Environment),
-			"ManagedBy":   "pulumi",
-			"CostCenter":  s.CostCenter,
-		},
+		Env:                    p.env,
+		Settings:               s.Compute,
+		Domain:                 s.Domain,
 		VpcID:                  p.net.VpcID,
 		PublicSubnetIDs:        p.net.PublicSubnetIDs,
 		PrivateSubnetIDs:       p.net.PrivateSubnetIDs,

@@ -10,12 +10,6 @@ func (p *platform) deployData() error {
 		SubnetGroupName: p.net.DBSubnetGroupName,
 		SecurityGroupID: p.net.DatabaseSecurityGroupID,
 		// The foundation's default tags, for the provider of the backup copy's region.
-		DefaultTags: map[string]string{
-			"Project":     p.s.Project,
-			"Environment": string(p.s.Environment),
-			"ManagedBy":   "pulumi",
-			"CostCenter":  p.s.CostCenter,
-		},
 	}, p.opts...)
 	return err
 }

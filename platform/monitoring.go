@@ -9,12 +9,6 @@ func (p *platform) deployMonitoring() error {
 		Env:      p.env,
 		Settings: s.Monitoring,
 		// The provider's default tags, for the provider of the backup copy region.
-		DefaultTags: map[string]string{
-			"Project":     s.Project,
-			"Environment": string(s.Environment),
-			"ManagedBy":   "pulumi",
-			"CostCenter":  s.CostCenter,
-		},
 		AsgName:              p.compute.AsgName,
 		CPUTargetPercent:     s.Compute.CPUTargetPercent,
 		AlbArnSuffix:         p.compute.AlbArnSuffix,

@@ -61,12 +61,13 @@ func (p *platform) foundation() error {
 	s := p.s
 	// Default tags put Project, Environment, ManagedBy and CostCenter on every resource that
 	// takes tags, so no layer can forget them.
-	tags := &aws.ProviderDefaultTagsArgs{Tags: pulumi.StringMap{
-		"Project":     pulumi.String(s.Project),
-		"Environment": pulumi.String(string(s.Environment)),
-		"ManagedBy":   pulumi.String("pulumi"),
-		"CostCenter":  pulumi.String(s.CostCenter),
-	}}
+	tagMap := map[string]string{
+		"Project":     s.Project,
+		"Environment": string(s.Environment),
+		"ManagedBy":   "pulumi",
+		"CostCenter":  s.CostCenter,
+	}
+	tags := &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(tagMap)}
 	provider, err := aws.NewProvider(p.ctx, "aws", &aws.ProviderArgs{Region: pulumi.String(s.Region), DefaultTags: tags})
 	if err != nil {
 		return fmt.Errorf("platform: provider: %w", err)
@@ -87,6 +88,7 @@ func (p *platform) foundation() error {
 		Region:      s.Region,
 		AccountID:   caller.AccountId,
 		Protected:   s.Protected(),
+		Tags:        tagMap,
 		USEast1:     usEast1,
 	}
 	logsKey, err := security.NewKey(p.ctx, p.env.Name("logs"), &security.KeyArgs{

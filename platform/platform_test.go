@@ -132,12 +132,7 @@ func TestBadSettingsRegisterNothing(t *testing.T) {
 	}
 	for name, set := range cases {
 		t.Run(name, func(t *testing.T) {
-			cfg, err := offline.LoadConfig(offline.Root(t), "prod")
-			require.NoError(t, err)
-			for k, v := range set {
-				cfg.Values[k] = v
-			}
-			res, err := offline.RunConfig(cfg)
+			res, err := offline.WithValues(t, "prod", set)
 			require.Error(t, err)
 			named := false
 			for k := range set {

@@ -2,7 +2,6 @@ package platform
 
 import (
 	"github.com/canalco/infra/serverless"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 func (p *platform) deployServerless() error {
@@ -16,7 +15,7 @@ func (p *platform) deployServerless() error {
 		StorageKeyArn:   p.buckets.KeyArn,
 		AccessLogBucket: p.buckets.Logs.Name,
 		// Waiting for the whole buckets component waits for the log bucket's policy.
-		AccessLogsReady: []pulumi.Resource{p.buckets},
+		AccessLogsReady: p.buckets,
 		BackendRoleArn:  p.compute.InstanceRoleArn,
 		AppURL:          p.cdn.AppURL,
 	}, p.opts...)

@@ -8,12 +8,6 @@ func (p *platform) deployBuckets() error {
 		Env:      p.env,
 		Settings: p.s.Storage,
 		// The same tags as the stack's provider (foundation), for the replica region's provider.
-		DefaultTags: map[string]string{
-			"Project":     p.s.Project,
-			"Environment": string(p.s.Environment),
-			"ManagedBy":   "pulumi",
-			"CostCenter":  p.s.CostCenter,
-		},
 	}, p.opts...)
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/canalco/infra/logs"
 	"github.com/canalco/infra/platform/env"
 	"github.com/canalco/infra/security"
+	"github.com/canalco/infra/storage"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
@@ -71,7 +72,7 @@ type functionArgs struct {
 	Policy      pulumi.StringInput
 	Environment pulumi.StringMap
 	KeyArn      pulumi.StringInput
-	Code        *privateBucket
+	Code        *storage.PrivateBucket
 	// OnFailure is the ARN of the queue for failed asynchronous invocations, or nil.
 	OnFailure pulumi.StringInput
 }

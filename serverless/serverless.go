@@ -25,7 +25,7 @@ type ServerlessArgs struct {
 	// AccessLogBucket receives the artifacts bucket's server access logs, once AccessLogsReady
 	// (the log bucket and its policy) exist.
 	AccessLogBucket string
-	AccessLogsReady []pulumi.Resource
+	AccessLogsReady pulumi.Resource
 	// BackendRoleArn is the backend instances' role: it publishes domain events to the topic and
 	// sends audit events and report requests to the queues.
 	BackendRoleArn pulumi.StringInput
@@ -78,9 +78,8 @@ func NewServerless(ctx *pulumi.Context, name string, args *ServerlessArgs, opts 
 	})
 }
 
-// ArtifactsLogPrefix is where the artifacts bucket's server access logs land in the log bucket,
-// beside the storage buckets' s3/<purpose>/ folders.
-const ArtifactsLogPrefix = "s3/artifacts/"
+// artifactNoncurrentDays is how long a replaced code package stays restorable.
+const artifactNoncurrentDays = 90
 
 // layer carries what the parts of the serverless layer share while it is built.
 type layer struct {
@@ -106,14 +105,14 @@ func build(ctx *pulumi.Context, s *Serverless, a *ServerlessArgs) error {
 	}
 	s.KeyArn = l.key.Arn
 
-	artifacts, err := newPrivateBucket(ctx, e.Name("artifacts"), &privateBucketArgs{
-		Name:            e.Name("artifacts-" + e.AccountID + "-" + e.Region),
-		KeyArn:          l.key.Arn,
-		AccessLogBucket: a.AccessLogBucket,
-		AccessLogPrefix: ArtifactsLogPrefix,
-		LogsReady:       a.AccessLogsReady,
-		NoncurrentDays:  artifactNoncurrentDays,
-		Protected:       e.Protected,
+	artifacts, err := storage.NewPrivateBucket(ctx, storage.PrivateBucketArgs{
+		Env:            e,
+		Name:           e.Name("artifacts-" + e.AccountID + "-" + e.Region),
+		Purpose:        "artifacts",
+		KeyArn:         l.key.Arn,
+		LogBucket:      a.AccessLogBucket,
+		LogsReady:      a.AccessLogsReady,
+		NoncurrentDays: artifactNoncurrentDays,
 	}, l.parent)
 	if err != nil {
 		return err

@@ -16,17 +16,7 @@ import (
 // stackConfig loads a real stack's configuration with some values changed.
 func stackConfig(t *testing.T, stack string, values map[string]string) *offline.Config {
 	t.Helper()
-	cfg, err := offline.LoadConfig(offline.Root(t), stack)
-	require.NoError(t, err)
-	changed := *cfg
-	changed.Values = map[string]string{}
-	for k, v := range cfg.Values {
-		changed.Values[k] = v
-	}
-	for k, v := range values {
-		changed.Values[k] = v
-	}
-	return &changed
+	return offline.StackConfig(t, stack, values)
 }
 
 func parse(t *testing.T, cfg *offline.Config) (*settings.Settings, error) {

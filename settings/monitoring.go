@@ -36,7 +36,7 @@ var monitoringSection = section{
 		integer("diskUsedAlarmPercent", "Instance disk usage alarm threshold. 0: 85.", func(s *Settings) *int { return &s.Monitoring.DiskUsedAlarmPercent }),
 		integer("dbConnectionsAlarmPercent", "Database connections alarm, in percent of max_connections. 0: 80.", func(s *Settings) *int { return &s.Monitoring.DBConnectionsAlarmPercent }),
 		integer("latencyP95AlarmMs", "p95 target response time alarm, in milliseconds. 0: 1500.", func(s *Settings) *int { return &s.Monitoring.LatencyP95AlarmMs }),
-		integer("monthlyBudgetUsd", "Monthly AWS budget in USD. 0: 90 dev, 200 staging, 300 prod.", func(s *Settings) *int { return &s.Monitoring.MonthlyBudgetUsd }),
+		integer("monthlyBudgetUsd", "Monthly AWS budget in USD. 0: 90 dev, 300 staging and prod.", func(s *Settings) *int { return &s.Monitoring.MonthlyBudgetUsd }),
 		boolean("costAnomalyDetection", "Add a Cost Anomaly Detection monitor that emails the alarm addresses.", func(s *Settings) *bool { return &s.Monitoring.CostAnomalyDetection }),
 		str("backupCopyRegion", "Region AWS Backup copies recovery points to. Empty: off.", func(s *Settings) *string { return &s.Monitoring.BackupCopyRegion }),
 		integer("ebsSnapshotRetentionDays", "Days weekly EBS snapshots are kept. 0: 28.", func(s *Settings) *int { return &s.Monitoring.EbsSnapshotRetentionDay }),
@@ -45,7 +45,8 @@ var monitoringSection = section{
 		m := &s.Monitoring
 		m.CPUAlarmPercent, m.HTTP5xxAlarmCount, m.DiskUsedAlarmPercent = 80, 10, 85
 		m.DBConnectionsAlarmPercent, m.LatencyP95AlarmMs = 80, 1500
-		m.MonthlyBudgetUsd = map[Environment]int{Dev: 90, Staging: 200, Prod: 300}[s.Environment]
+		// Staging mirrors prod's redundancy, so it costs about what prod does (make plan STACK=staging).
+		m.MonthlyBudgetUsd = map[Environment]int{Dev: 90, Staging: 300, Prod: 300}[s.Environment]
 		m.EbsSnapshotRetentionDay = 28
 	},
 	validate: func(s *Settings, p *problems) {

@@ -68,7 +68,7 @@ func TestGoodMonitoringSettingsAreAccepted(t *testing.T) {
 
 // The seed's thresholds and the budgets of the cost goals (dev under $90, prod about $300).
 func TestMonitoringProfiles(t *testing.T) {
-	for env, budget := range map[Environment]int{Dev: 90, Staging: 200, Prod: 300} {
+	for env, budget := range map[Environment]int{Dev: 90, Staging: 300, Prod: 300} {
 		m := Profile(env, "us-east-1").Monitoring
 		assert.Equal(t, budget, m.MonthlyBudgetUsd, env)
 		assert.Equal(t, 80, m.CPUAlarmPercent, env)

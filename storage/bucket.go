@@ -37,6 +37,7 @@ type bucket struct {
 	Bucket
 	id         pulumi.IDOutput
 	versioning *s3.BucketVersioningV2
+	encryption *s3.BucketServerSideEncryptionConfigurationV2
 	access     *s3.BucketPublicAccessBlock
 	policy     *s3.BucketPolicy
 }
@@ -85,7 +86,7 @@ func newBucket(ctx *pulumi.Context, spec bucketSpec, opts ...pulumi.ResourceOpti
 	if spec.kmsKeyArn != nil {
 		sse = &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{SseAlgorithm: pulumi.String("aws:kms"), KmsMasterKeyId: spec.kmsKeyArn}
 	}
-	if _, err = s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
+	if b.encryption, err = s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
 		Bucket: b.id,
 		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
 			ApplyServerSideEncryptionByDefault: sse,

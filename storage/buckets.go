@@ -26,9 +26,6 @@ type Bucket struct {
 type BucketsArgs struct {
 	Env      env.Env
 	Settings settings.Storage
-	// DefaultTags are the stack's provider default tags, for the provider of the backup
-	// replica's region (a provider's default tags do not carry over to another provider).
-	DefaultTags map[string]string
 }
 
 // Buckets is the platform's buckets.

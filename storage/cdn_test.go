@@ -3,7 +3,6 @@ package storage_test
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os/exec"
 	"slices"
 	"strings"
@@ -426,13 +425,7 @@ func TestSPARouter(t *testing.T) {
 // TestBadStorageSettingRegistersNothing: a wildcard CORS origin stops the whole program before
 // any resource exists, naming the key.
 func TestBadStorageSettingRegistersNothing(t *testing.T) {
-	cfg, err := offline.LoadConfig(offline.Root(t), "prod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Values = maps.Clone(cfg.Values)
-	cfg.Values["canalco:corsExtraOrigins"] = `["*"]`
-	res, err := offline.RunConfig(cfg)
+	res, err := offline.WithValues(t, "prod", map[string]string{"canalco:corsExtraOrigins": `["*"]`})
 	if err == nil || !strings.Contains(err.Error(), "canalco:corsExtraOrigins") || len(res.Resources) != 0 {
 		t.Errorf("error %v with %d resources, want an error naming corsExtraOrigins and nothing registered", err, len(res.Resources))
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/canalco/infra/security"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -19,10 +18,7 @@ func (b *Buckets) replicateBackups(ctx *pulumi.Context, args *BucketsArgs, backu
 	region := st.BackupReplicationRegion
 	parent := pulumi.Parent(b)
 
-	provider, err := aws.NewProvider(ctx, e.Name("backups-replica"), &aws.ProviderArgs{
-		Region:      pulumi.String(region),
-		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(args.DefaultTags)},
-	}, parent)
+	provider, err := e.RegionProvider(ctx, e.Name("backups-replica"), region, parent)
 	if err != nil {
 		return fmt.Errorf("replica provider: %w", err)
 	}

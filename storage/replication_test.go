@@ -2,7 +2,6 @@ package storage_test
 
 import (
 	"fmt"
-	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -22,14 +21,7 @@ var (
 func withReplica(t *testing.T) *offline.Result {
 	t.Helper()
 	replicaOnce.Do(func() {
-		cfg, err := offline.LoadConfig(offline.Root(t), "prod")
-		if err != nil {
-			replicaErr = err
-			return
-		}
-		cfg.Values = maps.Clone(cfg.Values)
-		cfg.Values["canalco:backupReplicationRegion"] = replicaRegion
-		replicaResult, replicaErr = offline.RunConfig(cfg)
+		replicaResult, replicaErr = offline.WithValues(t, "prod", map[string]string{"canalco:backupReplicationRegion": replicaRegion})
 	})
 	if replicaErr != nil {
 		t.Fatal(replicaErr)

@@ -21,9 +21,11 @@ func main() {
 	name := flag.String("stack", "dev", "stack to plan (Pulumi.<stack>.yaml)")
 	strict := flag.Bool("strict", false, "exit 1 when a security rule fails (for CI)")
 	dir := flag.String("dir", ".", "folder with Pulumi.yaml and the stack files")
-	out := flag.String("diagram", "\x00", "where to write the Mermaid diagram; empty to skip (default docs/architecture-<stack>.md)")
+	out := flag.String("diagram", "", "where to write the Mermaid diagram, '' to skip (default docs/architecture-<stack>.md)")
 	flag.Parse()
-	if *out == "\x00" {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "diagram" })
+	if !given {
 		*out = filepath.Join(*dir, "docs", "architecture-"+*name+".md")
 	}
 	os.Exit(run(*dir, *name, *out, *strict))

@@ -4,6 +4,7 @@ package env
 import (
 	"github.com/canalco/infra/logs"
 	"github.com/canalco/infra/settings"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -18,6 +19,10 @@ type Env struct {
 	Protected bool
 	// Logs is how every log group of the stack is kept and encrypted.
 	Logs logs.Settings
+	// Tags are the platform's tags (Project, Environment, ManagedBy, CostCenter): the
+	// providers' default tags, and what a layer sets itself where default tags do not reach
+	// (instances an Auto Scaling group launches, recovery points).
+	Tags map[string]string
 	// USEast1 is a provider for the resources AWS only accepts in us-east-1 (CloudFront
 	// certificates, its WAF web ACL).
 	USEast1 pulumi.ProviderResource
@@ -25,6 +30,15 @@ type Env struct {
 
 // Name is the AWS name of a thing: canalco-<stack>-<thing>.
 func (e Env) Name(thing string) string { return e.Prefix + "-" + thing }
+
+// RegionProvider is a provider for another region with the stack's default tags, for the
+// optional copies a layer keeps there (backups, replicas).
+func (e Env) RegionProvider(ctx *pulumi.Context, name, region string, opts ...pulumi.ResourceOption) (*aws.Provider, error) {
+	return aws.NewProvider(ctx, name, &aws.ProviderArgs{
+		Region:      pulumi.String(region),
+		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(e.Tags)},
+	}, opts...)
+}
 
 // Keep returns the options for a resource whose loss would lose users' data: in protected
 // stacks Pulumi refuses to delete it and leaves it in the account if it leaves the program.

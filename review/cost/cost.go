@@ -198,7 +198,7 @@ func (p *pricer) network() {
 		eips = eips[:p.k.natCount]
 	}
 	for _, eip := range eips {
-		p.add("VPC", eip.Name, fmt.Sprintf("public IPv4 730 h × $%.3f", PublicIPv4Hour), monthly(PublicIPv4Hour))
+		p.add("VPC", eip.Name+" address", fmt.Sprintf("public IPv4 730 h × $%.3f", PublicIPv4Hour), monthly(PublicIPv4Hour))
 	}
 	for _, lb := range p.x.OfType("aws:lb/loadBalancer:LoadBalancer") {
 		if t := lb.Str("loadBalancerType"); t != "" && t != "application" {

@@ -62,7 +62,7 @@ func TestHandComputedItems(t *testing.T) {
 	e := estimate(newIndex(plan), profile(settings.Prod), knobs{})
 
 	near(t, "one NAT: 730 h × 0.045 + 10 GB × 0.045", item(t, e, "VPC", "nat-a"), 0.045*730+10*0.045)
-	near(t, "its public IPv4", item(t, e, "VPC", "eip-a"), 0.005*730)
+	near(t, "its public IPv4", item(t, e, "VPC", "eip-a address"), 0.005*730)
 	near(t, "Multi-AZ db.t4g.medium doubles", item(t, e, "RDS", "db"), 0.065*730*2)
 	near(t, "Multi-AZ gp3 storage", item(t, e, "RDS", "db storage"), 50*0.23)
 	near(t, "single-AZ replica on the source's storage", item(t, e, "RDS", "replica storage"), 50*0.115)

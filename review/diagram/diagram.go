@@ -220,7 +220,7 @@ func (b *builder) dataFlows() {
 		b.link(b.id(b.x.Ref(t.Str("rule"), "aws:cloudwatch/eventRule:EventRule")), b.id(b.x.Ref(t.Str("arn"))), "invokes")
 	}
 	for _, q := range b.x.OfType("aws:sqs/queue:Queue") {
-		b.link(b.id(q), b.id(b.x.Ref(redriveTarget(q.Get("redrivePolicy")), "aws:sqs/queue:Queue")), "dead letters")
+		b.link(b.id(q), b.id(b.x.Ref(graph.RedriveTarget(q.Get("redrivePolicy")), "aws:sqs/queue:Queue")), "dead letters")
 	}
 	for _, c := range b.x.OfType("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig") {
 		fn := b.id(b.x.Ref(c.Str("functionName"), "aws:lambda/function:Function"))
@@ -295,22 +295,6 @@ func (b *builder) roleReach(from string, role *offline.Resource) {
 			}
 		}
 	}
-}
-
-// redriveTarget returns the dead-letter queue ARN of a redrive policy.
-func redriveTarget(v any) string {
-	s, _ := v.(string)
-	if m, ok := v.(map[string]any); ok {
-		s, _ = m["deadLetterTargetArn"].(string)
-		return s
-	}
-	for _, st := range []string{`"deadLetterTargetArn":"`, `"deadLetterTargetArn": "`} {
-		if i := strings.Index(s, st); i >= 0 {
-			rest := s[i+len(st):]
-			return rest[:strings.IndexByte(rest, '"')]
-		}
-	}
-	return ""
 }
 
 func (b *builder) render() string {

@@ -4,6 +4,8 @@
 package graph
 
 import (
+	"encoding/json"
+	"slices"
 	"sort"
 	"strings"
 
@@ -61,7 +63,7 @@ func (x *Index) ByURN(urn string) *offline.Resource { return x.byURN[urn] }
 // Ref returns the resource the value names, limited to the types when given, or nil.
 func (x *Index) Ref(value string, types ...string) *offline.Resource {
 	for _, r := range x.refs[value] {
-		if len(types) == 0 || contains(types, r.Type) {
+		if len(types) == 0 || slices.Contains(types, r.Type) {
 			return r
 		}
 	}
@@ -150,13 +152,17 @@ func (x *Index) AZs(subnets any) []string {
 	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
+// RedriveTarget returns the dead-letter queue ARN of a redrive policy (a JSON string or object).
+func RedriveTarget(v any) string {
+	var m map[string]any
+	switch t := v.(type) {
+	case string:
+		_ = json.Unmarshal([]byte(t), &m)
+	case map[string]any:
+		m = t
 	}
-	return false
+	s, _ := m["deadLetterTargetArn"].(string)
+	return s
 }
 
 // LaunchTemplate returns the launch template an Auto Scaling group starts instances from,

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/canalco/infra/offline"
@@ -49,15 +50,6 @@ func forAllows(bad func(st graph.Statement) string) func(r *offline.Resource, _ 
 	}
 }
 
-func has(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
-}
-
 // trustProblem says why a trust statement lets more principals assume the role than intended.
 func trustProblem(st graph.Statement) string {
 	if st.Effect != "Allow" || len(st.Condition) > 0 {
@@ -85,7 +77,7 @@ var identityRules = []Rule{
 		Title: "IAM policies should not allow full \"*\" administrative privileges",
 		Fix:   "list the actions and resources the workload needs",
 		Check: forAllows(func(st graph.Statement) string {
-			if has(st.Actions, "*") && has(st.Resources, "*") {
+			if slices.Contains(st.Actions, "*") && slices.Contains(st.Resources, "*") {
 				return `allows "*" on "*"`
 			}
 			return ""

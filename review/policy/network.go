@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/canalco/infra/offline"
@@ -160,7 +161,7 @@ var networkRules = []Rule{
 		Title: "Security groups should only allow unrestricted incoming traffic for authorized ports",
 		Fix:   "open only 80 or 443 to 0.0.0.0/0; admit other ports from a security group or a prefix list",
 		Check: worldOpen(func(p perm) bool {
-			return p.allPorts() || p.from != p.to || !containsInt(authorizedPorts, p.from)
+			return p.allPorts() || p.from != p.to || !slices.Contains(authorizedPorts, p.from)
 		}, "an unauthorized port is"),
 	},
 	{
@@ -212,13 +213,4 @@ var networkRules = []Rule{
 			return pass()
 		},
 	},
-}
-
-func containsInt(list []int, n int) bool {
-	for _, v := range list {
-		if v == n {
-			return true
-		}
-	}
-	return false
 }

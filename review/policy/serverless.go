@@ -1,8 +1,8 @@
 package policy
 
 import (
-	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/canalco/infra/offline"
@@ -26,27 +26,14 @@ const (
 	supportedRuntimes = "python3.11 python3.12 python3.13 python3.14 nodejs22.x nodejs24.x java21 java25 dotnet8 dotnet10 ruby3.4 provided.al2023"
 )
 
-// redriveTarget returns the dead-letter queue ARN of a redrive policy (a JSON string or object).
-func redriveTarget(v any) string {
-	var m map[string]any
-	switch t := v.(type) {
-	case string:
-		_ = json.Unmarshal([]byte(t), &m)
-	case map[string]any:
-		m = t
-	}
-	s, _ := m["deadLetterTargetArn"].(string)
-	return s
-}
-
 // failureTargets are the ARNs anything in the stack hands failed messages or events to.
 func failureTargets(ctx *Context) []string {
 	var out []string
 	for _, q := range ctx.OfType(typeQueue) {
-		out = append(out, redriveTarget(q.Get("redrivePolicy")))
+		out = append(out, graph.RedriveTarget(q.Get("redrivePolicy")))
 	}
 	for _, s := range ctx.OfType(typeSubscription) {
-		out = append(out, redriveTarget(s.Get("redrivePolicy")))
+		out = append(out, graph.RedriveTarget(s.Get("redrivePolicy")))
 	}
 	for _, f := range ctx.OfType(typeFunction) {
 		out = append(out, f.Str("deadLetterConfig.targetArn"))
@@ -84,7 +71,7 @@ func lambdaFailuresCaught(r *offline.Resource, ctx *Context) bool {
 		}
 	}
 	for _, m := range ctx.Pointing(typeEventMapping, "functionName", r) {
-		if q := ctx.Ref(m.Str("eventSourceArn"), typeQueue); q != nil && redriveTarget(q.Get("redrivePolicy")) != "" {
+		if q := ctx.Ref(m.Str("eventSourceArn"), typeQueue); q != nil && graph.RedriveTarget(q.Get("redrivePolicy")) != "" {
 			return true
 		}
 	}
@@ -137,7 +124,7 @@ var serverlessRules = []Rule{
 			if r.Str("packageType") == "Image" {
 				return pass()
 			}
-			return check(containsWord(supportedRuntimes, rt), fmt.Sprintf("runtime %q is deprecated or unknown", rt))
+			return check(slices.Contains(strings.Fields(supportedRuntimes), rt), fmt.Sprintf("runtime %q is deprecated or unknown", rt))
 		},
 	},
 	{
@@ -209,7 +196,7 @@ var serverlessRules = []Rule{
 		Title: "Queues hand messages that keep failing to a dead-letter queue",
 		Fix:   "set redrivePolicy {deadLetterTargetArn, maxReceiveCount}",
 		Check: func(r *offline.Resource, ctx *Context) (bool, string) {
-			return check(redriveTarget(r.Get("redrivePolicy")) != "" || isFailureTarget(ctx, r), "no redrive policy: a poison message is retried until it expires")
+			return check(graph.RedriveTarget(r.Get("redrivePolicy")) != "" || isFailureTarget(ctx, r), "no redrive policy: a poison message is retried until it expires")
 		},
 	},
 	{
@@ -244,13 +231,4 @@ var serverlessRules = []Rule{
 			return check(r.Str("deliveryOptions.tlsPolicy") == "REQUIRE", "mail may be delivered in clear text")
 		},
 	},
-}
-
-func containsWord(list, w string) bool {
-	for _, e := range strings.Fields(list) {
-		if e == w {
-			return true
-		}
-	}
-	return false
 }
