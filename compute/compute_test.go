@@ -40,13 +40,12 @@ const (
 
 // profile is what each environment's stack file must produce.
 type profile struct {
-	instanceTypes    []string
-	min, max         float64
-	port             float64
-	protocol         string
-	apiDomain        string
-	protected        bool
-	deletionProtects bool
+	instanceTypes []string
+	min, max      float64
+	port          float64
+	protocol      string
+	apiDomain     string
+	protected     bool
 }
 
 var profiles = map[string]profile{

@@ -2,7 +2,8 @@ package compute
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/canalco/infra/security"
@@ -43,7 +44,7 @@ func (c *Compute) instanceRole(ctx *pulumi.Context, a *ComputeArgs, repo *ecr.Re
 		return nil, fmt.Errorf("instance role: %w", err)
 	}
 	c.InstanceRoleArn = role.Arn
-	keys := sortedKeys(managedPolicies)
+	keys := slices.Sorted(maps.Keys(managedPolicies))
 	for _, k := range keys {
 		if _, err := iam.NewRolePolicyAttachment(ctx, name+"-"+k, &iam.RolePolicyAttachmentArgs{
 			Role: role.Name, PolicyArn: pulumi.String(managedPolicies[k]),
@@ -161,7 +162,7 @@ func (c *Compute) autoScaling(ctx *pulumi.Context, a *ComputeArgs, lt *ec2.Launc
 	}
 	var tags autoscaling.GroupTagArray
 	groupTags := instanceTags(a, c.AsgName)
-	for _, k := range sortedKeys(groupTags) {
+	for _, k := range slices.Sorted(maps.Keys(groupTags)) {
 		tags = append(tags, &autoscaling.GroupTagArgs{Key: pulumi.String(k), Value: pulumi.String(groupTags[k]), PropagateAtLaunch: pulumi.Bool(true)})
 	}
 	group, err := autoscaling.NewGroup(ctx, c.AsgName, &autoscaling.GroupArgs{
@@ -251,13 +252,4 @@ func instanceTags(a *ComputeArgs, name string) map[string]string {
 		tags[k] = v
 	}
 	return tags
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -65,7 +65,6 @@ func TestRunbookCoversEveryAlarm(t *testing.T) {
 	require.NoError(t, err)
 	text := string(doc)
 	st := load(t, "prod")
-	generic := strings.NewReplacer()
 	var pairs []string
 	for _, fn := range st.functions {
 		pairs = append(pairs, "-lambda-"+st.short(fn)+"-", "-lambda-<function>-")
@@ -76,7 +75,7 @@ func TestRunbookCoversEveryAlarm(t *testing.T) {
 	for _, q := range st.queues {
 		pairs = append(pairs, "-sqs-"+st.short(q)+"-", "-sqs-<queue>-")
 	}
-	generic = strings.NewReplacer(pairs...)
+	generic := strings.NewReplacer(pairs...)
 	for name := range st.alarms() {
 		row := strings.TrimPrefix(generic.Replace(name), "canalco-prod-")
 		assert.Contains(t, text, "`"+row+"`", "docs/monitoring.md has no runbook row for %s", name)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,11 +19,14 @@ import (
 // FunctionsDir is where the functions' source folders live, from the project root.
 const FunctionsDir = "serverless/functions"
 
+// SharedDir holds the modules every function packages beside its handler (logging, metrics).
+const SharedDir = "shared"
+
 // codePackage is a function's deployment package.
 type codePackage struct {
 	// Dir is the source folder, relative to the program's working directory.
 	Dir string
-	// Files are the packaged files, relative to Dir.
+	// Files are the names in the zip: the function folder's files and the shared modules.
 	Files   []string
 	Archive pulumi.Archive
 	// Hash is the base64 SHA-256 of the zip, as Lambda reports it in CodeSha256.
@@ -45,22 +49,29 @@ func packageFunction(folder string) (*codePackage, error) {
 		return nil, err
 	}
 	p := &codePackage{Dir: dir}
-	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		switch {
-		case err != nil:
-			return err
-		case d.IsDir() && d.Name() == "__pycache__":
-			return filepath.SkipDir
-		case d.Type().IsRegular() && !strings.HasSuffix(d.Name(), ".pyc"):
-			rel, err := filepath.Rel(dir, path)
-			p.Files = append(p.Files, filepath.ToSlash(rel))
-			return err
+	sources := map[string]string{} // name in the zip -> path on disk
+	// The function's own folder, then the modules every function shares, at the zip's root.
+	for _, src := range []string{dir, filepath.Join(filepath.Dir(dir), SharedDir)} {
+		err = filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+			switch {
+			case os.IsNotExist(err) && path == src && src != dir:
+				return filepath.SkipDir // no shared modules
+			case err != nil:
+				return err
+			case d.IsDir() && d.Name() == "__pycache__":
+				return filepath.SkipDir
+			case d.Type().IsRegular() && !strings.HasSuffix(d.Name(), ".pyc"):
+				rel, err := filepath.Rel(src, path)
+				sources[filepath.ToSlash(rel)] = path
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("package %s: %w", folder, err)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("package %s: %w", folder, err)
 	}
+	p.Files = slices.Sorted(maps.Keys(sources))
 	if !slices.Contains(p.Files, "handler.py") {
 		return nil, fmt.Errorf("package %s: %s has no handler.py", folder, dir)
 	}
@@ -68,8 +79,7 @@ func packageFunction(folder string) (*codePackage, error) {
 	// The same files feed the archive Pulumi uploads and the zip hashed here, which Pulumi
 	// builds the same way (sorted names, fixed timestamps).
 	assets, members := map[string]any{}, map[string]any{}
-	for _, file := range p.Files {
-		path := filepath.Join(dir, filepath.FromSlash(file))
+	for file, path := range sources {
 		assets[file] = pulumi.NewFileAsset(path)
 		if members[file], err = asset.FromPath(path); err != nil {
 			return nil, err

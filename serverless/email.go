@@ -4,8 +4,9 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -194,7 +195,7 @@ func (m *Email) build(ctx *pulumi.Context, name string, a *emailArgs) error {
 	if err != nil {
 		return err
 	}
-	for _, t := range sortedKeys(templates) {
+	for _, t := range slices.Sorted(maps.Keys(templates)) {
 		m.TemplateNames = append(m.TemplateNames, m.TemplatePrefix+t)
 		if _, err := ses.NewTemplate(ctx, m.TemplatePrefix+t, &ses.TemplateArgs{
 			Name:    pulumi.String(m.TemplatePrefix + t),
@@ -317,13 +318,4 @@ func (m *Email) smtpSecret(ctx *pulumi.Context, a *emailArgs, parent pulumi.Reso
 	}
 	m.SMTPSecretArn = secret.Arn
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -134,12 +134,16 @@ func TestFunctionCodeIsAVersionedObjectOfItsFolder(t *testing.T) {
 					if strings.Contains(file, "__pycache__") || strings.HasSuffix(file, ".pyc") {
 						t.Errorf("%s: packages %s", name, file)
 					}
-					if !strings.Contains(asset.(string), filepath.ToSlash(filepath.Join("functions", want.folder, file))) {
-						t.Errorf("%s: %s comes from %v, not serverless/functions/%s", name, file, asset, want.folder)
+					own := strings.Contains(asset.(string), filepath.ToSlash(filepath.Join("functions", want.folder, file)))
+					shared := strings.Contains(asset.(string), filepath.ToSlash(filepath.Join("functions", serverless.SharedDir, file)))
+					if !own && !shared {
+						t.Errorf("%s: %s comes from %v, not serverless/functions/%s or the shared modules", name, file, asset, want.folder)
 					}
 				}
-				if _, ok := archive.Assets["handler.py"]; !ok {
-					t.Errorf("%s: the package has no handler.py at its root", name)
+				for _, file := range []string{"handler.py", "telemetry.py"} {
+					if _, ok := archive.Assets[file]; !ok {
+						t.Errorf("%s: the package has no %s at its root", name, file)
+					}
 				}
 				if _, err := os.Stat(filepath.Join(root, serverless.FunctionsDir, want.folder, "handler.py")); err != nil {
 					t.Errorf("%s: %v", name, err)

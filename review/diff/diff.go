@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,7 +44,7 @@ func Compare(a *offline.Result, sa *settings.Settings, b *offline.Result, sb *se
 	d := &Diff{A: sa.Stack, B: sb.Stack, Settings: compareSettings(sa, sb)}
 	na, nb := newNormalizer(a), newNormalizer(b)
 	ra, rb := na.resources(a), nb.resources(b)
-	for _, key := range sortedKeys(ra) {
+	for _, key := range slices.Sorted(maps.Keys(ra)) {
 		other, ok := rb[key]
 		if !ok {
 			d.OnlyA = append(d.OnlyA, key)
@@ -52,7 +54,7 @@ func Compare(a *offline.Result, sa *settings.Settings, b *offline.Result, sb *se
 			d.Changed = append(d.Changed, Changed{key, props})
 		}
 	}
-	for _, key := range sortedKeys(rb) {
+	for _, key := range slices.Sorted(maps.Keys(rb)) {
 		if _, ok := ra[key]; !ok {
 			d.OnlyB = append(d.OnlyB, key)
 		}
@@ -133,7 +135,7 @@ func strs(v any, path string, f func(path, s string)) {
 	case string:
 		f(path, t)
 	case map[string]any:
-		for _, k := range sortedKeys(t) { // sorted: a value under two keys gets one stable name
+		for _, k := range slices.Sorted(maps.Keys(t)) { // sorted: a value under two keys gets one stable name
 			strs(t[k], join(path, k), f)
 		}
 	case []any:
@@ -214,7 +216,7 @@ func compareInputs(a, b map[string]string) []Property {
 	for k := range b {
 		keys[k] = true
 	}
-	for _, k := range sortedKeys(keys) {
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		switch {
 		case a[k] == b[k]:
 		case strings.Contains(a[k]+b[k], "\n"):
@@ -246,15 +248,6 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Write prints the diff.

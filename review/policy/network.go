@@ -126,13 +126,14 @@ var networkRules = []Rule{
 		Title: "VPC default security groups should not allow inbound or outbound traffic",
 		Fix:   "manage the VPC's default security group (aws.ec2.DefaultSecurityGroup) with no ingress or egress rules",
 		Check: func(r *offline.Resource, ctx *Context) (bool, string) {
-			for _, d := range ctx.Pointing(typeDefaultSG, "vpcId", r) {
-				if len(d.List("ingress"))+len(d.List("egress")) == 0 {
-					return pass()
-				}
+			managed := ctx.Pointing(typeDefaultSG, "vpcId", r)
+			switch {
+			case len(managed) == 0:
+				return fail("the default security group is not managed, so it keeps AWS's allow-all rules")
+			case len(managed[0].List("ingress"))+len(managed[0].List("egress")) > 0:
 				return fail("the default security group keeps rules")
 			}
-			return fail("the default security group is not managed, so it keeps AWS's allow-all rules")
+			return pass()
 		},
 	},
 	{

@@ -19,10 +19,11 @@ import collections
 import functools
 import json
 import os
-import time
 import types
 import uuid
 from datetime import datetime, timezone
+
+import telemetry  # shared/telemetry.py, packaged beside this handler
 
 REQUIRED_FIELDS = ("id", "occurred_at", "action")
 
@@ -54,14 +55,14 @@ def handler(event, context, clients=None):
         try:
             _put_lines(s3, bucket, key, [line for _, line in entries])
         except Exception as exc:  # any S3 error: let SQS redeliver exactly these messages
-            _log("ERROR", "audit object not written", key=key, messages=len(entries), error=f"{type(exc).__name__}: {exc}")
+            telemetry.log("ERROR", "audit object not written", key=key, messages=len(entries), error=f"{type(exc).__name__}: {exc}")
             failures.extend(message_id for message_id, _ in entries)
             continue
         if not key.startswith(f"{prefix}rejected/"):
             written += len(entries)
 
-    _emit_metrics({"AuditEventsWritten": written})
-    _log("INFO", "audit batch done", written=written, objects=len(objects), failures=len(failures))
+    telemetry.emit_metrics({"AuditEventsWritten": written})
+    telemetry.log("INFO", "audit batch done", written=written, objects=len(objects), failures=len(failures))
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}
 
 
@@ -74,7 +75,7 @@ def _group_into_objects(records, prefix, object_name):
             line, day = _parse(record.get("body"))
             key = f"{prefix}{_partition(day)}{object_name}"
         except InvalidEvent as exc:
-            _log("WARNING", "audit message rejected", message_id=record["messageId"], reason=str(exc))
+            telemetry.log("WARNING", "audit message rejected", message_id=record["messageId"], reason=str(exc))
             line = {
                 "message_id": record["messageId"],
                 "reason": str(exc),
@@ -121,22 +122,3 @@ def _put_lines(s3, bucket, key, lines):
         request.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=os.environ["KMS_KEY_ARN"])
     s3.put_object(**request)
 
-
-def _log(level, message, **fields):
-    print(json.dumps({"level": level, "message": message, **fields}, default=str, ensure_ascii=False))
-
-
-def _emit_metrics(counts):
-    """Print one CloudWatch Embedded Metric Format line with Count metrics."""
-    print(json.dumps({
-        "_aws": {
-            "Timestamp": int(time.time() * 1000),
-            "CloudWatchMetrics": [{
-                "Namespace": os.environ.get("METRIC_NAMESPACE", "Canalco/Business"),
-                "Dimensions": [["Environment"]],
-                "Metrics": [{"Name": name, "Unit": "Count"} for name in counts],
-            }],
-        },
-        "Environment": os.environ.get("ENVIRONMENT", "unknown"),
-        **counts,
-    }))

@@ -25,9 +25,10 @@ import functools
 import json
 import os
 import re
-import time
 import types
 from datetime import date, datetime, timedelta, timezone
+
+import telemetry  # shared/telemetry.py, packaged beside this handler
 
 TIME_MARGIN_MS = 10_000
 DELETE_BATCH_SIZE = 1000
@@ -101,7 +102,7 @@ class _BatchDelete:
             )
             errors = response.get("Errors", [])
         if errors:
-            _log("ERROR", "keys not deleted", bucket=self.bucket, count=len(errors), first_error=errors[0].get("Code"))
+            telemetry.log("ERROR", "keys not deleted", bucket=self.bucket, count=len(errors), first_error=errors[0].get("Code"))
         self.deleted += len(self.pending) - len(errors)
         self.errors += len(errors)
         self.pending = []
@@ -128,8 +129,8 @@ def handler(event, context, clients=None):
         summary["delete_errors"] += errors
 
     if not dry_run:
-        _emit_metrics({"ObjectsCleaned": summary["temp_deleted"] + summary["audit_archived"]})
-    _log("INFO", "cleanup finished", **summary)
+        telemetry.emit_metrics({"ObjectsCleaned": summary["temp_deleted"] + summary["audit_archived"]})
+    telemetry.log("INFO", "cleanup finished", **summary)
     return summary
 
 
@@ -199,22 +200,3 @@ def _list_objects(s3, bucket, prefix):
 def _out_of_time(context):
     return context is not None and context.get_remaining_time_in_millis() < TIME_MARGIN_MS
 
-
-def _log(level, message, **fields):
-    print(json.dumps({"level": level, "message": message, **fields}, default=str, ensure_ascii=False))
-
-
-def _emit_metrics(counts):
-    """Print one CloudWatch Embedded Metric Format line with Count metrics."""
-    print(json.dumps({
-        "_aws": {
-            "Timestamp": int(time.time() * 1000),
-            "CloudWatchMetrics": [{
-                "Namespace": os.environ.get("METRIC_NAMESPACE", "Canalco/Business"),
-                "Dimensions": [["Environment"]],
-                "Metrics": [{"Name": name, "Unit": "Count"} for name in counts],
-            }],
-        },
-        "Environment": os.environ.get("ENVIRONMENT", "unknown"),
-        **counts,
-    }))

@@ -26,9 +26,10 @@ import os
 import re
 import smtplib
 import ssl
-import time
 import types
 from email.message import EmailMessage
+
+import telemetry  # shared/telemetry.py, packaged beside this handler
 
 TEMPLATES = {
     "requisition.created": "requisicion-creada",
@@ -131,12 +132,12 @@ def handler(event, context, clients=None):
                 message = _parse_message(raw)
             except InvalidMessage as exc:
                 skipped += 1
-                _log("WARNING", "message skipped", reason=str(exc))
+                telemetry.log("WARNING", "message skipped", reason=str(exc))
                 continue
             _send(message, settings, clients)
             sent += 1
     finally:
-        _emit_metrics({"EmailsSent": sent})
+        telemetry.emit_metrics({"EmailsSent": sent})
     return {"sent": sent, "skipped": skipped}
 
 
@@ -169,7 +170,7 @@ def _valid_recipients(recipients):
         raise InvalidMessage("recipients is not a list")
     valid = list(dict.fromkeys(r.strip() for r in recipients if isinstance(r, str) and _is_email(r.strip())))
     if len(valid) < len(recipients):
-        _log("WARNING", "invalid or duplicate recipients dropped", dropped=len(recipients) - len(valid))
+        telemetry.log("WARNING", "invalid or duplicate recipients dropped", dropped=len(recipients) - len(valid))
     if not valid:
         raise InvalidMessage("no valid recipient")
     if len(valid) > MAX_RECIPIENTS:
@@ -186,7 +187,7 @@ def _send(message, settings, clients):
         _send_smtp(message, settings, clients)
     else:
         _send_ses(message, settings, clients.sesv2)
-    _log(
+    telemetry.log(
         "INFO",
         "email sent",
         type=message.type,
@@ -245,22 +246,3 @@ def _render(template, data):
     shown = _CONDITIONAL.sub(lambda match: match.group(2) if data.get(match.group(1)) else "", template)
     return _PLACEHOLDER.sub(lambda match: str(data.get(match.group(1), "")), shown)
 
-
-def _log(level, message, **fields):
-    print(json.dumps({"level": level, "message": message, **fields}, default=str, ensure_ascii=False))
-
-
-def _emit_metrics(counts):
-    """Print one CloudWatch Embedded Metric Format line with Count metrics."""
-    print(json.dumps({
-        "_aws": {
-            "Timestamp": int(time.time() * 1000),
-            "CloudWatchMetrics": [{
-                "Namespace": os.environ.get("METRIC_NAMESPACE", "Canalco/Business"),
-                "Dimensions": [["Environment"]],
-                "Metrics": [{"Name": name, "Unit": "Count"} for name in counts],
-            }],
-        },
-        "Environment": os.environ.get("ENVIRONMENT", "unknown"),
-        **counts,
-    }))

@@ -29,10 +29,11 @@ import json
 import math
 import os
 import re
-import time
 import types
 import uuid
 from datetime import date, timedelta
+
+import telemetry  # shared/telemetry.py, packaged beside this handler
 
 REPORTS = ("requisitions", "orders", "audit")
 MAX_RANGE_DAYS = 366
@@ -110,10 +111,10 @@ def _handle_direct(event, settings, clients):
     try:
         request = _parse_request(event)
     except InvalidRequest as exc:
-        _log("WARNING", "invalid report request", error=str(exc))
+        telemetry.log("WARNING", "invalid report request", error=str(exc))
         return {"ok": False, "error": str(exc)}
     result = _generate(request, settings, clients)
-    _emit_metrics({"ReportsGenerated": 1, "EmailsSent": 1})
+    telemetry.emit_metrics({"ReportsGenerated": 1, "EmailsSent": 1})
     return result
 
 
@@ -124,16 +125,16 @@ def _handle_batch(records, settings, clients):
         try:
             request = _parse_request(record.get("body"))
         except InvalidRequest as exc:
-            _log("WARNING", "invalid report request dropped", message_id=message_id, error=str(exc))
+            telemetry.log("WARNING", "invalid report request dropped", message_id=message_id, error=str(exc))
             continue
         try:
             _generate(request, settings, clients)
         except Exception as exc:  # S3/SES or configuration error: SQS redelivers only this message
-            _log("ERROR", "report failed, will be retried", message_id=message_id, error=f"{type(exc).__name__}: {exc}")
+            telemetry.log("ERROR", "report failed, will be retried", message_id=message_id, error=f"{type(exc).__name__}: {exc}")
             failures.append({"itemIdentifier": message_id})
             continue
         generated += 1
-    _emit_metrics({"ReportsGenerated": generated, "EmailsSent": generated})
+    telemetry.emit_metrics({"ReportsGenerated": generated, "EmailsSent": generated})
     return {"batchItemFailures": failures}
 
 
@@ -178,7 +179,7 @@ def _generate(request, settings, clients):
         "get_object", Params={"Bucket": settings.reports_bucket, "Key": key}, ExpiresIn=settings.link_ttl_seconds
     )
     _email_link(clients.sesv2, settings, request, len(rows), url)
-    _log("INFO", "report generated", report=request.report, rows=len(rows), key=key, requested_by=request.requested_by)
+    telemetry.log("INFO", "report generated", report=request.report, rows=len(rows), key=key, requested_by=request.requested_by)
     return {
         "ok": True,
         "report": request.report,
@@ -229,7 +230,7 @@ def _read_jsonl(s3, bucket, key):
         else:
             skipped += 1
     if skipped:
-        _log("WARNING", "malformed lines skipped", bucket=bucket, key=key, lines=skipped)
+        telemetry.log("WARNING", "malformed lines skipped", bucket=bucket, key=key, lines=skipped)
     return rows
 
 
@@ -285,22 +286,3 @@ def _email_link(sesv2, settings, request, rows, url):
         email["ConfigurationSetName"] = settings.configuration_set
     sesv2.send_email(**email)
 
-
-def _log(level, message, **fields):
-    print(json.dumps({"level": level, "message": message, **fields}, default=str, ensure_ascii=False))
-
-
-def _emit_metrics(counts):
-    """Print one CloudWatch Embedded Metric Format line with Count metrics."""
-    print(json.dumps({
-        "_aws": {
-            "Timestamp": int(time.time() * 1000),
-            "CloudWatchMetrics": [{
-                "Namespace": os.environ.get("METRIC_NAMESPACE", "Canalco/Business"),
-                "Dimensions": [["Environment"]],
-                "Metrics": [{"Name": name, "Unit": "Count"} for name in counts],
-            }],
-        },
-        "Environment": os.environ.get("ENVIRONMENT", "unknown"),
-        **counts,
-    }))

@@ -6,9 +6,12 @@ import io
 import json
 import pathlib
 import ssl
+import sys
 from datetime import datetime, timezone
 
 FUNCTIONS_DIR = pathlib.Path(__file__).resolve().parent.parent
+# Each package holds the shared modules beside its handler; here they are imported from shared/.
+sys.path.insert(0, str(FUNCTIONS_DIR / "shared"))
 
 
 def load_handler(function):
