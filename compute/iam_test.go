@@ -1,7 +1,6 @@
 package compute_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,26 +8,15 @@ import (
 	"testing"
 
 	"github.com/canalco/infra/offline"
+	"github.com/canalco/infra/security"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-type statement struct {
-	Sid       string
-	Effect    string
-	Principal map[string]any
-	Action    []string
-	Resource  []string
-	Condition map[string]any
-}
-
-func parsePolicy(t *testing.T, doc string) []statement {
+func parsePolicy(t *testing.T, doc string) []security.Statement {
 	t.Helper()
-	var p struct {
-		Version   string
-		Statement []statement
-	}
-	require.NoError(t, json.Unmarshal([]byte(doc), &p), doc)
+	p, err := security.ParseDocument(doc)
+	require.NoError(t, err, doc)
 	assert.Equal(t, "2012-10-17", p.Version)
 	return p.Statement
 }

@@ -1,12 +1,12 @@
 package data_test
 
 import (
-	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/canalco/infra/offline"
+	"github.com/canalco/infra/security"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -170,7 +170,7 @@ func TestDataKey(t *testing.T) {
 		alias := find(t, db.res, aliasType, prefix(db.stack)+"-data")
 		assert.Equal(t, "alias/"+prefix(db.stack)+"-data", alias.Str("name"))
 		policy := parsePolicy(t, k.Str("policy"))
-		use := policy.statement("UseThroughDatabaseServices")
+		use := policy.Sid("UseThroughDatabaseServices")
 		require.NotNil(t, use, "the key policy must let RDS and Secrets Manager use the key")
 		region := db.res.Config.Values["aws:region"]
 		assert.ElementsMatch(t, []any{"rds." + region + ".amazonaws.com", "secretsmanager." + region + ".amazonaws.com"},
@@ -184,32 +184,11 @@ func TestDataKey(t *testing.T) {
 	})
 }
 
-type policyDoc struct {
-	Statement []statement
-}
-
-type statement struct {
-	Sid       string
-	Effect    string
-	Principal map[string]any
-	Action    []string
-	Condition map[string]map[string]any
-}
-
-func parsePolicy(t *testing.T, doc string) policyDoc {
+func parsePolicy(t *testing.T, doc string) *security.Parsed {
 	t.Helper()
-	var p policyDoc
-	require.NoError(t, json.Unmarshal([]byte(doc), &p), doc)
+	p, err := security.ParseDocument(doc)
+	require.NoError(t, err, doc)
 	return p
-}
-
-func (p policyDoc) statement(sid string) *statement {
-	for i := range p.Statement {
-		if p.Statement[i].Sid == sid {
-			return &p.Statement[i]
-		}
-	}
-	return nil
 }
 
 func TestParameterGroup(t *testing.T) {
@@ -432,7 +411,7 @@ func TestBackupReplication(t *testing.T) {
 	alias := find(t, res, aliasType, "canalco-prod-data-backups")
 	assert.True(t, onDest(alias))
 	assert.Regexp(t, kmsAlias, alias.Str("name"))
-	use := parsePolicy(t, key.Str("policy")).statement("UseThroughDatabaseServices")
+	use := parsePolicy(t, key.Str("policy")).Sid("UseThroughDatabaseServices")
 	require.NotNil(t, use)
 	assert.Equal(t, []any{"rds.us-west-2.amazonaws.com"}, use.Condition["StringEquals"]["kms:ViaService"])
 

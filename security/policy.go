@@ -60,3 +60,28 @@ func DenyInsecureTransport(actionPrefix string, resources []string) Statement {
 		Condition: map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}},
 	}
 }
+
+// Parsed is a policy document read back: what tests and reviews inspect.
+type Parsed struct {
+	Version   string
+	Statement []Statement
+}
+
+// ParseDocument reads a document written by Document.
+func ParseDocument(doc string) (*Parsed, error) {
+	var p Parsed
+	if err := json.Unmarshal([]byte(doc), &p); err != nil {
+		return nil, fmt.Errorf("security: policy document: %w", err)
+	}
+	return &p, nil
+}
+
+// Sid returns the statement with the Sid, or nil.
+func (p *Parsed) Sid(sid string) *Statement {
+	for i := range p.Statement {
+		if p.Statement[i].Sid == sid {
+			return &p.Statement[i]
+		}
+	}
+	return nil
+}

@@ -62,7 +62,7 @@ func checkBucket(t *testing.T, res *offline.Result, name string, logged bool, lo
 		t.Errorf("%s: encryption %q with key %q, want aws:kms with a bucket key", name, algorithm, sse.Str("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId"))
 	}
 	doc := parsePolicy(t, one(t, res, policyType, name).Str("policy"))
-	deny := doc.sid("DenyInsecureTransport")
+	deny := doc.Sid("DenyInsecureTransport")
 	if deny == nil || deny.Effect != "Deny" || strs(deny.Condition["Bool"]["aws:SecureTransport"])[0] != "false" ||
 		!slices.Equal(deny.Resource, []string{arn, arn + "/*"}) || !slices.Equal(deny.Action, []string{"s3:*"}) {
 		t.Errorf("%s: no TLS-only statement covering the bucket and its objects: %+v", name, deny)
@@ -198,7 +198,7 @@ func TestLogBucketGrantsOnlyLogWriters(t *testing.T) {
 			if want := []string{"LoadBalancerAccessLogs", "S3ServerAccessLogs", "CloudFrontAccessLogs"}; !slices.Equal(allows, want) {
 				t.Fatalf("grants %v, want %v", allows, want)
 			}
-			alb := doc.sid("LoadBalancerAccessLogs")
+			alb := doc.Sid("LoadBalancerAccessLogs")
 			if alb.Principal["AWS"] != "arn:aws:iam::127311923021:root" || alb.Resource[0] != logsArn+"/"+storage.AlbLogPrefix+"/AWSLogs/"+offline.Account+"/*" {
 				t.Errorf("load balancer grant: %+v, want us-east-1's ELB account on alb/AWSLogs/<account>/*", alb)
 			}
@@ -208,7 +208,7 @@ func TestLogBucketGrantsOnlyLogWriters(t *testing.T) {
 				}
 			}
 			// Every bucket of the stack that logs here, whichever layer made it, is admitted.
-			s3 := doc.sid("S3ServerAccessLogs")
+			s3 := doc.Sid("S3ServerAccessLogs")
 			pattern := strs(s3.Condition["ArnLike"]["aws:SourceArn"])
 			if s3.Principal["Service"] != "logging.s3.amazonaws.com" || s3.Resource[0] != logsArn+"/s3/*" || len(pattern) != 1 || s3.Condition["StringEquals"]["aws:SourceAccount"] != offline.Account {
 				t.Fatalf("server access logging grant: %+v, want logging.s3 on s3/* from this account's buckets", s3)
@@ -221,7 +221,7 @@ func TestLogBucketGrantsOnlyLogWriters(t *testing.T) {
 					t.Errorf("%s logs to %s%s, which the grant (%s on s3/*) refuses", l.Str("bucket"), b["logs"], l.Str("targetPrefix"), pattern[0])
 				}
 			}
-			cdn := doc.sid("CloudFrontAccessLogs")
+			cdn := doc.Sid("CloudFrontAccessLogs")
 			source := single(t, res, deliverySource)
 			wantSource := fmt.Sprintf("arn:aws:logs:us-east-1:%s:delivery-source:%s", offline.Account, source.Str("name"))
 			if cdn.Principal["Service"] != "delivery.logs.amazonaws.com" || cdn.Condition["ArnLike"]["aws:SourceArn"] != wantSource ||
@@ -262,7 +262,7 @@ func TestStorageKeyLetsCloudFrontReadOnlyTheFrontend(t *testing.T) {
 				t.Fatalf("storage key missing or without rotation")
 			}
 			doc := parsePolicy(t, key.Str("policy"))
-			cf := doc.sid("CloudFrontReadsFrontend")
+			cf := doc.Sid("CloudFrontReadsFrontend")
 			frontend := "arn:aws:s3:::" + b["frontend"]
 			if cf == nil || !slices.Equal(cf.Action, []string{"kms:Decrypt"}) ||
 				cf.Condition["ArnLike"]["aws:SourceArn"] != "arn:aws:cloudfront::"+offline.Account+":distribution/*" ||

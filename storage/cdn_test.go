@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/canalco/infra/offline"
+	"github.com/canalco/infra/security"
 	"github.com/canalco/infra/storage"
 )
 
@@ -367,7 +368,7 @@ func TestFrontendBucketReadOnlyByThisDistribution(t *testing.T) {
 			d := single(t, res, distType)
 			b, _ := lookupBuckets(t, res, stack)
 			doc := parsePolicy(t, one(t, res, policyType, b["frontend"]).Str("policy"))
-			var allows []statement
+			var allows []security.Statement
 			for _, s := range doc.Statement {
 				if s.Effect == "Allow" {
 					allows = append(allows, s)

@@ -1,10 +1,10 @@
 package storage_test
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/canalco/infra/offline"
+	"github.com/canalco/infra/security"
 )
 
 // Resource types this layer registers.
@@ -77,36 +77,13 @@ func single(t *testing.T, res *offline.Result, token string) *offline.Resource {
 	return rs[0]
 }
 
-// policy is a parsed IAM policy document.
-type policy struct {
-	Statement []statement
-}
-
-type statement struct {
-	Sid       string
-	Effect    string
-	Principal map[string]any
-	Action    []string
-	Resource  []string
-	Condition map[string]map[string]any
-}
-
-func parsePolicy(t *testing.T, doc string) policy {
+func parsePolicy(t *testing.T, doc string) *security.Parsed {
 	t.Helper()
-	var p policy
-	if err := json.Unmarshal([]byte(doc), &p); err != nil {
+	p, err := security.ParseDocument(doc)
+	if err != nil {
 		t.Fatalf("policy %q: %v", doc, err)
 	}
 	return p
-}
-
-func (p policy) sid(sid string) *statement {
-	for i := range p.Statement {
-		if p.Statement[i].Sid == sid {
-			return &p.Statement[i]
-		}
-	}
-	return nil
 }
 
 // strs turns a policy value (string or list) into a list.
