@@ -2,10 +2,10 @@ package offline
 
 import (
 	"maps"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/canalco/infra/platform/env"
 )
 
 // Stacks are the project's stacks, each with its Pulumi.<stack>.yaml.
@@ -36,17 +36,11 @@ func Stack(t testing.TB, stack string) *Result {
 // Root finds the repository root (the folder with Pulumi.yaml) from the test's folder.
 func Root(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := env.ProjectRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
-			return dir
-		}
-	}
-	t.Fatal("no Pulumi.yaml above the test's folder")
-	return ""
+	return root
 }
 
 // StackConfig loads a real stack's configuration with some values changed. It is a copy: the

@@ -85,3 +85,20 @@ func (p *Parsed) Sid(sid string) *Statement {
 	}
 	return nil
 }
+
+// Strings reads a policy value that JSON may hold as one string or as a list, as a list.
+func Strings(v any) []string {
+	switch t := v.(type) {
+	case string:
+		return []string{t}
+	case []any:
+		var out []string
+		for _, e := range t {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}

@@ -3,7 +3,6 @@ package serverless
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/canalco/infra/platform/env"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/archive"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/asset"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -36,7 +36,7 @@ type codePackage struct {
 // packageFunction packages a function's folder. Only the source goes in: bytecode caches that
 // a local test run leaves behind would change the package from one machine to another.
 func packageFunction(folder string) (*codePackage, error) {
-	root, err := ProjectRoot()
+	root, err := env.ProjectRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -97,19 +97,4 @@ func packageFunction(folder string) (*codePackage, error) {
 	sum := sha256.Sum256(data)
 	p.Hash = base64.StdEncoding.EncodeToString(sum[:])
 	return p, nil
-}
-
-// ProjectRoot is the folder with Pulumi.yaml: the working directory under `pulumi up`, a parent
-// of it when tests run the program from their package's folder.
-func ProjectRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
-			return dir, nil
-		}
-	}
-	return "", errors.New("no Pulumi.yaml in the working directory or above it")
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/canalco/infra/offline"
+	"github.com/canalco/infra/security"
 	"github.com/canalco/infra/storage"
 )
 
@@ -63,7 +64,7 @@ func checkBucket(t *testing.T, res *offline.Result, name string, logged bool, lo
 	}
 	doc := parsePolicy(t, one(t, res, policyType, name).Str("policy"))
 	deny := doc.Sid("DenyInsecureTransport")
-	if deny == nil || deny.Effect != "Deny" || strs(deny.Condition["Bool"]["aws:SecureTransport"])[0] != "false" ||
+	if deny == nil || deny.Effect != "Deny" || security.Strings(deny.Condition["Bool"]["aws:SecureTransport"])[0] != "false" ||
 		!slices.Equal(deny.Resource, []string{arn, arn + "/*"}) || !slices.Equal(deny.Action, []string{"s3:*"}) {
 		t.Errorf("%s: no TLS-only statement covering the bucket and its objects: %+v", name, deny)
 	}
@@ -209,7 +210,7 @@ func TestLogBucketGrantsOnlyLogWriters(t *testing.T) {
 			}
 			// Every bucket of the stack that logs here, whichever layer made it, is admitted.
 			s3 := doc.Sid("S3ServerAccessLogs")
-			pattern := strs(s3.Condition["ArnLike"]["aws:SourceArn"])
+			pattern := security.Strings(s3.Condition["ArnLike"]["aws:SourceArn"])
 			if s3.Principal["Service"] != "logging.s3.amazonaws.com" || s3.Resource[0] != logsArn+"/s3/*" || len(pattern) != 1 || s3.Condition["StringEquals"]["aws:SourceAccount"] != offline.Account {
 				t.Fatalf("server access logging grant: %+v, want logging.s3 on s3/* from this account's buckets", s3)
 			}
@@ -266,7 +267,7 @@ func TestStorageKeyLetsCloudFrontReadOnlyTheFrontend(t *testing.T) {
 			frontend := "arn:aws:s3:::" + b["frontend"]
 			if cf == nil || !slices.Equal(cf.Action, []string{"kms:Decrypt"}) ||
 				cf.Condition["ArnLike"]["aws:SourceArn"] != "arn:aws:cloudfront::"+offline.Account+":distribution/*" ||
-				!slices.Equal(strs(cf.Condition["StringLike"]["kms:EncryptionContext:aws:s3:arn"]), []string{frontend, frontend + "/*"}) {
+				!slices.Equal(security.Strings(cf.Condition["StringLike"]["kms:EncryptionContext:aws:s3:arn"]), []string{frontend, frontend + "/*"}) {
 				t.Errorf("CloudFront key grant: %+v", cf)
 			}
 			alias := res.Named(aliasType, "canalco-"+stack+"-storage")

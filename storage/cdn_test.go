@@ -108,7 +108,7 @@ func TestDistributionOrigins(t *testing.T) {
 				wantHost, wantPolicy = single(t, res, "aws:lb/loadBalancer:LoadBalancer").Outputs["dnsName"].(string), "http-only"
 			}
 			custom, _ := origins["api"]["customOriginConfig"].(map[string]any)
-			if origins["api"]["domainName"] != wantHost || custom["originProtocolPolicy"] != wantPolicy || !slices.Equal(strs(custom["originSslProtocols"]), []string{"TLSv1.2"}) {
+			if origins["api"]["domainName"] != wantHost || custom["originProtocolPolicy"] != wantPolicy || !slices.Equal(security.Strings(custom["originSslProtocols"]), []string{"TLSv1.2"}) {
 				t.Errorf("API origin %v, want %s %s with TLSv1.2 only", origins["api"], wantHost, wantPolicy)
 			}
 		})

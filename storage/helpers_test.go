@@ -86,21 +86,6 @@ func parsePolicy(t *testing.T, doc string) *security.Parsed {
 	return p
 }
 
-// strs turns a policy value (string or list) into a list.
-func strs(v any) []string {
-	switch t := v.(type) {
-	case string:
-		return []string{t}
-	case []any:
-		var out []string
-		for _, e := range t {
-			out = append(out, e.(string))
-		}
-		return out
-	}
-	return nil
-}
-
 // provider returns the provider resource a resource is bound to.
 func provider(res *offline.Result, r *offline.Resource) *offline.Resource {
 	urn := r.Provider

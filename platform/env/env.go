@@ -2,10 +2,13 @@
 package env
 
 import (
+	"errors"
 	"github.com/canalco/infra/logs"
 	"github.com/canalco/infra/settings"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"os"
+	"path/filepath"
 )
 
 // Env describes the stack to a layer.
@@ -47,4 +50,19 @@ func (e Env) Keep() []pulumi.ResourceOption {
 		return nil
 	}
 	return []pulumi.ResourceOption{pulumi.Protect(true), pulumi.RetainOnDelete(true)}
+}
+
+// ProjectRoot is the folder with Pulumi.yaml: the working directory under `pulumi up`, a parent
+// of it when tests run the program from their package's folder.
+func ProjectRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
+			return dir, nil
+		}
+	}
+	return "", errors.New("no Pulumi.yaml in the working directory or above it")
 }

@@ -3,6 +3,8 @@ package graph
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/canalco/infra/security"
 )
 
 // Statement is one statement of an IAM, bucket, queue, topic or key policy. Action, Resource
@@ -40,13 +42,13 @@ func Policy(doc any) []Statement {
 	for _, m := range list {
 		st := Statement{Principals: map[string][]string{}, Condition: map[string]map[string]any{}}
 		st.Effect, _ = m["Effect"].(string)
-		st.Actions, st.NotActions, st.Resources = jsonStrings(m["Action"]), jsonStrings(m["NotAction"]), jsonStrings(m["Resource"])
+		st.Actions, st.NotActions, st.Resources = security.Strings(m["Action"]), security.Strings(m["NotAction"]), security.Strings(m["Resource"])
 		switch p := m["Principal"].(type) {
 		case string:
 			st.Principals["*"] = []string{p}
 		case map[string]any:
 			for k, v := range p {
-				st.Principals[k] = jsonStrings(v)
+				st.Principals[k] = security.Strings(v)
 			}
 		}
 		if c, ok := m["Condition"].(map[string]any); ok {
@@ -86,20 +88,4 @@ func (s Statement) HasConditionKey(key string) bool {
 		}
 	}
 	return false
-}
-
-func jsonStrings(v any) []string {
-	switch t := v.(type) {
-	case string:
-		return []string{t}
-	case []any:
-		var out []string
-		for _, e := range t {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
 }
