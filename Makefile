@@ -1,20 +1,26 @@
 # The two commands a newcomer needs: `make plan` (what `pulumi up` would create, offline) and
-# `make test` (everything CI checks). Both need only Go and Python 3.
+# `make test` (everything CI checks). `make test` installs its own Debian and npm packages first.
 STACK ?= dev
 A ?= staging
 B ?= prod
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ACTIONLINT  := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
-PYTESTS     := python3 -m unittest discover -s serverless/functions/tests -t serverless/functions
+# Debian's python3: the libraries the Lambda tests use come from Debian's packages (scripts/test-deps.sh).
+PYTHON      := /usr/bin/python3
+PYTESTS     := $(PYTHON) -m unittest discover -s serverless/functions/tests -t serverless/functions
 
-.PHONY: test plan diff lint build settings
+.PHONY: test test-deps plan diff lint build settings
 
-## test: go vet, the Go tests (every stack under Pulumi mocks) and the Lambda tests
-test:
+## test: installs the test dependencies, then go vet, the Go tests (every stack under Pulumi mocks) and the Lambda tests
+test: test-deps
 	go vet ./...
 	go test ./...
 	$(PYTESTS)
+
+## test-deps: the Debian and npm packages the tests use (idempotent; apt-get needs root or sudo)
+test-deps:
+	scripts/test-deps.sh
 
 ## plan: the offline plan of STACK (dev by default); STRICT=1 fails on a security finding
 plan:

@@ -7,7 +7,7 @@ package data
 import (
 	"fmt"
 
-	"github.com/canalco/infra/platform/env"
+	"github.com/canalco/infra/env"
 	"github.com/canalco/infra/security"
 	"github.com/canalco/infra/settings"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/canalco/infra/data"
+	"github.com/canalco/infra/env"
 	"github.com/canalco/infra/logs"
-	"github.com/canalco/infra/platform/env"
 	"github.com/canalco/infra/settings"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"

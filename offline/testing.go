@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/canalco/infra/platform/env"
+	"github.com/canalco/infra/env"
 )
 
 // Stacks are the project's stacks, each with its Pulumi.<stack>.yaml.

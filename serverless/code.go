@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/canalco/infra/platform/env"
+	"github.com/canalco/infra/env"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/archive"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/asset"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"

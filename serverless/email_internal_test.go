@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/canalco/infra/platform/env"
+	"github.com/canalco/infra/env"
 	"github.com/canalco/infra/settings"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"

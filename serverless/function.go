@@ -3,8 +3,8 @@ package serverless
 import (
 	"fmt"
 
+	"github.com/canalco/infra/env"
 	"github.com/canalco/infra/logs"
-	"github.com/canalco/infra/platform/env"
 	"github.com/canalco/infra/security"
 	"github.com/canalco/infra/storage"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"

@@ -5,7 +5,7 @@ package serverless
 import (
 	"fmt"
 
-	"github.com/canalco/infra/platform/env"
+	"github.com/canalco/infra/env"
 	"github.com/canalco/infra/security"
 	"github.com/canalco/infra/settings"
 	"github.com/canalco/infra/storage"

@@ -4,7 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 
-	"github.com/canalco/infra/platform/env"
+	"github.com/canalco/infra/env"
 	"github.com/canalco/infra/security"
 	"github.com/canalco/infra/settings"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudfront"

@@ -3,7 +3,7 @@ package storage
 import (
 	"strings"
 
-	"github.com/canalco/infra/platform/env"
+	"github.com/canalco/infra/env"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudfront"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )

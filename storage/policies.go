@@ -3,7 +3,7 @@ package storage
 import (
 	"fmt"
 
-	"github.com/canalco/infra/platform/env"
+	"github.com/canalco/infra/env"
 	"github.com/canalco/infra/security"
 )
 

@@ -1,7 +1,7 @@
 package storage
 
 import (
-	"github.com/canalco/infra/platform/env"
+	"github.com/canalco/infra/env"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )

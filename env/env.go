@@ -1,14 +1,16 @@
-// Package env is what every layer knows about the stack it is deployed in.
+// Package env is what every layer knows about the stack it is deployed in. It sits beside the
+// layers, not under platform: the layers import it, and it imports no layer.
 package env
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+
 	"github.com/canalco/infra/logs"
 	"github.com/canalco/infra/settings"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"os"
-	"path/filepath"
 )
 
 // Env describes the stack to a layer.
