@@ -148,10 +148,11 @@ func (b *Buckets) build(ctx *pulumi.Context, args *BucketsArgs) error {
 		b.Documents[purpose] = b.created[purpose].Bucket
 	}
 
-	// The frontend is rebuilt from the repository on every release: nothing to keep. Its
-	// policy names the distribution, so the CDN component writes it.
+	// The frontend is rebuilt on every release, but it is the live site: a rename or a destroy
+	// must not take it down, so protected stacks keep it like the data. Its policy names the
+	// distribution, so the CDN component writes it.
 	spec := logged("frontend")
-	spec.lifecycle = frontendLifecycle()
+	spec.lifecycle, spec.keep = frontendLifecycle(), e.Keep()
 	if b.created["frontend"], err = newBucket(ctx, spec, parent); err != nil {
 		return err
 	}

@@ -146,8 +146,9 @@ func TestLifecycleDays(t *testing.T) {
 	}
 }
 
-// TestStatefulBucketsAreKept: in staging and prod the data buckets, the log bucket and the
-// storage key survive `pulumi destroy` and cannot be emptied by it; dev can be torn down.
+// TestStatefulBucketsAreKept: in staging and prod the data buckets, the log bucket, the frontend
+// bucket (the live site) and the storage key survive a rename or `pulumi destroy` and cannot be
+// emptied by it; dev can be torn down.
 func TestStatefulBucketsAreKept(t *testing.T) {
 	for _, stack := range offline.Stacks {
 		t.Run(stack, func(t *testing.T) {
@@ -158,8 +159,7 @@ func TestStatefulBucketsAreKept(t *testing.T) {
 				if res.Ancestor(b, bucketsToken) == nil {
 					continue
 				}
-				purpose := purposeOf(name, prefix)
-				kept := purpose != "frontend" && protected
+				kept := protected
 				if b.Protect != kept || b.RetainOnDelete != kept {
 					t.Errorf("%s: protect %v retain %v, want %v", name, b.Protect, b.RetainOnDelete, kept)
 				}
