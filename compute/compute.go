@@ -9,6 +9,7 @@ import (
 	"github.com/canalco/infra/env"
 	"github.com/canalco/infra/logs"
 	"github.com/canalco/infra/settings"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -31,6 +32,9 @@ type ComputeArgs struct {
 	DatabaseAddress   pulumi.StringInput
 	DatabasePort      pulumi.IntInput
 	DatabaseName      string
+	// DatabaseResourceID is the instance's DbiResourceId, which IAM database authentication
+	// policies name.
+	DatabaseResourceID pulumi.StringInput
 	// From the storage layer.
 	AccessLogBucket string
 	// AccessLogsReady is what the load balancer waits for: the log bucket and its policy, since
@@ -66,6 +70,9 @@ type Compute struct {
 	AppLogGroup string
 	// AgentParameter is the SSM parameter holding the instances' CloudWatch agent configuration.
 	AgentParameter string
+	// ReleaseParameter is the SSM parameter naming the running backend release (an image tag),
+	// written by scripts/deploy-backend.sh and read at every boot.
+	ReleaseParameter string
 }
 
 // NewCompute creates the compute layer.
@@ -84,14 +91,16 @@ func NewCompute(ctx *pulumi.Context, name string, args *ComputeArgs, opts ...pul
 		"asgName":          pulumi.String(c.AsgName),
 		"ecrRepositoryUrl": c.EcrRepositoryURL,
 		"instanceRoleArn":  c.InstanceRoleArn,
+		"releaseParameter": pulumi.String(c.ReleaseParameter),
 	})
 }
 
 func (c *Compute) build(ctx *pulumi.Context, a *ComputeArgs) error {
 	e := a.Env
 	c.AsgName, c.AppLogGroup = e.Name("backend"), e.Name("backend")
-	// /canalco/<stack>/cloudwatch-agent: the prefix canalco-<stack> as a parameter path.
-	c.AgentParameter = "/" + strings.Replace(e.Prefix, "-", "/", 1) + "/cloudwatch-agent"
+	// /canalco/<stack>/...: the prefix canalco-<stack> as a parameter path.
+	path := "/" + strings.Replace(e.Prefix, "-", "/", 1)
+	c.AgentParameter, c.ReleaseParameter = path+"/cloudwatch-agent", path+"/backend/release"
 	parent := pulumi.Parent(c)
 
 	repo, err := repository(ctx, a, parent)
@@ -106,7 +115,11 @@ func (c *Compute) build(ctx *pulumi.Context, a *ComputeArgs) error {
 	if err != nil {
 		return err
 	}
-	profile, err := c.instanceRole(ctx, a, repo, agent, parent)
+	release, err := releaseParameter(ctx, a, c.ReleaseParameter, parent)
+	if err != nil {
+		return err
+	}
+	profile, err := c.instanceRole(ctx, a, repo, []*ssm.Parameter{agent, release}, parent)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ var managedPolicies = map[string]string{
 }
 
 // instanceRole creates the backend instances' role and instance profile.
-func (c *Compute) instanceRole(ctx *pulumi.Context, a *ComputeArgs, repo *ecr.Repository, agent *ssm.Parameter, parent pulumi.ResourceOption) (*iam.InstanceProfile, error) {
+func (c *Compute) instanceRole(ctx *pulumi.Context, a *ComputeArgs, repo *ecr.Repository, parameters []*ssm.Parameter, parent pulumi.ResourceOption) (*iam.InstanceProfile, error) {
 	name := a.Env.Name("backend-instance")
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 		Name:        pulumi.String(name),
@@ -52,13 +52,21 @@ func (c *Compute) instanceRole(ctx *pulumi.Context, a *ComputeArgs, repo *ecr.Re
 			return nil, fmt.Errorf("instance role %s policy: %w", k, err)
 		}
 	}
-	policy := pulumi.All(repo.Arn, a.DatabaseSecretArn, agent.Arn, a.DocumentBucketArns, a.StorageKeyArn, a.DatabaseKeyArn).ApplyT(func(v []any) string {
+	parameterArns := pulumi.StringArray{}
+	for _, p := range parameters {
+		parameterArns = append(parameterArns, p.Arn)
+	}
+	policy := pulumi.All(repo.Arn, a.DatabaseSecretArn, parameterArns, a.DocumentBucketArns, a.StorageKeyArn, a.DatabaseKeyArn, a.DatabaseResourceID).ApplyT(func(v []any) string {
 		buckets := v[3].([]string)
 		objects := make([]string, len(buckets))
 		for i, b := range buckets {
 			objects[i] = b + "/*"
 		}
-		return instancePolicy(v[0].(string), v[1].(string), v[2].(string), buckets, objects, []string{v[4].(string), v[5].(string)})
+		return instancePolicy(instanceResources{
+			repository: v[0].(string), secret: v[1].(string), parameters: v[2].([]string),
+			buckets: buckets, objects: objects, keys: []string{v[4].(string), v[5].(string)},
+			appDatabaseUser: appUserArn(a, v[6].(string)),
+		})
 	}).(pulumi.StringOutput)
 	if _, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
 		Name:   pulumi.String("backend"),
@@ -77,20 +85,37 @@ func (c *Compute) instanceRole(ctx *pulumi.Context, a *ComputeArgs, repo *ecr.Re
 	return profile, nil
 }
 
-// instancePolicy is what the backend and its boot script may do beyond the managed policies:
-// each statement names this stack's resources only.
-func instancePolicy(repository, secret, agentParameter string, buckets, objects, keys []string) string {
+// instanceResources are the ARNs the instance policy names.
+type instanceResources struct {
+	repository, secret, appDatabaseUser string
+	parameters, buckets, objects, keys  []string
+}
+
+// appUserArn is the backend's database user as IAM database authentication names it:
+// arn:aws:rds-db:<region>:<account>:dbuser:<DbiResourceId>/<user> ("Creating and using an IAM
+// policy for IAM database access", Amazon RDS User Guide).
+func appUserArn(a *ComputeArgs, resourceID string) string {
+	return fmt.Sprintf("arn:aws:rds-db:%s:%s:dbuser:%s/%s", a.Env.Region, a.Env.AccountID, resourceID, AppDatabaseUser)
+}
+
+// instancePolicy is what the backend and its boot and migration scripts may do beyond the
+// managed policies: each statement names this stack's resources only.
+func instancePolicy(r instanceResources) string {
 	return security.Document(
 		// GetAuthorizationToken has no resource-level permissions: AWS accepts only "*". The
 		// token alone pulls nothing; the next statement limits pulls to this repository.
 		security.Allow("RegistryLogin", []string{"ecr:GetAuthorizationToken"}, []string{"*"}),
-		security.Allow("PullBackendImage", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, []string{repository}),
-		security.Allow("ReadDatabaseSecret", []string{"secretsmanager:GetSecretValue"}, []string{secret}),
-		security.Allow("ReadAgentConfiguration", []string{"ssm:GetParameter"}, []string{agentParameter}),
-		security.Allow("ListDocumentBuckets", []string{"s3:ListBucket"}, buckets),
-		security.Allow("ReadWriteDocuments", []string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}, objects),
+		security.Allow("PullBackendImage", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, []string{r.repository}),
+		// The migration step reads the master secret when it runs (RDS rotates it).
+		security.Allow("ReadDatabaseSecret", []string{"secretsmanager:GetSecretValue"}, []string{r.secret}),
+		// The backend signs in as its own user with IAM authentication tokens, never as master.
+		security.Allow("ConnectAsAppUser", []string{"rds-db:connect"}, []string{r.appDatabaseUser}),
+		// The agent's configuration and the running release, read at boot.
+		security.Allow("ReadBootParameters", []string{"ssm:GetParameter"}, r.parameters),
+		security.Allow("ListDocumentBuckets", []string{"s3:ListBucket"}, r.buckets),
+		security.Allow("ReadWriteDocuments", []string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}, r.objects),
 		// The document buckets (SSE-KMS) and the database secret are encrypted with these keys.
-		security.Allow("UseStackKeys", []string{"kms:Decrypt", "kms:GenerateDataKey"}, keys),
+		security.Allow("UseStackKeys", []string{"kms:Decrypt", "kms:GenerateDataKey"}, r.keys),
 	)
 }
 

@@ -1,26 +1,61 @@
 #!/bin/bash
-# canalco-run-migrations: runs the database migrations once, in the backend image this instance
-# serves, with its environment. The release pipeline runs it through SSM Run Command on one
-# InService instance; its output goes to the command's output and to
-# /var/log/canalco/migrations.log, which the CloudWatch agent ships.
+# canalco-run-migrations <release>: migrates the database for a release before it takes traffic.
+# The release script runs it through SSM Run Command on one instance, with the new release while
+# the old one still serves; its output goes to the command's output and to
+# /var/log/canalco/migrations.log, which the CloudWatch agent ships. In order:
+#   1. reads the RDS-managed master secret now (RDS rotates it every 7 days: never a stored copy),
+#   2. creates or updates the backend's own role {{.AppUser}} (IAM authentication), idempotently,
+#   3. runs the migration command in the release's image as the master user.
 set -euo pipefail
 
 readonly REGION={{q .Region}}
-readonly IMAGE={{q .Image}}
+readonly REPOSITORY={{q .Repository}}
 readonly REGISTRY={{q .Registry}}
+readonly RELEASE_TAG_PREFIX={{q .ReleaseTagPrefix}}
+readonly SECRET_ARN={{q .SecretArn}}
+readonly DATABASE_HOST={{q .DatabaseHost}}
+readonly DATABASE_PORT={{q .DatabasePort}}
+readonly DATABASE_NAME={{q .DatabaseName}}
+readonly APP_USER={{q .AppUser}}
 readonly ENV_FILE=/etc/canalco/backend.env
 readonly CA_BUNDLE={{q .CABundle}}
 readonly LOG=/var/log/canalco/migrations.log
-# The command is split on spaces: settings allow no quotes or shell syntax in it.
+# The image's own migration command, its first word run as the entrypoint so that it works
+# whatever ENTRYPOINT the image has (python manage.py migrate, alembic upgrade head). Settings
+# allow no quotes or shell syntax in it, so splitting on spaces is exact.
 read -r -a MIGRATION <<<{{q .MigrationCommand}}
 
-if [[ -z "$IMAGE" ]]; then
-	echo "no backend image is deployed on this instance yet: nothing to migrate"
-	exit 0
+release=${1:-}
+if [[ ! "$release" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}$ ]]; then
+	echo "usage: canalco-run-migrations <release>" >&2
+	exit 2
 fi
+readonly IMAGE="$REPOSITORY:$RELEASE_TAG_PREFIX$release"
 
 mkdir -p "$(dirname "$LOG")"
-printf '%s migrations with %s: %s\n' "$(date -u +%FT%TZ)" "$IMAGE" "${MIGRATION[*]}" | tee -a "$LOG"
-# The registry login of the boot expires after 12 hours; the image is normally still cached.
+exec > >(tee -a "$LOG") 2>&1
+printf '%s migrations of %s: %s\n' "$(date -u +%FT%TZ)" "$IMAGE" "${MIGRATION[*]}"
+
+secret=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id "$SECRET_ARN" \
+	--query SecretString --output text)
+# Exported for psql and for `docker run --env NAME` (which copies the value, not the command line).
+PGUSER=$(jq -r .username <<<"$secret")
+PGPASSWORD=$(jq -r .password <<<"$secret")
+unset secret
+export PGUSER PGPASSWORD
+export DATABASE_USER=$PGUSER DATABASE_PASSWORD=$PGPASSWORD
+
+echo "granting the backend's role $APP_USER"
+psql "host=$DATABASE_HOST port=$DATABASE_PORT dbname=$DATABASE_NAME sslmode=verify-full sslrootcert=$CA_BUNDLE" \
+	--no-psqlrc --quiet -v app_user="$APP_USER" -v database="$DATABASE_NAME" <<'SQL'
+{{.AppRoleSQL}}SQL
+
+# The registry login of the boot expires after 12 hours.
 aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin "$REGISTRY" >/dev/null
-docker run --rm --network host --env-file "$ENV_FILE" --volume "$CA_BUNDLE:$CA_BUNDLE:ro" "$IMAGE" "${MIGRATION[@]}" 2>&1 | tee -a "$LOG"
+docker pull --quiet "$IMAGE"
+echo "running ${MIGRATION[*]}"
+docker run --rm --network host --env-file "$ENV_FILE" \
+	--env DATABASE_USER --env DATABASE_PASSWORD \
+	--volume "$CA_BUNDLE:$CA_BUNDLE:ro" \
+	--entrypoint "${MIGRATION[0]}" "$IMAGE" "${MIGRATION[@]:1}"
+echo "migrations of $release done"

@@ -42,28 +42,34 @@ type lifecycleRule struct {
 	RulePriority int    `json:"rulePriority"`
 	Description  string `json:"description"`
 	Selection    struct {
-		TagStatus   string `json:"tagStatus"`
-		CountType   string `json:"countType"`
-		CountUnit   string `json:"countUnit,omitempty"`
-		CountNumber int    `json:"countNumber"`
+		TagStatus     string   `json:"tagStatus"`
+		TagPrefixList []string `json:"tagPrefixList,omitempty"`
+		CountType     string   `json:"countType"`
+		CountUnit     string   `json:"countUnit,omitempty"`
+		CountNumber   int      `json:"countNumber"`
 	} `json:"selection"`
 	Action struct {
 		Type string `json:"type"`
 	} `json:"action"`
 }
 
-// lifecyclePolicy expires untagged leftovers (interrupted pushes) after a day and keeps the
-// newest keep images: the running tag and the recent releases a rollback may need.
+// lifecyclePolicy expires untagged leftovers (interrupted pushes, replaced manifests) after a
+// day and keeps the newest keep builds (build-<sha>). No rule selects "any" image: ECR selects
+// an image whose tags match a rule's prefix, whatever its other tags, so the release script takes
+// the build- tag off the images it releases (they carry release-<sha> only) and gives it back
+// when a release is no longer one a rollback goes to ("Lifecycle policy evaluation rules",
+// Amazon ECR User Guide).
 func lifecyclePolicy(keep int) string {
 	untagged := lifecycleRule{RulePriority: 1, Description: "Untagged layers of interrupted pushes"}
 	untagged.Selection.TagStatus, untagged.Selection.CountType = "untagged", "sinceImagePushed"
 	untagged.Selection.CountUnit, untagged.Selection.CountNumber = "days", 1
-	newest := lifecycleRule{RulePriority: 2, Description: fmt.Sprintf("Keep the newest %d images", keep)}
-	newest.Selection.TagStatus, newest.Selection.CountType, newest.Selection.CountNumber = "any", "imageCountMoreThan", keep
-	for _, r := range []*lifecycleRule{&untagged, &newest} {
+	builds := lifecycleRule{RulePriority: 2, Description: fmt.Sprintf("Keep the newest %d unreleased builds", keep)}
+	builds.Selection.TagStatus, builds.Selection.TagPrefixList = "tagged", []string{BuildTagPrefix}
+	builds.Selection.CountType, builds.Selection.CountNumber = "imageCountMoreThan", keep
+	for _, r := range []*lifecycleRule{&untagged, &builds} {
 		r.Action.Type = "expire"
 	}
-	b, err := json.Marshal(map[string][]lifecycleRule{"rules": {untagged, newest}})
+	b, err := json.Marshal(map[string][]lifecycleRule{"rules": {untagged, builds}})
 	if err != nil {
 		panic(err) // plain structs only
 	}

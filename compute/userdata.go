@@ -20,6 +20,8 @@ var (
 	userDataScript string
 	//go:embed migrate.sh
 	migrateScript string
+	//go:embed approle.sql
+	appRoleSQL string
 
 	scripts = template.Must(template.New("userdata.sh").Funcs(template.FuncMap{"q": shellQuote}).Parse(userDataScript))
 	_       = template.Must(scripts.New("migrate.sh").Parse(migrateScript))
@@ -31,23 +33,30 @@ func shellQuote(v string) string {
 	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
 }
 
-// bootConfig is what an instance's boot script knows about the stack.
+// bootConfig is what an instance's boot script knows about the stack. It names no release: the
+// boot reads that from the release parameter, so a release leaves the launch template alone.
 type bootConfig struct {
 	Region, Environment string
-	// Image is repository:tag, or empty before the first image (the placeholder boots instead).
-	Image, Registry string
-	SecretArn       string
-	AgentParameter  string
-	LogGroup        string
-	Port            int
-	DatabaseHost    string
-	DatabasePort    string
-	DatabaseName    string
+	// Repository is the image repository's URL; Registry its host, for `docker login`.
+	Repository, Registry string
+	// ReleaseParameter holds the running release; NoRelease is its value before the first one.
+	ReleaseParameter, NoRelease string
+	// ReleaseTagPrefix marks the images a release runs (lifecycle rules never select it).
+	ReleaseTagPrefix string
+	SecretArn        string
+	AgentParameter   string
+	LogGroup         string
+	Port             int
+	DatabaseHost     string
+	DatabasePort     string
+	DatabaseName     string
+	AppUser          string
 	// Variables are the backend's plain settings: bucket names, queue URLs, topic ARN.
 	Variables        []envVar
 	HealthFile       string
 	CABundle         string
 	MigrationCommand string
+	AppRoleSQL       string
 	// Migrations is the rendered canalco-run-migrations script the boot script installs.
 	Migrations string
 }
@@ -59,7 +68,11 @@ func newBootConfig(a *ComputeArgs, c *Compute, repositoryURL, secretArn, dbHost 
 	b := bootConfig{
 		Region:           a.Env.Region,
 		Environment:      string(a.Env.Environment),
+		Repository:       repositoryURL,
 		Registry:         strings.SplitN(repositoryURL, "/", 2)[0],
+		ReleaseParameter: c.ReleaseParameter,
+		NoRelease:        NoRelease,
+		ReleaseTagPrefix: ReleaseTagPrefix,
 		SecretArn:        secretArn,
 		AgentParameter:   c.AgentParameter,
 		LogGroup:         c.AppLogGroup,
@@ -67,12 +80,11 @@ func newBootConfig(a *ComputeArgs, c *Compute, repositoryURL, secretArn, dbHost 
 		DatabaseHost:     dbHost,
 		DatabasePort:     strconv.Itoa(dbPort),
 		DatabaseName:     a.DatabaseName,
+		AppUser:          AppDatabaseUser,
 		HealthFile:       strings.TrimPrefix(a.Settings.HealthCheckPath, "/"),
 		CABundle:         "/etc/canalco/rds-global-bundle.pem",
 		MigrationCommand: a.Settings.MigrationCommand,
-	}
-	if a.Settings.ImageTag != "" {
-		b.Image = repositoryURL + ":" + a.Settings.ImageTag
+		AppRoleSQL:       appRoleSQL,
 	}
 	// The placeholder serves files: a health path naming a folder is served by its index.
 	if b.HealthFile == "" || strings.HasSuffix(b.HealthFile, "/") {
@@ -101,8 +113,8 @@ func (b bootConfig) render() (string, error) {
 	return boot.String(), nil
 }
 
-// bootScript is the launch template's user data, base64-encoded. It names the image tag, so
-// a new tag is a new launch template version, which starts an instance refresh.
+// bootScript is the launch template's user data, base64-encoded. It depends on the stack only,
+// never on a release: `pulumi up` from any checkout renders the same script.
 func bootScript(a *ComputeArgs, c *Compute, repositoryURL pulumi.StringOutput) pulumi.StringOutput {
 	return pulumi.All(repositoryURL, a.DatabaseSecretArn, a.DatabaseAddress, a.DatabasePort).ApplyT(func(v []any) (string, error) {
 		script, err := newBootConfig(a, c, v[0].(string), v[1].(string), v[2].(string), v[3].(int)).render()

@@ -1,15 +1,18 @@
 #!/bin/bash
-# Boots a Canalco backend instance (Amazon Linux 2023): Docker, the CloudWatch agent, the
-# database credentials and the backend container on port {{.Port}}. Rendered by the compute
-# layer (see docs/compute.md); cloud-init runs it once, as root, at first boot, and its output
-# goes to /var/log/cloud-init-output.log, which the CloudWatch agent ships.
+# Boots a Canalco backend instance (Amazon Linux 2023): Docker, the CloudWatch agent and the
+# release named in the SSM parameter {{.ReleaseParameter}} on port {{.Port}}. Rendered by the
+# compute layer (see docs/compute.md); cloud-init runs it once, as root, at first boot, and its
+# output goes to /var/log/cloud-init-output.log, which the CloudWatch agent ships. The script names
+# no release, so a release (scripts/deploy-backend.sh) never changes the launch template.
 set -euo pipefail
 
 readonly REGION={{q .Region}}
 readonly ENVIRONMENT={{q .Environment}}
-readonly IMAGE={{q .Image}}
+readonly REPOSITORY={{q .Repository}}
 readonly REGISTRY={{q .Registry}}
-readonly SECRET_ARN={{q .SecretArn}}
+readonly RELEASE_PARAMETER={{q .ReleaseParameter}}
+readonly NO_RELEASE={{q .NoRelease}}
+readonly RELEASE_TAG_PREFIX={{q .ReleaseTagPrefix}}
 readonly AGENT_PARAMETER={{q .AgentParameter}}
 readonly LOG_GROUP={{q .LogGroup}}
 readonly PORT={{.Port}}
@@ -44,12 +47,27 @@ metadata() {
 	curl -fsS -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
 }
 
+# backend_image <release>: the image to run for the release parameter's value, or nothing when
+# no release was ever made (the placeholder). Fails for anything else, so an instance whose
+# release cannot be read never serves the placeholder: it fails its health check instead.
+backend_image() {
+	local release=$1
+	if [[ "$release" == "$NO_RELEASE" ]]; then
+		return 0
+	fi
+	if [[ ! "$release" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}$ ]]; then
+		log "release parameter $RELEASE_PARAMETER holds '$release', not an image tag"
+		return 1
+	fi
+	printf '%s:%s%s\n' "$REPOSITORY" "$RELEASE_TAG_PREFIX" "$release"
+}
+
 INSTANCE_ID=$(retry 5 metadata instance-id)
 readonly INSTANCE_ID
 log "instance $INSTANCE_ID, environment $ENVIRONMENT"
 
 log "installing docker and the CloudWatch agent"
-retry 5 dnf install -y docker amazon-cloudwatch-agent jq
+retry 5 dnf install -y docker amazon-cloudwatch-agent jq postgresql15
 systemctl enable --now docker
 
 # The agent's configuration (memory, disk, log files) is an SSM parameter of the stack, so it
@@ -59,13 +77,12 @@ mkdir -p /var/log/canalco
 retry 5 /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl \
 	-a fetch-config -m ec2 -s -c "ssm:$AGENT_PARAMETER"
 
-# The backend's environment, readable by root only: the database credentials come from the
-# RDS-managed secret and never touch the launch template.
+# The backend's environment, readable by root only. It holds no password: the backend signs in to
+# the database as {{.AppUser}} with IAM authentication tokens it generates per connection, so
+# nothing in it goes stale when RDS rotates the master secret.
 log "writing $ENV_FILE"
 umask 077
 mkdir -p /etc/canalco
-secret=$(retry 5 aws secretsmanager get-secret-value --region "$REGION" \
-	--secret-id "$SECRET_ARN" --query SecretString --output text)
 {
 	printf 'ENVIRONMENT=%s\n' "$ENVIRONMENT"
 	printf 'AWS_REGION=%s\n' "$REGION"
@@ -74,14 +91,13 @@ secret=$(retry 5 aws secretsmanager get-secret-value --region "$REGION" \
 	printf 'DATABASE_HOST=%s\n' {{q .DatabaseHost}}
 	printf 'DATABASE_PORT=%s\n' {{q .DatabasePort}}
 	printf 'DATABASE_NAME=%s\n' {{q .DatabaseName}}
-	printf 'DATABASE_SECRET_ARN=%s\n' "$SECRET_ARN"
+	printf 'DATABASE_USER=%s\n' {{q .AppUser}}
+	printf 'DATABASE_SSLMODE=%s\n' verify-full
 	printf 'DATABASE_SSL_ROOT_CERT=%s\n' "$CA_BUNDLE"
-	jq -r '"DATABASE_USER=" + .username, "DATABASE_PASSWORD=" + .password' <<<"$secret"
 {{- range .Variables}}
 	printf '%s=%s\n' {{q .Name}} {{q .Value}}
 {{- end}}
 } >"$ENV_FILE"
-unset secret
 chmod 600 "$ENV_FILE"
 umask 022
 
@@ -91,22 +107,28 @@ log "fetching the RDS certificate bundle"
 retry 5 curl -fsS -o "$CA_BUNDLE" https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
 chmod 644 "$CA_BUNDLE"
 
-# Runs the database migrations in the image this instance serves; the release pipeline calls it
-# through SSM Run Command on one instance (docs/delivery.md).
+# Runs the database migrations of a release before it takes traffic; the release script calls it
+# through SSM Run Command on one instance (docs/compute.md).
 cat >/usr/local/bin/canalco-run-migrations <<'MIGRATIONS'
 {{.Migrations}}MIGRATIONS
 chmod 700 /usr/local/bin/canalco-run-migrations
 
+# The release is read now, not rendered into this script: `pulumi up` and a release stay apart.
+release=$(retry 5 aws ssm get-parameter --region "$REGION" --name "$RELEASE_PARAMETER" \
+	--query Parameter.Value --output text)
+IMAGE=$(backend_image "$release")
+readonly IMAGE
+
 if [[ -z "$IMAGE" ]]; then
-	# No image was pushed yet (first deployment): answer the load balancer's health check so
-	# the group and the first `pulumi up` converge. The next image tag replaces this instance.
-	log "no backend image yet: serving the placeholder health page on $PORT"
+	# No release was ever made (first deployment): answer the load balancer's health check so
+	# the group and the first `pulumi up` converge. The first release replaces this instance.
+	log "no backend release yet: serving the placeholder health page on $PORT"
 	health_file="$PLACEHOLDER_ROOT/"{{q .HealthFile}}
 	mkdir -p "$(dirname "$health_file")"
-	printf 'canalco %s: no backend image deployed yet\n' "$ENVIRONMENT" >"$health_file"
+	printf 'canalco %s: no backend release yet\n' "$ENVIRONMENT" >"$health_file"
 	cat >/etc/systemd/system/canalco-placeholder.service <<UNIT
 [Unit]
-Description=Canalco placeholder health page (no backend image yet)
+Description=Canalco placeholder health page (no backend release yet)
 After=network-online.target
 
 [Service]
@@ -122,7 +144,7 @@ UNIT
 	exit 0
 fi
 
-log "pulling $IMAGE"
+log "pulling $IMAGE (release $release)"
 ecr_login() {
 	aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin "$REGISTRY"
 }
@@ -130,8 +152,8 @@ retry 5 ecr_login
 retry 5 docker pull "$IMAGE"
 
 # Host networking: the container listens on the instance's port and reaches the instance
-# metadata service for its credentials with the hop limit of 1. Logging never blocks the
-# backend: a slow CloudWatch Logs only fills a buffer.
+# metadata service for its credentials (and so its database tokens) with the hop limit of 1.
+# Logging never blocks the backend: a slow CloudWatch Logs only fills a buffer.
 log "starting the backend"
 docker run --detach --name canalco-backend \
 	--network host --restart always \
@@ -143,4 +165,4 @@ docker run --detach --name canalco-backend \
 	--log-opt awslogs-group="$LOG_GROUP" \
 	--log-opt awslogs-stream="$INSTANCE_ID/backend" \
 	"$IMAGE"
-log "backend started on port $PORT"
+log "backend $release started on port $PORT"

@@ -32,6 +32,7 @@ func (p *platform) deployCompute() error {
 		DatabaseAddress:        p.db.Address,
 		DatabasePort:           p.db.Port,
 		DatabaseName:           p.db.DatabaseName,
+		DatabaseResourceID:     p.db.ResourceID,
 		AccessLogBucket:        p.buckets.Logs.Name,
 		// Waiting for the whole buckets component waits for the log bucket's policy.
 		AccessLogsReady:    []pulumi.Resource{p.buckets},

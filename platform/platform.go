@@ -119,6 +119,7 @@ func (p *platform) exports() error {
 		"albDnsName":         p.compute.AlbDNSName,
 		"asgName":            pulumi.String(p.compute.AsgName),
 		"ecrRepositoryUrl":   p.compute.EcrRepositoryURL,
+		"releaseParameter":   pulumi.String(p.compute.ReleaseParameter),
 		"frontendBucketName": pulumi.String(p.buckets.Frontend.Name),
 		"cdnDistributionId":  p.cdn.DistributionID,
 		"appUrl":             p.cdn.AppURL,

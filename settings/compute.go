@@ -7,12 +7,9 @@ import (
 
 // Compute is the backend tier: load balancer, Auto Scaling group and image repository.
 type Compute struct {
-	InstanceType string
-	MinSize      int
-	MaxSize      int
-	// ImageTag of the backend image in the stack's ECR repository. Empty: the instances serve
-	// a built-in health page until the first image is pushed (see docs/compute.md).
-	ImageTag         string
+	InstanceType     string
+	MinSize          int
+	MaxSize          int
 	HealthCheckPath  string
 	CPUTargetPercent int
 	KeepImages       int
@@ -37,21 +34,26 @@ func (c Compute) InstanceTypes() []string {
 var (
 	// Burstable families start at micro; the general-purpose and compute ones at large.
 	instanceTypePattern = regexp.MustCompile(`^(t3a?\.(micro|small|medium|large|xlarge|2xlarge)|(m6|m7|c6|c7)[ia]\.(large|xlarge|2xlarge))$`)
-	imageTagPattern     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	healthPathPattern   = regexp.MustCompile(`^/[A-Za-z0-9/_.-]{0,1000}$`)
 )
+
+// retiredKeys are settings the project no longer reads, with what replaced them: a stack that
+// still sets one is refused rather than silently ignored.
+var retiredKeys = map[string]string{
+	// A release in stack config was reset by every `pulumi up` from a clean checkout.
+	"backendImageTag": "the backend release is no longer stack config: remove it with `pulumi config rm canalco:backendImageTag` and release with `scripts/deploy-backend.sh deploy <stack> <image-tag>` (docs/compute.md)",
+}
 
 var computeSection = section{
 	keys: []Key{
 		str("instanceType", "EC2 instance type of the backend (x86_64); the group may also launch the same size of the other CPU vendor (t3 and t3a). Empty: t3.small dev, t3.medium staging and prod.", func(s *Settings) *string { return &s.Compute.InstanceType }),
 		integer("asgMinSize", "Fewest backend instances. 0: 1 dev, 2 staging and prod.", func(s *Settings) *int { return &s.Compute.MinSize }),
 		integer("asgMaxSize", "Most backend instances. 0: 2 dev, 4 staging, 10 prod.", func(s *Settings) *int { return &s.Compute.MaxSize }),
-		str("backendImageTag", "Tag of the backend image in the stack's ECR repository. Empty: a placeholder health page until the first image.", func(s *Settings) *string { return &s.Compute.ImageTag }),
 		str("healthCheckPath", "Path the load balancer checks on port 8000.", func(s *Settings) *string { return &s.Compute.HealthCheckPath }),
 		integer("cpuTargetPercent", "Average CPU the Auto Scaling group keeps (target tracking), below the 80% alarm. 0: 60.", func(s *Settings) *int { return &s.Compute.CPUTargetPercent }),
-		integer("ecrKeepImages", "How many backend images the repository keeps. 0: 30.", func(s *Settings) *int { return &s.Compute.KeepImages }),
+		integer("ecrKeepImages", "How many unreleased backend builds (build-<sha> tags) the repository keeps; released images are never expired. 0: 30.", func(s *Settings) *int { return &s.Compute.KeepImages }),
 		integer("rootVolumeGb", "Root volume size of each instance in GB. 0: 30.", func(s *Settings) *int { return &s.Compute.RootVolumeGb }),
-		str("migrationCommand", "Command run inside the backend image to migrate the database once per deploy.", func(s *Settings) *string { return &s.Compute.MigrationCommand }),
+		str("migrationCommand", "Command run inside the new backend image (its first word as the entrypoint) to migrate the database once per release, before traffic, e.g. alembic upgrade head.", func(s *Settings) *string { return &s.Compute.MigrationCommand }),
 	},
 	defaults: func(s *Settings) {
 		c := &s.Compute
@@ -81,12 +83,6 @@ var computeSection = section{
 		}
 		if s.Environment != Dev && c.MinSize < 2 {
 			p.add("asgMinSize", c.MinSize, "at least 2 outside dev: one instance per AZ survives the loss of an AZ")
-		}
-		if c.ImageTag != "" && !imageTagPattern.MatchString(c.ImageTag) {
-			p.add("backendImageTag", c.ImageTag, "a Docker tag: letters, digits, _ . - (at most 128), e.g. a commit SHA")
-		}
-		if strings.EqualFold(c.ImageTag, "latest") {
-			p.add("backendImageTag", c.ImageTag, "an immutable tag such as the commit SHA; the repository rejects overwriting tags")
 		}
 		if !healthPathPattern.MatchString(c.HealthCheckPath) {
 			p.add("healthCheckPath", c.HealthCheckPath, "a path starting with /, such as /health")

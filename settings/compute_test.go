@@ -1,7 +1,6 @@
 package settings
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -34,9 +33,9 @@ func TestBadComputeSettingsAreReported(t *testing.T) {
 		{"max below min", "prod", map[string]string{"canalco:asgMinSize": "4", "canalco:asgMaxSize": "3"}, []string{"canalco:asgMaxSize = 3", "at least asgMinSize"}},
 		{"too many", "prod", map[string]string{"canalco:asgMaxSize": "500"}, []string{"canalco:asgMaxSize = 500", "at most 100"}},
 		{"single instance in staging", "staging", map[string]string{"canalco:asgMinSize": "1"}, []string{"canalco:asgMinSize = 1", "at least 2 outside dev"}},
-		{"mutable tag", "prod", map[string]string{"canalco:backendImageTag": "latest"}, []string{`canalco:backendImageTag = "latest"`, "immutable tag"}},
-		{"tag with a slash", "dev", map[string]string{"canalco:backendImageTag": "feature/x"}, []string{`canalco:backendImageTag = "feature/x"`, "Docker tag"}},
-		{"tag too long", "dev", map[string]string{"canalco:backendImageTag": strings.Repeat("a", 129)}, []string{"canalco:backendImageTag", "at most 128"}},
+		// The release lives in an SSM parameter: a tag in stack config is refused, even empty.
+		{"release in stack config", "prod", map[string]string{"canalco:backendImageTag": "3f2a9c1"}, []string{"canalco:backendImageTag is retired", "scripts/deploy-backend.sh deploy"}},
+		{"empty release in stack config", "dev", map[string]string{"canalco:backendImageTag": ""}, []string{"canalco:backendImageTag is retired"}},
 		{"relative health path", "dev", map[string]string{"canalco:healthCheckPath": "health"}, []string{`canalco:healthCheckPath = "health"`, "starting with /"}},
 		{"health path with query", "dev", map[string]string{"canalco:healthCheckPath": "/health?full=1"}, []string{"canalco:healthCheckPath", "starting with /"}},
 		{"cpu target above the alarm", "prod", map[string]string{"canalco:cpuTargetPercent": "85"}, []string{"canalco:cpuTargetPercent = 85", "before the 80% alarm"}},
@@ -63,7 +62,7 @@ func TestGoodComputeSettingsAreAccepted(t *testing.T) {
 	for _, set := range []map[string]string{
 		{"canalco:instanceType": "t3a.micro"},
 		{"canalco:instanceType": "c7i.2xlarge", "canalco:asgMinSize": "3", "canalco:asgMaxSize": "3"},
-		{"canalco:backendImageTag": "3f2a9c1", "canalco:healthCheckPath": "/api/health/"},
+		{"canalco:healthCheckPath": "/api/health/"},
 		{"canalco:migrationCommand": "alembic upgrade head", "canalco:cpuTargetPercent": "75"},
 	} {
 		s, err := Parse(base("prod", withBase(set)))

@@ -155,6 +155,10 @@ func Parse(in Input) (*Settings, error) {
 			continue
 		}
 		k, ok := known[name]
+		if fix, retired := retiredKeys[strings.TrimPrefix(name, Namespace+":")]; retired {
+			p.addf("%s is retired: %s", name, fix)
+			continue
+		}
 		if !ok {
 			hint := "remove it or check the spelling (see docs/settings.md)"
 			if c := closest(strings.TrimPrefix(name, Namespace+":"), Keys()); c != "" {
