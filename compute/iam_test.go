@@ -38,18 +38,26 @@ func TestInstancePolicyIsLeastPrivilege(t *testing.T) {
 			arn := "arn:aws:s3:::" + name(l.stack, purpose+"-"+offline.Account+"-us-east-1")
 			buckets, objects = append(buckets, arn), append(objects, arn+"/*")
 		}
+		db := find(t, l.res, "aws:rds/instance:Instance", name(l.stack, "postgres"))
+		require.Regexp(t, `^db-[A-Z0-9]+$`, out(db, "resourceId"), "the DbiResourceId, not the instance identifier")
 		keys := []string{
 			out(find(t, l.res, keyType, name(l.stack, "storage")), "arn"),
 			out(find(t, l.res, keyType, name(l.stack, "data")), "arn"),
 		}
 		want := map[string]struct{ actions, resources []string }{
-			"RegistryLogin":          {[]string{"ecr:GetAuthorizationToken"}, []string{"*"}},
-			"PullBackendImage":       {[]string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, []string{out(l.repo, "arn")}},
-			"ReadDatabaseSecret":     {[]string{"secretsmanager:GetSecretValue"}, []string{secretArn(t, l.res, l.stack)}},
-			"ReadAgentConfiguration": {[]string{"ssm:GetParameter"}, []string{out(find(t, l.res, parameterType, name(l.stack, "cloudwatch-agent")), "arn")}},
-			"ListDocumentBuckets":    {[]string{"s3:ListBucket"}, buckets},
-			"ReadWriteDocuments":     {[]string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}, objects},
-			"UseStackKeys":           {[]string{"kms:Decrypt", "kms:GenerateDataKey"}, keys},
+			"RegistryLogin":      {[]string{"ecr:GetAuthorizationToken"}, []string{"*"}},
+			"PullBackendImage":   {[]string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, []string{out(l.repo, "arn")}},
+			"ReadDatabaseSecret": {[]string{"secretsmanager:GetSecretValue"}, []string{secretArn(t, l.res, l.stack)}},
+			"ReadBootParameters": {[]string{"ssm:GetParameter"}, []string{
+				out(find(t, l.res, parameterType, name(l.stack, "cloudwatch-agent")), "arn"),
+				out(find(t, l.res, parameterType, name(l.stack, "backend-release")), "arn"),
+			}},
+			// "Creating and using an IAM policy for IAM database access" (Amazon RDS User Guide):
+			// arn:aws:rds-db:region:account-id:dbuser:DbiResourceId/db-user-name.
+			"ConnectAsAppUser":    {[]string{"rds-db:connect"}, []string{"arn:aws:rds-db:us-east-1:" + offline.Account + ":dbuser:" + out(db, "resourceId") + "/canalco_app"}},
+			"ListDocumentBuckets": {[]string{"s3:ListBucket"}, buckets},
+			"ReadWriteDocuments":  {[]string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}, objects},
+			"UseStackKeys":        {[]string{"kms:Decrypt", "kms:GenerateDataKey"}, keys},
 		}
 		statements := parsePolicy(t, policies[0].Str("policy"))
 		require.Len(t, statements, len(want))
