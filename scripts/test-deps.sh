@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 # One package a line; the tests that need each one say why.
 debian_packages=(
   shellcheck          # lints the rendered instance boot scripts (compute tests)
+  postgresql          # runs the backend role's SQL on a throwaway cluster (compute TestAppRoleSQLOnPostgres)
+  python3-botocore    # ECR's lifecycle policy limits from its API model (compute tests)
 )
 
 missing=()
