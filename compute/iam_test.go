@@ -46,7 +46,7 @@ func TestInstancePolicyIsLeastPrivilege(t *testing.T) {
 		}
 		want := map[string]struct{ actions, resources []string }{
 			"RegistryLogin":      {[]string{"ecr:GetAuthorizationToken"}, []string{"*"}},
-			"PullBackendImage":   {[]string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, []string{out(l.repo, "arn")}},
+			"PullBackendImage":   {[]string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:ListImages"}, []string{out(l.repo, "arn")}},
 			"ReadDatabaseSecret": {[]string{"secretsmanager:GetSecretValue"}, []string{secretArn(t, l.res, l.stack)}},
 			"ReadBootParameters": {[]string{"ssm:GetParameter"}, []string{
 				out(find(t, l.res, parameterType, name(l.stack, "cloudwatch-agent")), "arn"),

@@ -105,7 +105,8 @@ func instancePolicy(r instanceResources) string {
 		// GetAuthorizationToken has no resource-level permissions: AWS accepts only "*". The
 		// token alone pulls nothing; the next statement limits pulls to this repository.
 		security.Allow("RegistryLogin", []string{"ecr:GetAuthorizationToken"}, []string{"*"}),
-		security.Allow("PullBackendImage", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, []string{r.repository}),
+		// ListImages: the boot serves the placeholder only while the repository is empty.
+		security.Allow("PullBackendImage", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:ListImages"}, []string{r.repository}),
 		// The migration step reads the master secret when it runs (RDS rotates it).
 		security.Allow("ReadDatabaseSecret", []string{"secretsmanager:GetSecretValue"}, []string{r.secret}),
 		// The backend signs in as its own user with IAM authentication tokens, never as master.

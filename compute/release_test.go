@@ -71,53 +71,63 @@ func TestReleaseParameterIsOwnedByTheReleaseScript(t *testing.T) {
 }
 
 // backendImage runs the boot script's own backend_image function, cut from the rendered script
-// with the constants it reads, for one value of the release parameter.
-func backendImage(t *testing.T, script, release string) (string, error) {
+// with the constants it reads, for one value of the release parameter, with an aws command that
+// reports pushed images in the repository (ListImages).
+func backendImage(t *testing.T, script, release string, pushed int) (string, error) {
 	t.Helper()
 	var prelude []string
 	// The constants come before the functions (the embedded migrations script repeats some).
 	head := script[:strings.Index(script, "\nlog() {")]
 	for _, line := range strings.Split(head, "\n") {
-		for _, c := range []string{"REPOSITORY", "RELEASE_PARAMETER", "NO_RELEASE", "RELEASE_TAG_PREFIX"} {
+		for _, c := range []string{"REGION", "REPOSITORY", "REPOSITORY_NAME", "RELEASE_PARAMETER", "NO_RELEASE", "RELEASE_TAG_PREFIX"} {
 			if strings.HasPrefix(line, "readonly "+c+"=") {
 				prelude = append(prelude, line)
 			}
 		}
 	}
-	require.Len(t, prelude, 4)
+	require.Len(t, prelude, 6)
 	cut := func(start string) string {
 		i := strings.Index(script, start)
 		require.GreaterOrEqual(t, i, 0, "the boot script defines %s", start)
 		return script[i : i+strings.Index(script[i:], "\n}\n")+3]
 	}
-	code := strings.Join(prelude, "\n") + "\n" + cut("log() {") + cut("backend_image() {") + `backend_image "$1"`
+	fakeAWS := fmt.Sprintf(`aws() {
+	[[ "$*" == "ecr list-images --region $REGION --repository-name $REPOSITORY_NAME --query length(imageIds) --output text" ]] || { echo "unexpected: aws $*" >&2; return 9; }
+	echo %d
+}
+`, pushed)
+	code := strings.Join(prelude, "\n") + "\n" + fakeAWS + cut("log() {") + cut("backend_image() {") + `backend_image "$1"`
 	out, err := exec.Command("bash", "-c", "set -euo pipefail\n"+code, "boot", release).Output()
 	return strings.TrimSpace(string(out)), err
 }
 
-// The placeholder serves only while the parameter still holds the sentinel it was created with.
-// After any release, an unreadable or malformed release makes the boot fail (nothing answers the
-// health check, so the group replaces the instance and the unhealthy-host alarm fires) instead
-// of serving a healthy placeholder in front of a missing API.
+// The placeholder serves only while nothing was ever pushed and the parameter still holds the
+// sentinel it was created with. Otherwise an unreadable or malformed release makes the boot fail
+// (nothing answers the health check, so the group replaces the instance and the unhealthy-host
+// alarm fires) instead of serving a healthy placeholder in front of a missing API.
 func TestPlaceholderOnlyBeforeTheFirstRelease(t *testing.T) {
 	l := load(t, "prod")
 	script := userData(t, l.lt)
 	repo := out(l.repo, "repositoryUrl")
 	cases := []struct {
-		release, image string
-		fails          bool
+		release string
+		pushed  int
+		image   string
+		fails   bool
 	}{
-		{release: compute.NoRelease, image: ""},
-		{release: "3f2a9c1", image: repo + ":release-3f2a9c1"},
-		{release: "v1.4.0_rc1", image: repo + ":release-v1.4.0_rc1"},
-		{release: "", fails: true},
-		{release: "a b", fails: true},
-		{release: "../latest", fails: true},
-		{release: strings.Repeat("a", 121), fails: true},
+		{release: compute.NoRelease, pushed: 0, image: ""},
+		// Images exist (a release under the old scheme, or a push): never the placeholder.
+		{release: compute.NoRelease, pushed: 1, fails: true},
+		{release: "3f2a9c1", pushed: 12, image: repo + ":release-3f2a9c1"},
+		{release: "v1.4.0_rc1", pushed: 2, image: repo + ":release-v1.4.0_rc1"},
+		{release: "", pushed: 2, fails: true},
+		{release: "a b", pushed: 2, fails: true},
+		{release: "../latest", pushed: 2, fails: true},
+		{release: strings.Repeat("a", 121), pushed: 2, fails: true},
 	}
 	for _, c := range cases {
-		t.Run(fmt.Sprintf("%q", c.release), func(t *testing.T) {
-			image, err := backendImage(t, script, c.release)
+		t.Run(fmt.Sprintf("%q with %d images", c.release, c.pushed), func(t *testing.T) {
+			image, err := backendImage(t, script, c.release, c.pushed)
 			if c.fails {
 				assert.Error(t, err, "release %q must fail the boot", c.release)
 				return
@@ -128,8 +138,8 @@ func TestPlaceholderOnlyBeforeTheFirstRelease(t *testing.T) {
 	}
 	// The placeholder branch is taken only on an empty IMAGE, and IMAGE comes from backend_image
 	// under set -e: a failure stops the boot before the placeholder.
-	assert.Contains(t, script, "IMAGE=$(backend_image \"$release\")\nreadonly IMAGE\n\nif [[ -z \"$IMAGE\" ]]; then")
-	assert.Less(t, strings.Index(script, "IMAGE=$(backend_image"), strings.Index(script, "canalco-placeholder.service <<UNIT"))
+	assert.Contains(t, script, "IMAGE=$(retry 3 backend_image \"$release\")\nreadonly IMAGE\n\nif [[ -z \"$IMAGE\" ]]; then")
+	assert.Less(t, strings.Index(script, "IMAGE=$(retry 3 backend_image"), strings.Index(script, "canalco-placeholder.service <<UNIT"))
 }
 
 // lifecycleRule is one rule of an ECR lifecycle policy as AWS documents its JSON ("Lifecycle

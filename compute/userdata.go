@@ -37,8 +37,9 @@ func shellQuote(v string) string {
 // boot reads that from the release parameter, so a release leaves the launch template alone.
 type bootConfig struct {
 	Region, Environment string
-	// Repository is the image repository's URL; Registry its host, for `docker login`.
-	Repository, Registry string
+	// Repository is the image repository's URL, RepositoryName its name and Registry its host,
+	// for `docker login`.
+	Repository, RepositoryName, Registry string
 	// ReleaseParameter holds the running release; NoRelease is its value before the first one.
 	ReleaseParameter, NoRelease string
 	// ReleaseTagPrefix marks the images a release runs (lifecycle rules never select it).
@@ -70,6 +71,7 @@ func newBootConfig(a *ComputeArgs, c *Compute, repositoryURL, secretArn, dbHost 
 		Environment:      string(a.Env.Environment),
 		Repository:       repositoryURL,
 		Registry:         strings.SplitN(repositoryURL, "/", 2)[0],
+		RepositoryName:   repositoryURL[strings.Index(repositoryURL, "/")+1:],
 		ReleaseParameter: c.ReleaseParameter,
 		NoRelease:        NoRelease,
 		ReleaseTagPrefix: ReleaseTagPrefix,

@@ -9,6 +9,7 @@ set -euo pipefail
 readonly REGION={{q .Region}}
 readonly ENVIRONMENT={{q .Environment}}
 readonly REPOSITORY={{q .Repository}}
+readonly REPOSITORY_NAME={{q .RepositoryName}}
 readonly REGISTRY={{q .Registry}}
 readonly RELEASE_PARAMETER={{q .ReleaseParameter}}
 readonly NO_RELEASE={{q .NoRelease}}
@@ -47,12 +48,21 @@ metadata() {
 	curl -fsS -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
 }
 
-# backend_image <release>: the image to run for the release parameter's value, or nothing when
-# no release was ever made (the placeholder). Fails for anything else, so an instance whose
-# release cannot be read never serves the placeholder: it fails its health check instead.
+# backend_image <release>: the image to run for the release parameter's value, or nothing for the
+# placeholder. The placeholder is only for a stack nothing was ever pushed to: once the repository
+# holds an image, a release parameter still at the sentinel (a stack released before releases
+# moved to the parameter) or holding anything but an image tag fails the boot. Nothing then
+# answers the health check, the group replaces the instance and the unhealthy-host alarm fires,
+# instead of a healthy placeholder standing in front of a missing API.
 backend_image() {
-	local release=$1
+	local release=$1 pushed
 	if [[ "$release" == "$NO_RELEASE" ]]; then
+		pushed=$(aws ecr list-images --region "$REGION" --repository-name "$REPOSITORY_NAME" \
+			--query 'length(imageIds)' --output text) || return 1
+		if [[ "$pushed" != "0" ]]; then
+			log "$RELEASE_PARAMETER names no release but $REPOSITORY_NAME holds $pushed images: release one with scripts/deploy-backend.sh"
+			return 1
+		fi
 		return 0
 	fi
 	if [[ ! "$release" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}$ ]]; then
@@ -116,7 +126,7 @@ chmod 700 /usr/local/bin/canalco-run-migrations
 # The release is read now, not rendered into this script: `pulumi up` and a release stay apart.
 release=$(retry 5 aws ssm get-parameter --region "$REGION" --name "$RELEASE_PARAMETER" \
 	--query Parameter.Value --output text)
-IMAGE=$(backend_image "$release")
+IMAGE=$(retry 3 backend_image "$release")
 readonly IMAGE
 
 if [[ -z "$IMAGE" ]]; then
