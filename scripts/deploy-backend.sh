@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
-# Rolls a backend image out to one Canalco stack and checks that it took.
+# Releases a backend image to one Canalco stack, without `pulumi up`.
+#
+# The running release is the SSM parameter the stack exports as `releaseParameter`
+# (/canalco/<stack>/backend/release); each instance reads it at boot and runs
+# <repository>:release-<tag>. `pulumi up` never writes that parameter and the launch template
+# names no release, so an infrastructure update and a release never undo each other.
 #
 # A release (`deploy`) does, in order:
-#   1. records the image tag the stack runs now (from its last successful deployment),
-#   2. sets canalco:backendImageTag to the new tag and runs `pulumi up`,
-#   3. waits for the instance refresh of the Auto Scaling group to finish,
-#   4. runs the database migrations once, through SSM Run Command, on one InService instance,
-#   5. on any failure in 2-4: sets the recorded tag back, runs `pulumi up` again, waits for that
-#      refresh and exits non-zero.
-#
-# The tag is set in the working copy of Pulumi.<stack>.yaml only and never committed: the running
-# tag is the one recorded in the stack's deployment history, and every deployment (including a
-# plain `up`) carries it over. See docs/delivery.md.
+#   1. tags the image release-<tag> (from build-<tag>, the tag `push` gives it) and takes build-<tag>
+#      off, so the repository's lifecycle rules never select it (docs/compute.md),
+#   2. runs the database migrations of the new image once, through SSM Run Command, on one
+#      InService instance, before any instance runs the new code; a failure stops here with the
+#      running release untouched,
+#   3. writes <tag> to the release parameter, starts an instance refresh and waits for it,
+#   4. on a failed refresh: writes the previous release back, refreshes again, exits non-zero,
+#   5. keeps release- tags on the last three releases only (the running one, the one a rollback
+#      goes to, and one more); older ones get their build- tag back and age out with the builds.
 #
 # Run it from anywhere in the repository, with AWS credentials for the stack's account and
-# PULUMI_BACKEND_URL (or `pulumi login`) pointing at the state bucket. Needs aws (CLI v2),
-# pulumi, jq, and docker for `push`.
+# PULUMI_BACKEND_URL (or `pulumi login`) pointing at the state bucket (for the stack's outputs).
+# Needs aws (CLI v2), pulumi, jq, and docker for `push`.
 
 set -euo pipefail
 
-readonly TAG_KEY="canalco:backendImageTag"
+readonly RELEASE_PREFIX="release-"
+readonly BUILD_PREFIX="build-"
+# Value of the release parameter before the first release.
+readonly NO_RELEASE="none"
+# How many recent releases keep their release- tag.
+readonly KEEP_RELEASES=3
 # Seconds to wait for an instance refresh to finish.
 REFRESH_TIMEOUT="${REFRESH_TIMEOUT:-1800}"
 # Seconds a migration may run on the instance.
@@ -35,20 +44,19 @@ usage() {
 Usage: scripts/deploy-backend.sh <command> <stack> [arguments]
 
 Commands:
-  deploy <stack> <image-tag>   Release an image: pulumi up with the tag, wait for the instance
-                               refresh, run the migrations; roll back to the previous tag on failure.
-  up <stack>                   pulumi up keeping the running image tag, then wait for any
-                               instance refresh the update started (no migrations, no rollback).
+  deploy <stack> <image-tag>   Release an image: protect it from the lifecycle policy, run its
+                               migrations on one instance, point the release parameter at it and
+                               refresh the instances; go back to the previous release on failure.
+  rollback <stack> <image-tag> Release <image-tag> again without migrations (a manual rollback).
   push <stack> <image-tag> <image.tar>
                                Push a `docker save` archive holding canalco-backend:<image-tag>
-                               to the stack's ECR repository, unless the tag is already there.
-                               Docker must be logged in to the registry.
-  pin <stack>                  Set the local canalco:backendImageTag to the running tag (used
-                               before a preview so it shows no image change).
-  current-tag <stack>          Print the running image tag.
+                               to the stack's ECR repository as build-<image-tag>, unless the image
+                               is already there. Docker must be logged in to the registry.
+  up <stack>                   pulumi up (the release is untouched), then wait for any instance
+                               refresh the update started (a launch template change).
+  current <stack>              Print the running release (image tag), or "none".
   wait-refresh <stack> [id]    Wait for an instance refresh (default: the newest one).
-  migrate <stack>              Run the database migrations once on one InService instance.
-  rollback <stack> <image-tag> Deploy <image-tag> again without migrations (a manual rollback).
+  migrate <stack> <image-tag>  Run the migrations of a pushed image once on one InService instance.
 
 Environment: REFRESH_TIMEOUT (default 1800 s), MIGRATION_TIMEOUT (1200 s), POLL_SECONDS (15 s).
 EOF
@@ -74,39 +82,17 @@ require() {
 }
 
 check_tag() {
-	[[ "$1" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || fail "'$1' is not a valid image tag"
+	# release-<tag> must fit ECR's 128 characters and the release parameter's pattern.
+	[[ "$1" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}$ ]] || fail "'$1' is not a valid image tag (at most 120 characters)"
 	[[ "$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')" != "latest" ]] ||
 		fail "use an immutable tag such as the commit SHA, not 'latest'"
+	[[ "$1" != "$NO_RELEASE" ]] || fail "'$NO_RELEASE' means no release"
 }
 
 # --- Pulumi -----------------------------------------------------------------------------------
 
 stack_output() {
 	pulumi stack output "$1" --stack "$STACK" --non-interactive
-}
-
-set_tag() {
-	pulumi config set "$TAG_KEY" "$1" --stack "$STACK" --non-interactive
-}
-
-# The image tag of the last successful `pulumi up` of the stack, or nothing if there is none.
-deployed_tag() {
-	local history
-	history=$(pulumi stack history --stack "$STACK" --json --page-size 100 --non-interactive) ||
-		fail "cannot read the history of stack $STACK"
-	jq -r --arg key "$TAG_KEY" \
-		'map(select(.kind == "update" and .result == "succeeded")) | first | .config[$key].value // empty' \
-		<<<"$history"
-}
-
-# The running tag, or the stack file's value before the first deployment.
-current_tag() {
-	local tag
-	tag=$(deployed_tag)
-	if [[ -z "$tag" ]]; then
-		tag=$(pulumi config get "$TAG_KEY" --stack "$STACK" --non-interactive 2>/dev/null || true)
-	fi
-	printf '%s\n' "$tag"
 }
 
 pulumi_up() {
@@ -175,27 +161,111 @@ wait_refresh() {
 	done
 }
 
-# Set once this script had to start a refresh itself: the update changed the image but the
-# program started no refresh, so a rollback must start one too.
-STARTED_REFRESH=""
+# Starts an instance refresh that replaces every instance (the template did not change, only the
+# release parameter did), launching each replacement before terminating an old one.
+start_refresh() {
+	# A refresh started by `pulumi up` may still run; a second one cannot start meanwhile.
+	wait_refresh "" || log "the previous instance refresh did not succeed"
+	aws autoscaling start-instance-refresh --auto-scaling-group-name "$ASG" \
+		--preferences '{"MinHealthyPercentage": 100, "MaxHealthyPercentage": 200, "SkipMatching": false}' \
+		--query InstanceRefreshId --output text
+}
 
-# Waits for the refresh the last `pulumi up` started; $1 lists the refreshes from before it.
-# With $2 = start, a refresh is started when the update started none (the image changed, so the
-# instances must be replaced even if the launch template did not change).
-wait_rollout() {
-	local before=$1 missing=${2:-skip} id
-	if ! id=$(new_refresh_id "$before"); then
-		if [[ "$missing" != "start" ]]; then
-			log "the update started no instance refresh"
-			return 0
-		fi
-		log "the update started no instance refresh; starting one"
-		id=$(aws autoscaling start-instance-refresh --auto-scaling-group-name "$ASG" \
-			--preferences '{"MinHealthyPercentage": 100, "MaxHealthyPercentage": 200}' \
-			--query InstanceRefreshId --output text) || return 1
-		STARTED_REFRESH=yes
-	fi
+# release <tag>: points the instances at <tag> and waits until all of them run it.
+release() {
+	local id
+	set_release "$1" || return 1
+	id=$(start_refresh) || return 1
 	wait_refresh "$id"
+}
+
+# --- Release parameter and image tags ---------------------------------------------------------
+
+# Reads the stack's outputs: the group, the repository and the release parameter.
+load_stack() {
+	ASG=$(stack_output asgName)
+	REPOSITORY_URL=$(stack_output ecrRepositoryUrl)
+	REPOSITORY=${REPOSITORY_URL#*/}
+	PARAMETER=$(stack_output releaseParameter)
+}
+
+current_release() {
+	aws ssm get-parameter --name "$PARAMETER" --query Parameter.Value --output text
+}
+
+set_release() {
+	log "release parameter $PARAMETER = $1"
+	aws ssm put-parameter --name "$PARAMETER" --value "$1" --overwrite >/dev/null
+}
+
+has_tag() {
+	aws ecr describe-images --repository-name "$REPOSITORY" --image-ids "imageTag=$1" >/dev/null 2>&1
+}
+
+# add_tag <existing> <new>: gives the image tagged <existing> the tag <new> too (ECR's retagging:
+# PutImage with the image's own manifest; the repository's tags are immutable, so only new tags).
+add_tag() {
+	local image
+	has_tag "$2" && return 0
+	image=$(aws ecr batch-get-image --repository-name "$REPOSITORY" --image-ids "imageTag=$1" \
+		--accepted-media-types application/vnd.docker.distribution.manifest.v2+json \
+		application/vnd.docker.distribution.manifest.list.v2+json \
+		application/vnd.oci.image.manifest.v1+json application/vnd.oci.image.index.v1+json \
+		--output json | jq -ce '.images[0]') || return 1
+	aws ecr put-image --repository-name "$REPOSITORY" --image-tag "$2" \
+		--image-manifest "$(jq -r .imageManifest <<<"$image")" \
+		--image-manifest-media-type "$(jq -r .imageManifestMediaType <<<"$image")" >/dev/null
+}
+
+# remove_tag <tag>: takes one tag off its image; the image stays while it has another tag, and
+# every caller adds the other tag first.
+remove_tag() {
+	local failures
+	has_tag "$1" || return 0
+	failures=$(aws ecr batch-delete-image --repository-name "$REPOSITORY" --image-ids "imageTag=$1" \
+		--query 'failures[].failureReason' --output text) || return 1
+	[[ -z "$failures" ]]
+}
+
+# protect <tag>: the image carries release-<tag> and no build- tag, so no lifecycle rule selects
+# it. Images pushed before build- tags existed carry the bare <tag>, which no rule selects either.
+protect() {
+	local tag=$1 source found=""
+	for source in "$RELEASE_PREFIX$tag" "$BUILD_PREFIX$tag" "$tag"; do
+		if has_tag "$source"; then
+			found=$source
+			break
+		fi
+	done
+	[[ -n "$found" ]] || fail "image $REPOSITORY:$tag is not in ECR; push it first"
+	add_tag "$found" "$RELEASE_PREFIX$tag" || fail "cannot tag $RELEASE_PREFIX$tag"
+	remove_tag "$BUILD_PREFIX$tag" || fail "cannot take $BUILD_PREFIX$tag off the release"
+}
+
+# unprotect <tag>: a release no longer kept for rollbacks ages out with the builds again.
+unprotect() {
+	if add_tag "$RELEASE_PREFIX$1" "$BUILD_PREFIX$1" && remove_tag "$RELEASE_PREFIX$1"; then
+		log "$1 is no longer a recent release: tagged $BUILD_PREFIX$1"
+	else
+		log "could not move $RELEASE_PREFIX$1 back to $BUILD_PREFIX$1 (it stays protected)"
+	fi
+}
+
+# The last KEEP_RELEASES distinct releases of the parameter's history, newest first.
+recent_releases() {
+	aws ssm get-parameter-history --name "$PARAMETER" --query 'Parameters[].Value' --output text |
+		tr '\t' '\n' | tac | awk -v none="$NO_RELEASE" '$0 != none && !seen[$0]++' | head -n "$KEEP_RELEASES"
+}
+
+# Moves the release- tag off every release but the recent ones.
+prune_releases() {
+	local keep tag
+	keep=" $(recent_releases | tr '\n' ' ') "
+	for tag in $(aws ecr list-images --repository-name "$REPOSITORY" --filter tagStatus=TAGGED \
+		--query "imageIds[?starts_with(imageTag, '$RELEASE_PREFIX')].imageTag" --output text); do
+		tag=${tag#"$RELEASE_PREFIX"}
+		[[ "$keep" == *" $tag "* ]] || unprotect "$tag"
+	done
 }
 
 # --- Migrations -------------------------------------------------------------------------------
@@ -226,15 +296,17 @@ invocation() {
 	aws ssm get-command-invocation --command-id "$1" --instance-id "$2" --query "$3" --output text
 }
 
+# Runs canalco-run-migrations <tag> on one instance: the new release's migrations while the
+# running release still serves, so they must keep the running code working (expand, then contract).
 run_migrations() {
-	local instance command_id status deadline parameters
+	local tag=$1 instance command_id status deadline parameters
 	instance=$(pick_instance) || {
 		log "no InService instance of $ASG has an online SSM agent"
 		return 1
 	}
-	log "running the database migrations on $instance"
-	parameters=$(jq -cn --arg timeout "$MIGRATION_TIMEOUT" \
-		'{commands: ["sudo /usr/local/bin/canalco-run-migrations"], executionTimeout: [$timeout]}')
+	log "running the database migrations of $tag on $instance"
+	parameters=$(jq -cn --arg timeout "$MIGRATION_TIMEOUT" --arg tag "$tag" \
+		'{commands: ["sudo /usr/local/bin/canalco-run-migrations " + $tag], executionTimeout: [$timeout]}')
 	command_id=$(aws ssm send-command --document-name AWS-RunShellScript \
 		--instance-ids "$instance" --comment "canalco $STACK database migrations" \
 		--timeout-seconds 600 --parameters "$parameters" \
@@ -270,92 +342,65 @@ run_migrations() {
 
 # --- Commands ---------------------------------------------------------------------------------
 
-# Goes back to tag $1 after failure $2, then exits non-zero either way.
-roll_back() {
-	local previous=$1 reason=$2 before
-	log "$reason"
-	if [[ -z "$previous" ]]; then
-		fail "$reason; there is no previous image tag to roll back to"
+cmd_deploy() {
+	local tag=$1 previous
+	check_tag "$tag"
+	load_stack
+	previous=$(current_release) || fail "cannot read $PARAMETER"
+	log "deploying $tag (running: $previous)"
+	protect "$tag"
+	run_migrations "$tag" || fail "the database migrations of $tag failed; $previous still runs"
+	if release "$tag"; then
+		prune_releases
+		log "release $tag is live"
+		return 0
 	fi
-	log "rolling back to image $previous"
-	before=$(refresh_ids) || fail "$reason; rollback failed: cannot list instance refreshes"
-	set_tag "$previous" || fail "$reason; rollback failed: cannot set the tag"
-	pulumi_up "backend rollback to $previous" || fail "$reason; rollback failed: pulumi up failed"
-	# The rollback update starts a refresh when the failed one had changed the instances; only
-	# when this script started the failed refresh itself must it start this one too.
-	wait_rollout "$before" "${STARTED_REFRESH:+start}" ||
-		fail "$reason; rollback failed: the instance refresh did not succeed"
-	fail "$reason; rolled back to image $previous"
+	if [[ "$previous" == "$NO_RELEASE" || "$previous" == "$tag" ]]; then
+		fail "the instance refresh to $tag did not succeed; there is no previous release to go back to"
+	fi
+	log "the instance refresh to $tag did not succeed; rolling back to $previous"
+	release "$previous" || fail "the instance refresh to $tag failed, and so did the rollback to $previous"
+	fail "the instance refresh to $tag did not succeed; rolled back to $previous"
 }
 
-cmd_deploy() {
-	local tag=$1 previous repository before
+cmd_rollback() {
+	local tag=$1
 	check_tag "$tag"
-	ASG=$(stack_output asgName)
-	repository=$(stack_output ecrRepositoryUrl)
-	aws ecr describe-images --repository-name "${repository#*/}" --image-ids "imageTag=$tag" >/dev/null ||
-		fail "image $repository:$tag is not in ECR; push it first"
-
-	previous=$(current_tag)
-	if [[ "$previous" == "$tag" ]]; then
-		log "image $tag is already the running image; deploying it again"
-		previous=""
-	fi
-	log "deploying image $tag (running: ${previous:-none})"
-
-	before=$(refresh_ids)
-	set_tag "$tag"
-	pulumi_up "backend $tag" || roll_back "$previous" "pulumi up failed"
-	wait_rollout "$before" start || roll_back "$previous" "the instance refresh did not succeed"
-	run_migrations || roll_back "$previous" "the database migrations failed"
-	log "image $tag is live"
+	load_stack
+	protect "$tag"
+	release "$tag" || fail "the instance refresh to $tag did not succeed"
+	prune_releases
+	log "release $tag is live again; the database schema was not changed"
 }
 
 cmd_up() {
-	local before=""
-	cmd_pin
+	local before="" id
 	# Before the first deployment the stack has no outputs yet.
 	if ASG=$(stack_output asgName 2>/dev/null); then
 		before=$(refresh_ids)
 	fi
 	pulumi_up "infrastructure"
 	ASG=$(stack_output asgName)
-	wait_rollout "$before" skip || fail "the instance refresh did not succeed"
+	if id=$(new_refresh_id "$before"); then
+		wait_refresh "$id" || fail "the instance refresh did not succeed"
+	else
+		log "the update started no instance refresh"
+	fi
 }
 
 cmd_push() {
-	local tag=$1 archive=$2 repository
+	local tag=$1 archive=$2 existing
 	check_tag "$tag"
-	repository=$(stack_output ecrRepositoryUrl)
-	if aws ecr describe-images --repository-name "${repository#*/}" --image-ids "imageTag=$tag" >/dev/null 2>&1; then
-		log "$repository:$tag is already in ECR"
-		return 0
-	fi
+	load_stack
+	for existing in "$RELEASE_PREFIX$tag" "$BUILD_PREFIX$tag"; do
+		if has_tag "$existing"; then
+			log "$REPOSITORY_URL:$existing is already in ECR"
+			return 0
+		fi
+	done
 	docker load --input "$archive"
-	docker tag "canalco-backend:$tag" "$repository:$tag"
-	docker push "$repository:$tag"
-}
-
-cmd_pin() {
-	local tag
-	tag=$(deployed_tag)
-	if [[ -z "$tag" ]]; then
-		log "no deployment has set $TAG_KEY yet; keeping the stack file's value"
-		return 0
-	fi
-	log "pinning $TAG_KEY to the running image $tag"
-	set_tag "$tag"
-}
-
-cmd_rollback() {
-	local tag=$1 before
-	check_tag "$tag"
-	ASG=$(stack_output asgName)
-	before=$(refresh_ids)
-	set_tag "$tag"
-	pulumi_up "backend rollback to $tag"
-	wait_rollout "$before" start || fail "the instance refresh did not succeed"
-	log "image $tag is live again; the database schema was not changed"
+	docker tag "canalco-backend:$tag" "$REPOSITORY_URL:$BUILD_PREFIX$tag"
+	docker push "$REPOSITORY_URL:$BUILD_PREFIX$tag"
 }
 
 need_args() {
@@ -370,9 +415,9 @@ need_args() {
 main() {
 	local command=${1:-} archive=""
 	case "$command" in
-	deploy | rollback) need_args 3 "$@" ;;
+	deploy | rollback | migrate) need_args 3 "$@" ;;
 	push) need_args 4 "$@" ;;
-	up | pin | current-tag | migrate | wait-refresh) need_args 2 "$@" ;;
+	up | current | wait-refresh) need_args 2 "$@" ;;
 	-h | --help | help)
 		usage
 		exit 0
@@ -395,19 +440,23 @@ main() {
 
 	case "$command" in
 	deploy) cmd_deploy "$3" ;;
-	up) cmd_up ;;
+	rollback) cmd_rollback "$3" ;;
 	push) cmd_push "$3" "$archive" ;;
-	pin) cmd_pin ;;
-	current-tag) current_tag ;;
+	up) cmd_up ;;
+	current)
+		load_stack
+		current_release
+		;;
 	wait-refresh)
 		ASG=$(stack_output asgName)
 		wait_refresh "${3:-}" || fail "the instance refresh did not succeed"
 		;;
 	migrate)
-		ASG=$(stack_output asgName)
-		run_migrations || fail "the database migrations failed"
+		check_tag "$3"
+		load_stack
+		protect "$3"
+		run_migrations "$3" || fail "the database migrations failed"
 		;;
-	rollback) cmd_rollback "$3" ;;
 	esac
 }
 
