@@ -70,6 +70,11 @@ func TestInstancePolicyIsLeastPrivilege(t *testing.T) {
 			for _, a := range s.Action {
 				assert.NotContains(t, a, "*", "no wildcard action (%s)", s.Sid)
 			}
+			if s.Sid == "ConnectAsAppUser" {
+				// Service Authorization Reference, Amazon RDS IAM Authentication, resource type
+				// db-user: arn:${Partition}:rds-db:${Region}:${Account}:dbuser:${DbiResourceId}/${DbUserName}.
+				assert.Regexp(t, `^arn:aws:rds-db:[a-z]{2}-[a-z]+-\d:\d{12}:dbuser:db-[A-Z0-9]+/[a-z_][a-z0-9_]*$`, s.Resource[0])
+			}
 			for _, r := range s.Resource {
 				assert.NotEmpty(t, r, s.Sid)
 				// The only "*": GetAuthorizationToken has no resource-level permissions.
