@@ -348,7 +348,8 @@ def _download_link(clients, settings, key, now):
     url = clients.signer(credentials).generate_presigned_url(
         "get_object", Params={"Bucket": settings.reports_bucket, "Key": key}, ExpiresIn=lifetime
     )
-    return url, now + timedelta(seconds=lifetime)
+    # The signature counts whole seconds from its own time, never earlier than now's second.
+    return url, now.replace(microsecond=0) + timedelta(seconds=lifetime)
 
 
 def _email_link(sesv2, settings, request, recipient, rows, archived, url, expires):

@@ -207,11 +207,14 @@ def to_pdf(report):
         font, size = "Helvetica", 7
         width = (page[0] - 2 * margin) / len(columns)
 
+        room = width - 4  # the cell's padding
+        sure = int(room / size)  # no Helvetica glyph is wider than its size: this many always fit
+
         def fit(text):
             # One line per cell: a cell as wide as the page would make the table unreadable.
-            if stringWidth(text, font, size) <= width - 4:
+            if len(text) <= sure or stringWidth(text, font, size) <= room:
                 return text
-            while text and stringWidth(text + "…", font, size) > width - 4:
+            while text and stringWidth(text + "…", font, size) > room:
                 text = text[:-1]
             return text + "…"
 
