@@ -189,7 +189,7 @@ func TestEmailSendersArePinnedToTheSender(t *testing.T) {
 			}
 			templates := map[string][]string{
 				"notifications": {"alerta-sistema", "aprobacion-pendiente", "orden-confirmada", "reporte-programado", "requisicion-creada"},
-				"reports":       {"reporte-programado"},
+				"reports":       {"reporte-generado"},
 			}
 			for folder, names := range templates {
 				send := sid(t, document(t, named(t, res, rolePolicyType, p+"-"+folder).Str("policy")), "SendEmail")
