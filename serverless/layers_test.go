@@ -52,3 +52,33 @@ func TestDeployWithoutTheBuildNamesTheCommand(t *testing.T) {
 		t.Fatalf("error %v, want one naming make lambdas", err)
 	}
 }
+
+// The role that signs report links is assumed by the reports function alone, for one hour at
+// most, and reads generated reports and nothing else.
+func TestReportLinksRole(t *testing.T) {
+	res := offline.Stack(t, "prod")
+	role := named(t, res, roleType, "canalco-prod-report-links")
+	fn := named(t, res, roleType, "canalco-prod-reports")
+	trust := document(t, role.Str("assumeRolePolicy"))
+	if len(trust) != 1 || trust[0].Principal["AWS"] != fn.Outputs["arn"] || trust[0].Condition["StringLike"]["sts:RoleSessionName"] != "report-link-*" {
+		t.Errorf("trust %+v", trust)
+	}
+	if role.Num("maxSessionDuration") != 3600 {
+		t.Errorf("max session %v", role.Num("maxSessionDuration"))
+	}
+	doc := document(t, named(t, res, rolePolicyType, "canalco-prod-report-links").Str("policy"))
+	read := sid(t, doc, "ReadReports")
+	if len(doc) != 2 || len(read.Action) != 1 || read.Action[0] != "s3:GetObject" || len(read.Resource) != 1 ||
+		read.Resource[0] != "arn:aws:s3:::canalco-prod-reportes-"+offline.Account+"-us-east-1/reports/*" {
+		t.Errorf("download policy %+v", doc)
+	}
+	var env map[string]any
+	for _, f := range layer(res, functionType) {
+		if f.Str("name") == "canalco-prod-reports" {
+			env, _ = f.Get("environment.variables").(map[string]any)
+		}
+	}
+	if env["DOWNLOAD_ROLE_ARN"] != role.Outputs["arn"] || env["LINK_TTL_SECONDS"] != "3600" {
+		t.Errorf("reports environment %v", env)
+	}
+}

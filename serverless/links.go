@@ -20,6 +20,9 @@ const LinkTTLSeconds = 3600
 // reports and nothing else, so a leaked link can open no other object.
 const downloadRole = "report-links"
 
+// linkSessionPrefix starts the session name of every link (serverless/functions/reports/handler.py).
+const linkSessionPrefix = "report-link-"
+
 func (a arns) role(name string) string { return "arn:aws:iam::" + a.account + ":role/" + name }
 
 // newDownloadRole creates the download role, trusted by the reports function's role only.
@@ -34,6 +37,9 @@ func (l *layer) newDownloadRole(reports *Function) error {
 			return security.Document(security.Statement{
 				Sid: "ReportsFunction", Effect: "Allow", Action: []string{"sts:AssumeRole"},
 				Principal: map[string]any{"AWS": arn},
+				// The handler names every session report-link-<random>: CloudTrail shows each
+				// link's session, and nothing else of that role may sign in here.
+				Condition: map[string]map[string]any{"StringLike": {"sts:RoleSessionName": linkSessionPrefix + "*"}},
 			})
 		}).(pulumi.StringOutput),
 	}, pulumi.Parent(reports))
