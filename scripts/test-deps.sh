@@ -14,6 +14,7 @@ debian_packages=(
   python3-pypdf       # reads the pdf back: pages, header and totals text (test_reports.py)
   python3-pip         # builds the layers' zips from a local wheel, offline (test_build_layers.py)
   python3-wheel       # builds that local wheel (test_build_layers.py)
+  python3-setuptools  # builds that local wheel from its setup.py (test_build_layers.py)
 )
 
 missing=()
