@@ -56,7 +56,7 @@ def requirements(path):
 
 
 def pip_command(requirements_file, target, extra):
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--root-user-action=ignore",
                "--no-compile", "--no-deps", "--only-binary=:all:", "--implementation", "cp",
                "--python-version", PYTHON_VERSION, "--target", str(target), "-r", str(requirements_file)]
     for platform in PLATFORMS:
