@@ -10,7 +10,7 @@ ACTIONLINT  := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 PYTHON      := /usr/bin/python3
 PYTESTS     := $(PYTHON) -m unittest discover -s serverless/functions/tests -t serverless/functions
 
-.PHONY: test test-deps plan diff lint build settings
+.PHONY: test test-deps plan diff lint build settings lambdas
 
 ## test: installs the test dependencies, then go vet, the Go tests (every stack under Pulumi mocks) and the Lambda tests
 test: test-deps
@@ -37,6 +37,11 @@ lint:
 	GOFLAGS= go run $(STATICCHECK) ./...
 	GOFLAGS= go run $(ACTIONLINT)
 	shellcheck scripts/*.sh  # the instance boot scripts are templates: go test ./compute checks them rendered
+
+## lambdas: each function's dependency layer (build/layers/<fn>.zip) from its requirements.txt, for
+## python3.13 on arm64; needs the package index. `pulumi up` refuses to run without it.
+lambdas:
+	python3 scripts/build_layers.py
 
 ## build: the program binary, as `pulumi up` builds it
 build:

@@ -10,6 +10,13 @@ debian_packages=(
   shellcheck          # lints the rendered instance boot scripts (compute tests)
   postgresql          # runs the backend role's SQL on a throwaway cluster (compute TestAppRoleSQLOnPostgres)
   python3-botocore    # ECR's lifecycle policy limits from its API model (compute tests)
+  python3-xlsxwriter  # writes the reports' xlsx (serverless/functions/tests/test_reports.py)
+  python3-reportlab   # writes the reports' pdf (test_reports.py)
+  python3-openpyxl    # reads the xlsx back: cell types, number formats, panes, filter (test_reports.py)
+  python3-pypdf       # reads the pdf back: pages, header and totals text (test_reports.py)
+  python3-pip         # builds the layers' zips from a local wheel, offline (test_build_layers.py)
+  python3-wheel       # builds that local wheel (test_build_layers.py)
+  python3-setuptools  # builds that local wheel from its setup.py (test_build_layers.py)
 )
 
 missing=()

@@ -3,6 +3,8 @@ package serverless
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -97,4 +99,90 @@ func packageFunction(folder string) (*codePackage, error) {
 	sum := sha256.Sum256(data)
 	p.Hash = base64.StdEncoding.EncodeToString(sum[:])
 	return p, nil
+}
+
+// LayersDir is where `make lambdas` (scripts/build_layers.py) writes each function's
+// dependency layer, <function>.zip, and its manifest, <function>.json, from the project root.
+const LayersDir = "build/layers"
+
+// RequirementsFile pins a function's third-party packages; a function with one gets a layer.
+const RequirementsFile = "requirements.txt"
+
+// buildCommand is what an operator runs when a layer is missing or stale.
+const buildCommand = "make lambdas"
+
+// layerPackage is a function's dependency layer.
+type layerPackage struct {
+	// Zip is the built layer, relative to the program's working directory.
+	Zip string
+	// Hash identifies the layer: the base64 SHA-256 of the zip when it is built, else of the
+	// requirements (offline, where nothing is uploaded).
+	Hash string
+	// Built is false only under the offline harness, which plans without the build.
+	Built bool
+}
+
+// layerManifest is what the build records beside each zip.
+type layerManifest struct {
+	Requirements string `json:"requirements_sha256"`
+	Zip          string `json:"zip_sha256"`
+}
+
+// engineAttached tells a real `pulumi up` or `pulumi preview` (the engine passes its address)
+// from the offline harness and the tests, which run the program under mocks without it.
+func engineAttached() bool { return os.Getenv(pulumi.EnvMonitor) != "" }
+
+// packageLayer finds the function's built layer; nil when the function has no requirements.
+// Under the engine the build must exist and match the requirements (the engine uploads the
+// zip, and an empty or stale layer would only fail when the function imports it); offline the
+// requirements alone identify the layer.
+func packageLayer(folder string, requireBuild bool) (*layerPackage, error) {
+	root, err := env.ProjectRoot()
+	if err != nil {
+		return nil, err
+	}
+	requirements, err := os.ReadFile(filepath.Join(root, FunctionsDir, folder, RequirementsFile))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("layer %s: %w", folder, err)
+	}
+	reqSum := sha256.Sum256(requirements)
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	zipPath, err := filepath.Rel(wd, filepath.Join(root, LayersDir, folder+".zip"))
+	if err != nil {
+		return nil, err
+	}
+	l := &layerPackage{Zip: zipPath, Hash: base64.StdEncoding.EncodeToString(reqSum[:])}
+	if !requireBuild {
+		return l, nil
+	}
+	fix := fmt.Sprintf("run `%s` before `pulumi up`", buildCommand)
+	data, err := os.ReadFile(zipPath)
+	if os.IsNotExist(err) {
+		return nil, fmt.Errorf("layer %s: %s is not built: %s", folder, zipPath, fix)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("layer %s: %w", folder, err)
+	}
+	var m layerManifest
+	raw, err := os.ReadFile(strings.TrimSuffix(zipPath, ".zip") + ".json")
+	if err == nil {
+		err = json.Unmarshal(raw, &m)
+	}
+	zipSum := sha256.Sum256(data)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("layer %s: no readable build manifest (%v): %s", folder, err, fix)
+	case m.Requirements != hex.EncodeToString(reqSum[:]):
+		return nil, fmt.Errorf("layer %s: %s was built from other requirements than %s: %s", folder, zipPath, RequirementsFile, fix)
+	case m.Zip != hex.EncodeToString(zipSum[:]):
+		return nil, fmt.Errorf("layer %s: %s changed after it was built: %s", folder, zipPath, fix)
+	}
+	l.Hash, l.Built = base64.StdEncoding.EncodeToString(zipSum[:]), true
+	return l, nil
 }

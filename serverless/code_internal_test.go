@@ -1,6 +1,9 @@
 package serverless
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"slices"
@@ -92,5 +95,58 @@ func TestRealFunctionsPackage(t *testing.T) {
 		if p.Dir != filepath.Join("functions", spec.Name) || !slices.Contains(p.Files, "handler.py") {
 			t.Errorf("%s: %+v", spec.Name, p)
 		}
+	}
+}
+
+// Under the engine the layer must be built from the function's current requirements and left
+// as built; offline the requirements alone identify it; no requirements, no layer.
+func TestLayerNeedsAFreshBuildToDeploy(t *testing.T) {
+	const req = "xlsxwriter==3.3.1\n"
+	zip := "PK\x05\x06" + strings.Repeat("\x00", 18) // an empty zip
+	manifest := func(reqText, zipText string) string {
+		r, z := sha256.Sum256([]byte(reqText)), sha256.Sum256([]byte(zipText))
+		return `{"requirements_sha256": "` + hex.EncodeToString(r[:]) + `", "zip_sha256": "` + hex.EncodeToString(z[:]) + `"}`
+	}
+	cases := []struct {
+		name    string
+		files   map[string]string
+		deploy  bool
+		wantErr string
+		built   bool
+	}{
+		{"offline without the build", map[string]string{}, false, "", false},
+		{"deploy without the build", map[string]string{}, true, "is not built: run `make lambdas` before `pulumi up`", false},
+		{"deploy with the build", map[string]string{"build/layers/demo.zip": zip, "build/layers/demo.json": manifest(req, zip)}, true, "", true},
+		{"deploy with a stale build", map[string]string{"build/layers/demo.zip": zip, "build/layers/demo.json": manifest("xlsxwriter==3.0.0\n", zip)}, true, "built from other requirements", false},
+		{"deploy with a changed zip", map[string]string{"build/layers/demo.zip": zip + "x", "build/layers/demo.json": manifest(req, zip)}, true, "changed after it was built", false},
+		{"deploy without a manifest", map[string]string{"build/layers/demo.zip": zip}, true, "no readable build manifest", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.files["serverless/functions/demo/handler.py"] = ""
+			c.files["serverless/functions/demo/requirements.txt"] = req
+			project(t, c.files)
+			l, err := packageLayer("demo", c.deploy)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("error %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := sha256.Sum256([]byte(req))
+			if c.built {
+				want = sha256.Sum256([]byte(zip))
+			}
+			if l.Built != c.built || l.Hash != base64.StdEncoding.EncodeToString(want[:]) || l.Zip != filepath.Join("..", "build", "layers", "demo.zip") {
+				t.Errorf("layer %+v", l)
+			}
+		})
+	}
+	project(t, map[string]string{"serverless/functions/plain/handler.py": ""})
+	if l, err := packageLayer("plain", true); l != nil || err != nil {
+		t.Errorf("a function without requirements got %+v, %v", l, err)
 	}
 }

@@ -54,8 +54,13 @@ var functionSpecs = []functionSpec{
 	{Name: cleanupFunction, Description: "Deletes expired temporary objects and archives old audit partitions",
 		Timeout: 300, Memory: 256, Reserved: 1, OnFailure: jobsDLQ},
 	// Reports hold a year of rows in memory; two at a time bound memory cost and S3 reads.
-	{Name: reportsFunction, Description: "Builds CSV reports into S3 and emails a download link",
-		Timeout: 300, Memory: 512, Reserved: 2, OnFailure: jobsDLQ},
+	// Sized from serverless/functions/tests/bench_reports.py: a 10,000-row pdf takes about 9 s
+	// of one core and the process peaks near 130 MB. Lambda gives a full vCPU at 1,769 MB and a
+	// share in proportion below, so 512 MB would take about 30 s; 1,769 MB keeps it under 10 s,
+	// and at a few reports a day the larger size costs cents. 300 s covers reading a year of
+	// daily partitions (366 listings) besides the rendering.
+	{Name: reportsFunction, Description: "Builds xlsx, pdf or csv reports into S3 and emails a download link",
+		Timeout: 300, Memory: 1769, Reserved: 2, OnFailure: jobsDLQ},
 }
 
 // Asynchronous invocations (SNS, Scheduler, manual) are retried twice, for up to 6 hours,
@@ -144,6 +149,10 @@ func (f *Function) build(ctx *pulumi.Context, a *functionArgs) error {
 		return err
 	}
 
+	layers, err := f.newLayer(ctx, a, spec, parent)
+	if err != nil {
+		return err
+	}
 	fn, err := lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
 		Name:          pulumi.String(name),
 		Description:   pulumi.String(spec.Description),
@@ -156,6 +165,7 @@ func (f *Function) build(ctx *pulumi.Context, a *functionArgs) error {
 		// A new object version is a new deployment; the hash records what was packaged.
 		S3ObjectVersion:              code.VersionId,
 		SourceCodeHash:               pulumi.String(pkg.Hash),
+		Layers:                       layers,
 		Timeout:                      pulumi.Int(spec.Timeout),
 		MemorySize:                   pulumi.Int(spec.Memory),
 		ReservedConcurrentExecutions: pulumi.Int(spec.Reserved),
@@ -188,6 +198,39 @@ func (f *Function) build(ctx *pulumi.Context, a *functionArgs) error {
 	return err
 }
 
+// newLayer uploads the function's dependency layer (`make lambdas`) beside its code and
+// registers it as a layer version for the functions' runtime and architecture; no layer for a
+// function without requirements.
+func (f *Function) newLayer(ctx *pulumi.Context, a *functionArgs, spec functionSpec, parent pulumi.ResourceOption) (pulumi.StringArray, error) {
+	pkg, err := packageLayer(spec.Name, engineAttached())
+	if err != nil || pkg == nil {
+		return nil, err
+	}
+	object, err := s3.NewBucketObjectv2(ctx, f.Name+"-layer", &s3.BucketObjectv2Args{
+		Bucket:      a.Code.ID,
+		Key:         pulumi.String(LayerKey(spec.Name)),
+		Source:      pulumi.NewFileAsset(pkg.Zip), // the zip as built: Pulumi must not re-pack it
+		ContentType: pulumi.String("application/zip"),
+	}, parent, pulumi.DependsOn(a.Code.Ready))
+	if err != nil {
+		return nil, err
+	}
+	layer, err := lambda.NewLayerVersion(ctx, f.Name, &lambda.LayerVersionArgs{
+		LayerName:               pulumi.String(f.Name + "-deps"),
+		Description:             pulumi.String("Packages of " + FunctionsDir + "/" + spec.Name + "/" + RequirementsFile + ", built by `" + buildCommand + "`"),
+		S3Bucket:                object.Bucket,
+		S3Key:                   object.Key,
+		S3ObjectVersion:         object.VersionId,
+		SourceCodeHash:          pulumi.String(pkg.Hash),
+		CompatibleRuntimes:      pulumi.StringArray{pulumi.String(Runtime)},
+		CompatibleArchitectures: pulumi.StringArray{pulumi.String(Architecture)},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	return pulumi.StringArray{layer.Arn}, nil
+}
+
 // LogGroupName is where Lambda writes a function's logs.
 func LogGroupName(function string) string { return "/aws/lambda/" + function }
 
@@ -196,3 +239,6 @@ func RoleName(function string) string { return function + "-function" }
 
 // CodeKey is the S3 key of a function's package in the artifacts bucket.
 func CodeKey(folder string) string { return "functions/" + folder + ".zip" }
+
+// LayerKey is the S3 key of a function's dependency layer in the artifacts bucket.
+func LayerKey(folder string) string { return "layers/" + folder + ".zip" }

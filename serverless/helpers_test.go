@@ -47,7 +47,7 @@ var functions = []struct {
 	{folder: "notifications", timeout: 30, memory: 256, reserved: 5, onFailure: "notifications-dlq"},
 	{folder: "audit", timeout: 60, memory: 256, reserved: 5, queue: "audit", batchSize: 100, window: 10},
 	{folder: "cleanup", timeout: 300, memory: 256, reserved: 1, onFailure: "jobs-dlq"},
-	{folder: "reports", timeout: 300, memory: 512, reserved: 2, onFailure: "jobs-dlq", queue: "reports", batchSize: 1},
+	{folder: "reports", timeout: 300, memory: 1769, reserved: 2, onFailure: "jobs-dlq", queue: "reports", batchSize: 1},
 }
 
 // layer returns the resources of a type inside the serverless layer.

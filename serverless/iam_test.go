@@ -22,7 +22,7 @@ var wantActions = map[string][]string{
 	"cleanup": {"kms:Decrypt", "kms:GenerateDataKey", "logs:CreateLogStream", "logs:PutLogEvents", "s3:DeleteObject", "s3:GetObject",
 		"s3:ListBucket", "s3:PutObject", "sqs:SendMessage", "xray:PutTelemetryRecords", "xray:PutTraceSegments"},
 	"reports": {"kms:Decrypt", "kms:GenerateDataKey", "logs:CreateLogStream", "logs:PutLogEvents", "s3:GetObject", "s3:ListBucket", "s3:PutObject",
-		"ses:SendEmail", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage", "xray:PutTelemetryRecords", "xray:PutTraceSegments"},
+		"ses:SendEmail", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage", "sts:AssumeRole", "xray:PutTelemetryRecords", "xray:PutTraceSegments"},
 }
 
 // IAM.21-style hygiene: no wildcard action, no "*" resource where the service scopes one.
@@ -145,7 +145,9 @@ func TestFunctionsReachOnlyTheirPrefixes(t *testing.T) {
 				{"cleanup", "s3:PutObject", []string{audit + "/audit/archive/*"}},
 				{"cleanup", "s3:ListBucket", sorted(temp, audit)},
 				{"reports", "s3:PutObject", []string{reports + "/reports/*"}},
-				{"reports", "s3:GetObject", sorted(reports+"/exports/requisitions/*", reports+"/exports/orders/*", audit+"/audit/year=*", audit+"/audit/archive/*", reports+"/reports/*")},
+				{"reports", "s3:GetObject", sorted(reports+"/exports/requisitions/*", reports+"/exports/orders/*", audit+"/audit/year=*", audit+"/audit/archive/*")},
+				// Links are signed by the download role, the one reader of the reports.
+				{"reports", "sts:AssumeRole", []string{"arn:aws:iam::" + offline.Account + ":role/" + p + "-report-links"}},
 				{"reports", "sqs:ReceiveMessage", []string{queueArn(p + "-reports")}},
 				{"reports", "kms:Decrypt", sorted(layerKeyArn(t, res, stack), storageKey)},
 			}
@@ -189,7 +191,7 @@ func TestEmailSendersArePinnedToTheSender(t *testing.T) {
 			}
 			templates := map[string][]string{
 				"notifications": {"alerta-sistema", "aprobacion-pendiente", "orden-confirmada", "reporte-programado", "requisicion-creada"},
-				"reports":       {"reporte-programado"},
+				"reports":       {"reporte-generado"},
 			}
 			for folder, names := range templates {
 				send := sid(t, document(t, named(t, res, rolePolicyType, p+"-"+folder).Str("policy")), "SendEmail")

@@ -2,10 +2,12 @@ package serverless
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 
 	"github.com/canalco/infra/security"
 	"github.com/canalco/infra/settings"
+	"github.com/canalco/infra/storage"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -19,7 +21,7 @@ const (
 // Key prefixes inside those buckets (the handlers' contract, serverless/functions/README.md).
 const (
 	AuditPrefix   = "audit/"
-	ReportsPrefix = "reports/"
+	ReportsPrefix = storage.ReportsPrefix
 	ExportsPrefix = "exports/"
 	TempPrefix    = "tmp/"
 )
@@ -79,7 +81,10 @@ func (l *layer) statements(spec functionSpec, mail *Email, key, storageKey, smtp
 		if l.a.Settings.Transport == "smtp" {
 			st = append(st, security.Allow("SmtpSecret", []string{"secretsmanager:GetSecretValue"}, []string{smtpSecret}))
 		} else {
-			st = append(st, l.sendEmail(mail, mail.TemplateNames))
+			// Every template but the reports function's own.
+			st = append(st, l.sendEmail(mail, slices.DeleteFunc(slices.Clone(mail.TemplateNames), func(n string) bool {
+				return n == mail.TemplatePrefix+reportTemplate
+			})))
 		}
 	case auditFunction:
 		st = append(st,
@@ -104,10 +109,11 @@ func (l *layer) statements(spec functionSpec, mail *Email, key, storageKey, smtp
 		st = append(st,
 			listPrefixes("ListExports", reports, exportPrefixes...),
 			listPrefixes("ListAuditLog", audit, AuditPrefix+"year=*", AuditPrefix+"archive/*"),
-			// The report itself is readable too: the emailed link is signed by this role.
 			security.Allow("ReadSources", []string{"s3:GetObject"}, append(exportObjects,
-				audit+"/"+AuditPrefix+"year=*", audit+"/"+AuditPrefix+"archive/*", reports+"/"+ReportsPrefix+"*")),
+				audit+"/"+AuditPrefix+"year=*", audit+"/"+AuditPrefix+"archive/*")),
 			security.Allow("WriteReports", []string{"s3:PutObject"}, []string{reports + "/" + ReportsPrefix + "*"}),
+			// The emailed link is signed by the download role (links.go), never by this one.
+			security.Allow("SignLinks", []string{"sts:AssumeRole"}, []string{l.arn.role(e.Name(downloadRole))}),
 			security.Allow("StorageKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{storageKey}),
 			// Reports always go out through SES, whatever the notifications' transport.
 			l.sendEmail(mail, []string{mail.TemplatePrefix + reportTemplate}),
@@ -116,8 +122,9 @@ func (l *layer) statements(spec functionSpec, mail *Email, key, storageKey, smtp
 	return st
 }
 
-// reportTemplate is the template of the reports function (and of the scheduled summary).
-const reportTemplate = "reporte-programado"
+// reportTemplate is the template of the reports function: it names the report, its format and
+// when its link stops working.
+const reportTemplate = "reporte-generado"
 
 // sendEmail lets a function send, from the stack's sender only, with the configuration set and
 // the templates it uses. In the SES sandbox (dev accounts) SES also authorises each recipient,
@@ -186,6 +193,7 @@ func (l *layer) environment(spec functionSpec, mail *Email) pulumi.StringMap {
 		email()
 		set("REPORTS_BUCKET", a.Buckets[reportsBucket].Name, "REPORTS_PREFIX", ReportsPrefix, "EXPORTS_PREFIX", ExportsPrefix,
 			"AUDIT_BUCKET", audit, "AUDIT_PREFIX", AuditPrefix)
+		set(l.linkEnvironment()...)
 		vars["KMS_KEY_ARN"] = a.StorageKeyArn
 	}
 	return vars

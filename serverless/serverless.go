@@ -158,6 +158,9 @@ func build(ctx *pulumi.Context, s *Serverless, a *ServerlessArgs) error {
 		funcs[spec.Name] = f
 		s.FunctionNames = append(s.FunctionNames, f.Name)
 	}
+	if err := l.newDownloadRole(funcs[reportsFunction]); err != nil {
+		return err
+	}
 	if err := l.newTriggers(funcs, queues, events); err != nil {
 		return err
 	}

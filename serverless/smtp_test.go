@@ -81,7 +81,7 @@ func TestSMTPTransport(t *testing.T) {
 			if !hasSid(document(t, named(t, res, rolePolicyType, p+"-reports").Str("policy")), "SendEmail") {
 				t.Error("reports lost SES, which it always uses")
 			}
-			if len(layer(res, identityType)) != 1 || len(layer(res, templateType)) != 5 {
+			if len(layer(res, identityType)) != 1 || len(layer(res, templateType)) != 6 {
 				t.Error("SES resources are gone though reports use them")
 			}
 		})

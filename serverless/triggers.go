@@ -83,11 +83,22 @@ func (l *layer) newTriggers(funcs map[string]*Function, q *queues, events *sns.T
 	return nil
 }
 
-// schedules are the daily clean-up and, when someone receives it, the summary email.
+// ReportScheduleDays is the range of the weekly report: the 7 whole days before its run.
+const ReportScheduleDays = 7
+
+// schedules are the daily clean-up and, when someone receives them, the weekly report and the
+// summary email.
 func (l *layer) schedules() []schedule {
 	sv := l.a.Settings
 	cleanup, _ := json.Marshal(map[string]string{"source": ScheduleSource, "type": "cleanup.daily"})
 	out := []schedule{{Thing: "cleanup", Function: cleanupFunction, Expression: sv.CleanupSchedule, Input: pulumi.String(string(cleanup))}}
+	if r := sv.ReportSchedule; r.Enabled() {
+		report, _ := json.Marshal(map[string]any{
+			"source": ScheduleSource, "type": "report.scheduled", "report": r.Report, "format": r.Format,
+			"days": ReportScheduleDays, "recipients": r.Recipients,
+		})
+		out = append(out, schedule{Thing: "weekly-report", Function: reportsFunction, Expression: r.Expression(), Input: pulumi.String(string(report))})
+	}
 	if len(sv.SummaryRecipients) == 0 {
 		return out // a summary to nobody would only fail in the notifications function
 	}

@@ -2,6 +2,8 @@ package serverless_test
 
 import (
 	"encoding/json"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/canalco/infra/offline"
@@ -180,5 +182,40 @@ func checkSchedulerRole(t *testing.T, res *offline.Result, s *offline.Resource, 
 	}
 	if !s.DependsOn(policy.URN) {
 		t.Errorf("%s: the schedule may fire before its role may invoke", s.Name)
+	}
+}
+
+// The weekly report (the seed's "Reportes programados") runs on the configured day and hour in
+// Bogotá and asks the reports function for the configured report, format and recipients;
+// without recipients there is no schedule.
+func TestWeeklyReportFollowsItsSettings(t *testing.T) {
+	res, err := offline.WithValues(t, "dev", map[string]string{
+		"canalco:reportScheduleReport": "requisitions", "canalco:reportScheduleDay": "FRI", "canalco:reportScheduleHour": "18",
+		"canalco:reportScheduleFormat": "pdf", "canalco:reportScheduleRecipients": `["gerencia@canalco.co","compras@canalco.co"]`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := named(t, res, scheduleType, "canalco-dev-weekly-report")
+	if s.Str("scheduleExpression") != "cron(0 18 ? * FRI *)" || s.Str("scheduleExpressionTimezone") != "America/Bogota" || s.Str("target.arn") != functionArn("canalco-dev-reports") {
+		t.Errorf("weekly report: %q in %q to %q", s.Str("scheduleExpression"), s.Str("scheduleExpressionTimezone"), s.Str("target.arn"))
+	}
+	var input map[string]any
+	if err := json.Unmarshal([]byte(s.Str("target.input")), &input); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"source": "canalco.schedule", "type": "report.scheduled", "report": "requisitions", "format": "pdf",
+		"days": float64(7), "recipients": []any{"gerencia@canalco.co", "compras@canalco.co"}}
+	if !reflect.DeepEqual(input, want) {
+		t.Errorf("input %v, want %v", input, want)
+	}
+	checkSchedulerRole(t, res, s, layerKeyArn(t, res, "dev"))
+
+	for _, stack := range offline.Stacks {
+		for _, s := range layer(offline.Stack(t, stack), scheduleType) {
+			if strings.HasSuffix(s.Str("name"), "-weekly-report") {
+				t.Errorf("%s: a weekly report to nobody", stack)
+			}
+		}
 	}
 }

@@ -24,10 +24,36 @@ type Serverless struct {
 	SummarySchedule   string
 	CleanupSchedule   string
 	SummaryRecipients []string
+	// ReportSchedule is the weekly report emailed to its recipients (the seed's "Reportes
+	// programados"); no schedule while it has no recipients.
+	ReportSchedule ReportSchedule
 	// DmarcPolicy is the p= of the _dmarc record the program writes in the zone, or "external"
 	// when the domain's DMARC record is managed elsewhere (a corporate domain already has one).
 	DmarcPolicy string
 }
+
+// ReportSchedule says which report goes out weekly, when (in the stack's timezone) and to whom.
+type ReportSchedule struct {
+	Report     string
+	Day        string
+	Hour       int
+	Format     string
+	Recipients []string
+}
+
+// Enabled is true when someone receives the scheduled report.
+func (r ReportSchedule) Enabled() bool { return len(r.Recipients) > 0 }
+
+// Expression is the EventBridge Scheduler cron of the schedule: minute 0 of Hour on Day.
+func (r ReportSchedule) Expression() string { return fmt.Sprintf("cron(0 %d ? * %s *)", r.Hour, r.Day) }
+
+// The values the reports function accepts (serverless/functions/reports/handler.py), and the
+// day names EventBridge Scheduler's cron takes.
+var (
+	ReportNames   = []string{"requisitions", "orders", "audit"}
+	ReportFormats = []string{"xlsx", "pdf", "csv"}
+	WeekDays      = []string{"MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"}
+)
 
 // DmarcPolicies are the values of emailDmarcPolicy: DMARC's three policies, or external.
 var DmarcPolicies = []string{"none", "quarantine", "reject", "external"}
@@ -50,6 +76,11 @@ var serverlessSection = section{
 		str("summarySchedule", "EventBridge Scheduler expression of the summary email, in timezone.", func(s *Settings) *string { return &s.Serverless.SummarySchedule }),
 		str("cleanupSchedule", "EventBridge Scheduler expression of the daily clean-up, in timezone.", func(s *Settings) *string { return &s.Serverless.CleanupSchedule }),
 		list("summaryRecipients", "Who receives the scheduled summary email. Empty: no summary schedule.", func(s *Settings) *[]string { return &s.Serverless.SummaryRecipients }),
+		str("reportScheduleReport", "Report emailed weekly: requisitions, orders or audit.", func(s *Settings) *string { return &s.Serverless.ReportSchedule.Report }),
+		str("reportScheduleDay", "Day of the weekly report, in timezone: MON, TUE, WED, THU, FRI, SAT or SUN.", func(s *Settings) *string { return &s.Serverless.ReportSchedule.Day }),
+		integer("reportScheduleHour", "Hour (0-23, in timezone) of the weekly report; it covers the 7 days before that day.", func(s *Settings) *int { return &s.Serverless.ReportSchedule.Hour }),
+		str("reportScheduleFormat", "Format of the weekly report: xlsx, pdf or csv.", func(s *Settings) *string { return &s.Serverless.ReportSchedule.Format }),
+		list("reportScheduleRecipients", "Who receives the weekly report (one email each). Empty: no weekly report.", func(s *Settings) *[]string { return &s.Serverless.ReportSchedule.Recipients }),
 		str("emailDmarcPolicy", "DMARC policy of the _dmarc record written in dnsZone: none, quarantine or reject; external if the domain's DMARC record is managed elsewhere.", func(s *Settings) *string { return &s.Serverless.DmarcPolicy }),
 	},
 	defaults: func(s *Settings) {
@@ -60,6 +91,7 @@ var serverlessSection = section{
 		sv.SummarySchedule = "cron(0 7 ? * MON-FRI *)"
 		sv.CleanupSchedule = "cron(0 3 * * ? *)"
 		sv.DmarcPolicy = "quarantine"
+		sv.ReportSchedule = ReportSchedule{Report: "orders", Day: "MON", Hour: 7, Format: "xlsx"}
 	},
 	derive: func(s *Settings) {
 		if s.Serverless.Sender == "" && s.Serverless.EmailDomain != "" {
@@ -111,6 +143,7 @@ var serverlessSection = section{
 				p.add("summaryRecipients", r, "email addresses such as ops@canalco.co")
 			}
 		}
+		validateReportSchedule(sv.ReportSchedule, p)
 		if len(sv.SummaryRecipients) > MaxSummaryRecipients {
 			p.add("summaryRecipients", sv.SummaryRecipients, fmt.Sprintf("at most %d addresses (one email's recipients); use a distribution list", MaxSummaryRecipients))
 		}
@@ -121,4 +154,27 @@ var serverlessSection = section{
 func validEmail(s string) bool {
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Address == s && a.Name == "" && strings.Contains(s[strings.LastIndex(s, "@"):], ".")
+}
+
+func validateReportSchedule(r ReportSchedule, p *problems) {
+	if !slices.Contains(ReportNames, r.Report) {
+		p.add("reportScheduleReport", r.Report, "one of "+strings.Join(ReportNames, ", "))
+	}
+	if !slices.Contains(WeekDays, r.Day) {
+		p.add("reportScheduleDay", r.Day, "a day as EventBridge Scheduler names it: "+strings.Join(WeekDays, ", "))
+	}
+	if r.Hour < 0 || r.Hour > 23 {
+		p.add("reportScheduleHour", r.Hour, "an hour from 0 to 23")
+	}
+	if !slices.Contains(ReportFormats, r.Format) {
+		p.add("reportScheduleFormat", r.Format, "one of "+strings.Join(ReportFormats, ", "))
+	}
+	for _, a := range r.Recipients {
+		if !validEmail(a) {
+			p.add("reportScheduleRecipients", a, "email addresses such as gerencia@canalco.co")
+		}
+	}
+	if len(r.Recipients) > MaxSummaryRecipients {
+		p.add("reportScheduleRecipients", r.Recipients, fmt.Sprintf("at most %d addresses; use a distribution list", MaxSummaryRecipients))
+	}
 }

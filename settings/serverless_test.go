@@ -54,6 +54,14 @@ func TestBadServerlessSettingsAreReported(t *testing.T) {
 		{"unix cron", map[string]string{"canalco:summarySchedule": "0 7 * * 1-5"}, []string{"canalco:summarySchedule", "cron(0 3 * * ? *)"}},
 		{"recipient not an address", map[string]string{"canalco:summaryRecipients": `["gerencia"]`}, []string{`canalco:summaryRecipients = "gerencia"`, "email addresses"}},
 		{"more recipients than one email takes", map[string]string{"canalco:summaryRecipients": "[" + strings.Join(many, ",") + "]"}, []string{"canalco:summaryRecipients", "at most 50 addresses"}},
+		{"scheduled report unknown", map[string]string{"canalco:reportScheduleReport": "inventory"}, []string{`canalco:reportScheduleReport = "inventory"`, "requisitions, orders, audit"}},
+		{"scheduled report on a Spanish day", map[string]string{"canalco:reportScheduleDay": "LUN"}, []string{`canalco:reportScheduleDay = "LUN"`, "MON, TUE"}},
+		{"scheduled report day in lower case", map[string]string{"canalco:reportScheduleDay": "mon"}, []string{`canalco:reportScheduleDay = "mon"`}},
+		{"scheduled report at hour 24", map[string]string{"canalco:reportScheduleHour": "24"}, []string{"canalco:reportScheduleHour = 24", "0 to 23"}},
+		{"scheduled report at a negative hour", map[string]string{"canalco:reportScheduleHour": "-1"}, []string{"canalco:reportScheduleHour = -1", "0 to 23"}},
+		{"scheduled report as docx", map[string]string{"canalco:reportScheduleFormat": "docx"}, []string{`canalco:reportScheduleFormat = "docx"`, "xlsx, pdf, csv"}},
+		{"scheduled report to a name", map[string]string{"canalco:reportScheduleRecipients": `["gerencia"]`}, []string{`canalco:reportScheduleRecipients = "gerencia"`, "email addresses"}},
+		{"scheduled report to too many", map[string]string{"canalco:reportScheduleRecipients": "[" + strings.Join(many, ",") + "]"}, []string{"canalco:reportScheduleRecipients", "at most 50 addresses"}},
 		{"dmarc policy unknown", map[string]string{"canalco:emailDmarcPolicy": "strict"}, []string{`canalco:emailDmarcPolicy = "strict"`, "none, quarantine, reject or external"}},
 	}
 	for _, c := range cases {

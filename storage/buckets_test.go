@@ -118,8 +118,15 @@ func TestLifecycleDays(t *testing.T) {
 				purpose := purposeOf(name, prefix)
 				switch {
 				case slices.Contains(storage.DocumentPurposes, purpose):
-					if lc.Str("rules.0.transitions.0.storageClass") != "GLACIER" || lc.Num("rules.0.transitions.0.days") != 365 {
-						t.Errorf("%s: current versions go to %s after %v days, want GLACIER after 365 (seed)", name, lc.Str("rules.0.transitions.0.storageClass"), lc.Num("rules.0.transitions.0.days"))
+					// What the reports function reads must stay readable by GetObject: Glacier
+					// Flexible Retrieval answers InvalidObjectState until a restore (S3 API
+					// Reference, GetObject), Instant Retrieval answers like Standard.
+					class := "GLACIER"
+					if purpose == "auditoria" || purpose == "reportes" {
+						class = "GLACIER_IR"
+					}
+					if lc.Str("rules.0.transitions.0.storageClass") != class || lc.Num("rules.0.transitions.0.days") != 365 {
+						t.Errorf("%s: current versions go to %s after %v days, want %s after 365 (seed)", name, lc.Str("rules.0.transitions.0.storageClass"), lc.Num("rules.0.transitions.0.days"), class)
 					}
 					if got := lc.Num("rules.0.noncurrentVersionExpiration.noncurrentDays"); got != c.noncurrentDays {
 						t.Errorf("%s: old versions expire after %v days, want %v", name, got, c.noncurrentDays)
@@ -131,6 +138,12 @@ func TestLifecycleDays(t *testing.T) {
 					tmp := len(lc.List("rules")) == 2 && lc.Str("rules.1.filter.prefix") == "tmp/" && lc.Num("rules.1.expiration.days") == 1
 					if tmp != (purpose == "adjuntos") {
 						t.Errorf("%s: tmp/ expires after a day = %v, want only on adjuntos", name, tmp)
+					}
+					// Generated reports expire; the exports beside them do not.
+					reports := len(lc.List("rules")) == 2 && lc.Str("rules.1.filter.prefix") == storage.ReportsPrefix &&
+						lc.Num("rules.1.expiration.days") == storage.ReportExpireDays && lc.Num("rules.1.noncurrentVersionExpiration.noncurrentDays") == 1
+					if reports != (purpose == "reportes") {
+						t.Errorf("%s: reports/ expires after %d days = %v, want only on reportes", name, storage.ReportExpireDays, reports)
 					}
 				case purpose == "logs":
 					if got := lc.Num("rules.0.expiration.days"); got != c.logDays {

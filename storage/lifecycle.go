@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"slices"
+
 	"github.com/canalco/infra/settings"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -18,7 +20,17 @@ const (
 	tmpPrefix = "tmp/"
 	// tmpExpireDays is how long an abandoned temporary attachment survives.
 	tmpExpireDays = 1
+	// ReportsPrefix holds the generated reports in the reportes bucket (the reports function
+	// writes there); they expire after ReportExpireDays: their links last an hour, and a
+	// report is built again on request.
+	ReportsPrefix    = "reports/"
+	ReportExpireDays = 7
 )
+
+// reportSources are the buckets the reports function reads, whatever the age of the data: their
+// archive class is Glacier Instant Retrieval, which GetObject reads like Standard, where
+// Glacier Flexible Retrieval would fail every read with InvalidObjectState until a restore.
+var reportSources = []string{"auditoria", "reportes"}
 
 type lifecycleRules = s3.BucketLifecycleConfigurationV2RuleArray
 
@@ -40,12 +52,16 @@ func expireNoncurrent(days int) *s3.BucketLifecycleConfigurationV2RuleNoncurrent
 // noncurrentVersionExpireDays, in Glacier Instant Retrieval after its first month when it
 // is kept longer than that.
 func documentLifecycle(st settings.Storage, purpose string) lifecycleRules {
+	archiveClass := "GLACIER"
+	if slices.Contains(reportSources, purpose) {
+		archiveClass = "GLACIER_IR"
+	}
 	archive := &s3.BucketLifecycleConfigurationV2RuleArgs{
 		Id:     pulumi.String("archive"),
 		Status: pulumi.String("Enabled"),
 		Filter: everything(),
 		Transitions: s3.BucketLifecycleConfigurationV2RuleTransitionArray{&s3.BucketLifecycleConfigurationV2RuleTransitionArgs{
-			Days: pulumi.Int(st.GlacierAfterDays), StorageClass: pulumi.String("GLACIER"),
+			Days: pulumi.Int(st.GlacierAfterDays), StorageClass: pulumi.String(archiveClass),
 		}},
 		NoncurrentVersionExpiration:    expireNoncurrent(st.NoncurrentExpireDays),
 		AbortIncompleteMultipartUpload: abortUploads(),
@@ -59,6 +75,15 @@ func documentLifecycle(st settings.Storage, purpose string) lifecycleRules {
 		}}
 	}
 	rules := lifecycleRules{archive}
+	if purpose == "reportes" {
+		rules = append(rules, &s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id:                          pulumi.String("generated-reports"),
+			Status:                      pulumi.String("Enabled"),
+			Filter:                      &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(ReportsPrefix)},
+			Expiration:                  &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(ReportExpireDays)},
+			NoncurrentVersionExpiration: expireNoncurrent(1),
+		})
+	}
 	if purpose == "adjuntos" {
 		rules = append(rules, &s3.BucketLifecycleConfigurationV2RuleArgs{
 			Id:                          pulumi.String("temporary-uploads"),

@@ -7,7 +7,7 @@ import json
 import pathlib
 import ssl
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 FUNCTIONS_DIR = pathlib.Path(__file__).resolve().parent.parent
 # Each package holds the shared modules beside its handler; here they are imported from shared/.
@@ -15,7 +15,10 @@ sys.path.insert(0, str(FUNCTIONS_DIR / "shared"))
 
 
 def load_handler(function):
-    """Import <function>/handler.py under a unique module name."""
+    """Import <function>/handler.py under a unique module name, its own modules beside it."""
+    folder = str(FUNCTIONS_DIR / function)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
     spec = importlib.util.spec_from_file_location(f"{function}_handler", FUNCTIONS_DIR / function / "handler.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -44,6 +47,10 @@ def metrics(lines):
     return values
 
 
+# Storage classes whose objects GetObject refuses until they are restored.
+ARCHIVED_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
+
+
 class FakeClientError(Exception):
     """Stands for botocore's ClientError."""
 
@@ -67,12 +74,13 @@ class _Recorder:
     def __init__(self):
         self.calls = []
         self.fail_when = {}
+        self.fail_code = {}  # operation -> the error code fail_when raises (ServiceUnavailable)
 
     def _record(self, operation, kwargs):
         self.calls.append((operation, kwargs))
         should_fail = self.fail_when.get(operation)
         if should_fail and should_fail(kwargs):
-            raise FakeClientError("ServiceUnavailable", operation)
+            raise FakeClientError(self.fail_code.get(operation, "ServiceUnavailable"), operation)
 
     def calls_to(self, operation):
         return [kwargs for name, kwargs in self.calls if name == operation]
@@ -103,7 +111,12 @@ class FakeS3(_Recorder):
 
     def get_object(self, **kwargs):
         self._record("GetObject", kwargs)
-        return {"Body": io.BytesIO(self.objects[(kwargs["Bucket"], kwargs["Key"])]["Body"])}
+        obj = self.objects[(kwargs["Bucket"], kwargs["Key"])]
+        # S3 API Reference, GetObject: an object in GLACIER or DEEP_ARCHIVE must be restored
+        # before it can be read, else "InvalidObjectState" (GLACIER_IR is read as usual).
+        if obj.get("StorageClass") in ARCHIVED_CLASSES:
+            raise FakeClientError("InvalidObjectState", "GetObject")
+        return {"Body": io.BytesIO(obj["Body"])}
 
     def copy_object(self, **kwargs):
         self._record("CopyObject", kwargs)
@@ -144,7 +157,12 @@ class _ListObjectsV2Paginator:
             page = {"KeyCount": len(chunk)}
             if chunk:
                 page["Contents"] = [
-                    {"Key": key, "LastModified": self.s3.objects[(Bucket, key)]["LastModified"]} for key in chunk
+                    {
+                        "Key": key,
+                        "LastModified": self.s3.objects[(Bucket, key)]["LastModified"],
+                        "StorageClass": self.s3.objects[(Bucket, key)].get("StorageClass", "STANDARD"),
+                    }
+                    for key in chunk
                 ]
             yield page
             start += self.s3.page_size
@@ -156,6 +174,24 @@ class FakeSESv2(_Recorder):
     def send_email(self, **kwargs):
         self._record("SendEmail", kwargs)
         return {"MessageId": f"msg-{len(self.calls)}"}
+
+
+class FakeSTS(_Recorder):
+    """AssumeRole hands out credentials that expire DurationSeconds after `now()`."""
+
+    def __init__(self, now=lambda: datetime.now(timezone.utc)):
+        super().__init__()
+        self.now = now
+
+    def assume_role(self, **kwargs):
+        self._record("AssumeRole", kwargs)
+        n = len(self.calls)
+        return {"Credentials": {
+            "AccessKeyId": f"ASIAFAKEKEY{n:09d}",
+            "SecretAccessKey": "fake-secret",
+            "SessionToken": f"fake-session-token-{n}",
+            "Expiration": self.now() + timedelta(seconds=kwargs.get("DurationSeconds", 3600)),
+        }}
 
 
 class FakeSecretsManager(_Recorder):

@@ -1,0 +1,264 @@
+"""The report's files: xlsx (XlsxWriter), pdf (ReportLab) and csv (standard library).
+
+Columns are the union of the rows' keys, "id" first then by name. Each column gets one type
+from its values: a column whose values are all numbers is numeric (an amount, in COP, when
+its name is in AMOUNT_COLUMNS), all ISO dates is a date column, all ISO date-times is a
+date-time column (shown in Bogotá time); anything else is text.
+
+No format ever evaluates a cell: xlsx text cells are written as strings (never formulas),
+csv cells that a spreadsheet would read as a formula get a leading apostrophe, and the pdf
+only draws text.
+"""
+
+import csv
+import dataclasses
+import io
+import json
+import re
+from datetime import date, datetime, timedelta, timezone
+
+TITLES = {"requisitions": "Requisiciones", "orders": "Órdenes de compra", "audit": "Auditoría"}
+# Columns that hold pesos, wherever the backend's exports put them.
+AMOUNT_COLUMNS = frozenset({"amount", "total", "subtotal", "tax", "price", "unit_price", "value"})
+# Excel's currency format with the COP code; Colombian pesos are shown with two decimals.
+COP_FORMAT = '[$COP] #,##0.00'
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+BOGOTA = timezone(timedelta(hours=-5), "America/Bogota")
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
+# PDF: text longer than its column is cut, so that every row stays one line high.
+PDF_CHUNK_ROWS = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # "text", "number", "amount", "date" or "datetime"
+
+
+@dataclasses.dataclass
+class Report:
+    report: str
+    start: date
+    end: date
+    rows: list
+    generated: datetime
+
+    @property
+    def title(self):
+        return TITLES[self.report]
+
+    def columns(self):
+        names = sorted({name for row in self.rows for name in row}, key=lambda name: (name != "id", name))
+        return [Column(name, _kind(name, [row.get(name) for row in self.rows])) for name in names]
+
+    def totals(self, columns):
+        """Sum of each amount column, or {} when the report has no amounts."""
+        return {c.name: sum(row.get(c.name) or 0 for row in self.rows) for c in columns if c.kind == "amount"}
+
+
+def render(report, fmt):
+    return {"xlsx": to_xlsx, "pdf": to_pdf, "csv": to_csv}[fmt](report)
+
+
+def _kind(name, values):
+    present = [v for v in values if v is not None and v != ""]
+    if not present:
+        return "text"
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        return "amount" if name in AMOUNT_COLUMNS else "number"
+    if all(isinstance(v, str) for v in present):
+        if all(_ISO_DATE.fullmatch(v) and _date(v) for v in present):
+            return "date"
+        if all(_ISO_DATETIME.fullmatch(v) and _datetime(v) for v in present):
+            return "datetime"
+    return "text"
+
+
+def _date(text):
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _datetime(text):
+    """Naive Bogotá time: spreadsheets have no time zones, and the readers are in Colombia."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value.astimezone(BOGOTA).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _typed(column, value):
+    """The cell's value in the column's type, or None for an empty cell."""
+    if value is None or value == "":
+        return None
+    if column.kind == "date":
+        return _date(value)
+    if column.kind == "datetime":
+        return _datetime(value)
+    return value if column.kind in ("number", "amount") else _text(value)
+
+
+def _cop(amount):
+    """1234567.5 -> "$ 1.234.567,50", as pesos are written in Colombia."""
+    text = f"{abs(amount):,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    return ("-$ " if amount < 0 else "$ ") + text
+
+
+def _shown(column, value):
+    """A cell as text, for the pdf."""
+    typed = _typed(column, value)
+    if typed is None:
+        return ""
+    if column.kind == "amount":
+        return _cop(typed)
+    if column.kind == "datetime":
+        return f"{typed:%Y-%m-%d %H:%M}"
+    return str(typed)
+
+
+def to_xlsx(report):
+    import xlsxwriter
+
+    out = io.BytesIO()
+    # Strings stay strings: never turned into formulas or links, whatever they start with.
+    workbook = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False})
+    sheet = workbook.add_worksheet(report.title[:31])  # Excel's limit on sheet names
+    bold = workbook.add_format({"bold": True, "bg_color": "#DDE6F0", "border": 1})
+    formats = {
+        "amount": workbook.add_format({"num_format": COP_FORMAT}),
+        "date": workbook.add_format({"num_format": DATE_FORMAT}),
+        "datetime": workbook.add_format({"num_format": DATETIME_FORMAT}),
+    }
+    total_format = workbook.add_format({"bold": True, "num_format": COP_FORMAT, "top": 1})
+    columns = report.columns()
+    for c, column in enumerate(columns):
+        sheet.write_string(0, c, column.name, bold)
+        sheet.set_column(c, c, 18 if column.kind in ("amount", "datetime") else 14)
+    for r, row in enumerate(report.rows, start=1):
+        for c, column in enumerate(columns):
+            value = _typed(column, row.get(column.name))
+            if value is None:
+                continue
+            if column.kind in ("number", "amount"):
+                sheet.write_number(r, c, value, formats.get(column.kind))
+            elif column.kind in ("date", "datetime"):
+                sheet.write_datetime(r, c, value, formats[column.kind])
+            else:
+                sheet.write_string(r, c, value)
+    if columns:
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, len(report.rows), len(columns) - 1)
+    totals = report.totals(columns)
+    if totals:
+        # Below the filtered range, so that filtering never hides it. Values, not formulas.
+        last = len(report.rows) + 1
+        sheet.write_string(last, 0, "Total", total_format)
+        for c, column in enumerate(columns):
+            if column.name in totals:
+                sheet.write_number(last, c, totals[column.name], total_format)
+    workbook.close()
+    return out.getvalue()
+
+
+def to_pdf(report):
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    out = io.BytesIO()
+    page = landscape(A4)
+    margin = 12 * mm
+    subtitle = f"Del {report.start.isoformat()} al {report.end.isoformat()} · {len(report.rows)} filas"
+
+    def decorate(canvas, doc):
+        canvas.saveState()
+        canvas.setFont("Helvetica", 8)
+        canvas.drawString(margin, 7 * mm, f"Canalco · {report.title} · generado {report.generated:%Y-%m-%d %H:%M} (hora de Bogotá)")
+        canvas.drawRightString(page[0] - margin, 7 * mm, f"Página {doc.page}")
+        canvas.restoreState()
+
+    doc = SimpleDocTemplate(out, pagesize=page, leftMargin=margin, rightMargin=margin, topMargin=margin,
+                            bottomMargin=14 * mm, title=f"Canalco - {report.title}", author="Canalco")
+    styles = getSampleStyleSheet()
+    story = [Paragraph(f"Canalco — {report.title}", styles["Title"]), Paragraph(subtitle, styles["Normal"]), Spacer(1, 4 * mm)]
+    columns = report.columns()
+    if not columns:
+        story.append(Paragraph("Sin datos en este rango.", styles["Normal"]))
+    else:
+        font, size = "Helvetica", 7
+        width = (page[0] - 2 * margin) / len(columns)
+
+        room = width - 4  # the cell's padding
+        sure = int(room / size)  # no Helvetica glyph is wider than its size: this many always fit
+
+        def fit(text):
+            # One line per cell: a cell as wide as the page would make the table unreadable.
+            if len(text) <= sure or stringWidth(text, font, size) <= room:
+                return text
+            while text and stringWidth(text + "…", font, size) > room:
+                text = text[:-1]
+            return text + "…"
+
+        header = [fit(c.name) for c in columns]
+        body = [[fit(_shown(c, row.get(c.name))) for c in columns] for row in report.rows]
+        totals = report.totals(columns)
+        if totals:
+            last = [_cop(totals[c.name]) if c.name in totals else "" for c in columns]
+            last[0] = last[0] or "Total"
+            body.append([fit(text) for text in last])
+        right = [i for i, c in enumerate(columns) if c.kind in ("amount", "number")]
+        # Tables of a few hundred rows split faster than one of ten thousand; each repeats the header.
+        for first in range(0, len(body), PDF_CHUNK_ROWS):
+            chunk = body[first:first + PDF_CHUNK_ROWS]
+            style = [
+                ("FONT", (0, 0), (-1, -1), font, size),
+                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", size),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDE6F0")),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ] + [("ALIGN", (i, 1), (i, -1), "RIGHT") for i in right]
+            if totals and first + PDF_CHUNK_ROWS >= len(body):
+                style += [("FONT", (0, -1), (-1, -1), "Helvetica-Bold", size), ("LINEABOVE", (0, -1), (-1, -1), 0.5, colors.black)]
+            table = Table([header] + chunk, colWidths=[width] * len(columns), repeatRows=1)
+            table.setStyle(TableStyle(style))
+            story.append(table)
+    doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    return out.getvalue()
+
+
+def to_csv(report):
+    """UTF-8 with a BOM, which makes Excel read the accents right."""
+    columns = report.columns()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if columns:
+        writer.writerow([c.name for c in columns])
+    writer.writerows([_csv_cell(row.get(c.name)) for c in columns] for row in report.rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _csv_cell(value):
+    text = _text(value)
+    if isinstance(value, str) and text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text  # keep spreadsheets from evaluating it as a formula
+    return text
