@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 # One package a line; the tests that need each one say why.
 debian_packages=(
   shellcheck          # lints the rendered instance boot scripts (compute tests)
+  python3-botocore    # AWS service models: the Lambda tests' fakes validate every call against them
 )
 
 missing=()
