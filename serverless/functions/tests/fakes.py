@@ -387,7 +387,18 @@ class _FakeSMTPConnection:
             raise self.factory.login_error
         self.authenticated = True
 
-    def send_message(self, message):
+    def ehlo(self, name=""):
+        self.factory.events.append(("ehlo",))
+
+    def auth(self, mechanism, authobject, initial_response_ok=True):
+        assert self.tls, "AUTH before STARTTLS would send the token in clear"
+        self.factory.events.append(("auth", mechanism, authobject()))
+        if self.factory.login_error:
+            authobject("error challenge")  # the server's 334 error, answered before its 535
+            raise self.factory.login_error
+        self.authenticated = True
+
+    def send_message(self, message, from_addr=None, to_addrs=None):
         assert self.authenticated
-        self.factory.events.append(("send",))
+        self.factory.events.append(("send",) if to_addrs is None else ("send", list(to_addrs)))
         self.factory.sent.append(message)

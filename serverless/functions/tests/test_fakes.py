@@ -76,7 +76,7 @@ class SesRenderingTest(unittest.TestCase):
 
     def test_a_missing_variable_is_accepted_but_never_delivered(self):
         ses = FakeSESv2()
-        response = self.send(ses, {"title": "t", "message": "m"})  # no environment
+        response = self.send(ses, {"title": "t", "message": "m", "html": {"title": "t", "message": "m"}})  # no environment
         self.assertIn("MessageId", response)
         self.assertEqual(ses.delivered, [])
         (event,) = ses.events
