@@ -287,8 +287,9 @@ func DmarcRecord(policy string) string {
 	return "v=DMARC1; p=" + policy + "; adkim=r; aspf=r"
 }
 
-// smtpSecret stores the SMTP server and credentials for the notifications function, encrypted
-// with the layer's key. The password only ever travels as a Pulumi secret.
+// smtpSecret stores the SMTP server and the OAuth2 client credentials for the notifications
+// function, encrypted with the layer's key; the function exchanges them for an access token
+// (XOAUTH2) when it sends. The client secret only ever travels as a Pulumi secret.
 func (m *Email) smtpSecret(ctx *pulumi.Context, a *emailArgs, parent pulumi.ResourceOption) error {
 	e, sv := a.Env, a.Settings
 	recovery := 30
@@ -297,16 +298,19 @@ func (m *Email) smtpSecret(ctx *pulumi.Context, a *emailArgs, parent pulumi.Reso
 	}
 	secret, err := secretsmanager.NewSecret(ctx, e.Name("smtp"), &secretsmanager.SecretArgs{
 		Name:        pulumi.String(e.Name("smtp")),
-		Description: pulumi.String("SMTP server and credentials of the notifications function (emailTransport smtp)"),
+		Description: pulumi.String("SMTP server and OAuth2 client credentials of the notifications function (emailTransport smtp)"),
 		KmsKeyId:    a.KeyArn,
-		// SecretsManager.1 (rotation) is not met: a Microsoft 365 password cannot be rotated
-		// by a Lambda here; it is changed with `pulumi config set --secret` (docs/email.md).
+		// SecretsManager.1 (rotation) is not met: an Entra client secret is renewed in the
+		// Entra admin center, then with `pulumi config set --secret` (docs/email.md).
 		RecoveryWindowInDays: pulumi.Int(recovery),
 	}, append([]pulumi.ResourceOption{parent}, e.Keep()...)...)
 	if err != nil {
 		return err
 	}
-	value, err := json.Marshal(map[string]any{"host": sv.SMTPHost, "port": sv.SMTPPort, "username": sv.SMTPUsername, "password": sv.SMTPPassword})
+	value, err := json.Marshal(map[string]any{
+		"host": sv.SMTPHost, "port": sv.SMTPPort, "username": sv.SMTPUsername,
+		"tenant_id": sv.SMTPTenantID, "client_id": sv.SMTPClientID, "client_secret": sv.SMTPClientSecret,
+	})
 	if err != nil {
 		return err
 	}
