@@ -21,8 +21,19 @@ import (
 )
 
 // EmailEventTypes are the SES events the configuration set publishes to the email-events topic:
-// what needs a person's attention. Deliveries and sends are left to SES's own metrics.
-var EmailEventTypes = []string{"BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY"}
+// what needs a person's attention. Deliveries and sends are left to SES's own metrics. A
+// rendering failure is an email SES accepted and then dropped because its template data
+// lacked a variable: the send call itself succeeded.
+var EmailEventTypes = []string{"BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY", "RENDERING_FAILURE"}
+
+// EmailMetricEventTypes are the events the configuration set also counts as CloudWatch metrics
+// (namespace AWS/SES, metric RenderingFailure), which an alarm watches.
+var EmailMetricEventTypes = []string{"RENDERING_FAILURE"}
+
+// EmailMetricDimension is the CloudWatch dimension of the configuration set's metrics: SES's
+// auto-tag ses:configuration-set, whose value is the configuration set's name (SES Developer
+// Guide, "Set up a CloudWatch event destination for event publishing").
+const EmailMetricDimension = "ses:configuration-set"
 
 // SuppressedReasons put an address on the suppression list (seed: "Supresión de bounces
 // automática").
@@ -149,6 +160,25 @@ func (m *Email) build(ctx *pulumi.Context, name string, a *emailArgs) error {
 			Enabled:            pulumi.Bool(true),
 			MatchingEventTypes: pulumi.ToStringArray(EmailEventTypes),
 			SnsDestination:     &sesv2.ConfigurationSetEventDestinationEventDestinationSnsDestinationArgs{TopicArn: topic.Arn},
+		},
+	}, parent); err != nil {
+		return err
+	}
+	if _, err := sesv2.NewConfigurationSetEventDestination(ctx, name+"-metrics", &sesv2.ConfigurationSetEventDestinationArgs{
+		ConfigurationSetName: configSet.ConfigurationSetName,
+		EventDestinationName: pulumi.String("metrics"),
+		EventDestination: &sesv2.ConfigurationSetEventDestinationEventDestinationArgs{
+			Enabled:            pulumi.Bool(true),
+			MatchingEventTypes: pulumi.ToStringArray(EmailMetricEventTypes),
+			CloudWatchDestination: &sesv2.ConfigurationSetEventDestinationEventDestinationCloudWatchDestinationArgs{
+				DimensionConfigurations: sesv2.ConfigurationSetEventDestinationEventDestinationCloudWatchDestinationDimensionConfigurationArray{
+					&sesv2.ConfigurationSetEventDestinationEventDestinationCloudWatchDestinationDimensionConfigurationArgs{
+						DimensionName:         pulumi.String(EmailMetricDimension),
+						DimensionValueSource:  pulumi.String("MESSAGE_TAG"),
+						DefaultDimensionValue: pulumi.String(m.ConfigurationSet),
+					},
+				},
+			},
 		},
 	}, parent); err != nil {
 		return err

@@ -47,7 +47,8 @@ type Serverless struct {
 	ConfigurationSet     string
 	// KeyArn encrypts the queues, the topic and the functions' environment.
 	KeyArn pulumi.StringOutput
-	// EmailEventsTopicArn receives SES bounces, complaints, rejections and delivery delays.
+	// EmailEventsTopicArn receives SES bounces, complaints, rejections, delivery delays and
+	// rendering failures.
 	EmailEventsTopicArn pulumi.StringOutput
 	// DNSRecords are the records the email domain needs ("name TYPE value"), written to
 	// Route 53 when the domain is in the stack's zone and to be created by hand otherwise.
