@@ -80,6 +80,14 @@ func ServiceUse(sid, service, accountID string, actions []string) Statement {
 	}
 }
 
+// ServiceKeyUse lets an AWS service principal use the key, without condition keys: for the
+// services whose KMS calls are not documented to carry aws:SourceAccount or aws:SourceArn (a
+// condition on a key the request lacks denies it). The resource the service writes to (topic,
+// queue) names who may make the service use it.
+func ServiceKeyUse(sid, service string, actions []string) Statement {
+	return Statement{Sid: sid, Effect: "Allow", Principal: map[string]any{"Service": service}, Action: actions, Resource: []string{"*"}}
+}
+
 // LogsUse lets CloudWatch Logs encrypt this account's log groups in the region with the key.
 func LogsUse(region, accountID string) Statement {
 	return Statement{

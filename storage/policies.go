@@ -87,9 +87,11 @@ func logWriters(e env.Env, logsArn, elbAccountArn string) []security.Statement {
 }
 
 // cloudFrontReads lets CloudFront decrypt the frontend bucket's objects through Origin Access
-// Control. The key exists before the distribution, so the grant names the account's
-// distributions rather than this one; the encryption context (the bucket ARN, as S3 bucket
-// keys set it) limits it to the frontend bucket, never the documents.
+// Control. AWS's OAC + SSE-KMS key policy conditions only on AWS:SourceArn (CloudFront
+// Developer Guide, "Restrict access to an Amazon S3 origin", SSE-KMS). The key exists before
+// the distribution, so the grant names the account's distributions rather than this one; the
+// encryption context (the bucket ARN, as S3 bucket keys set it) limits it to the frontend
+// bucket, never the documents.
 func cloudFrontReads(accountID, frontendArn string) security.Statement {
 	return security.Statement{
 		Sid:       "CloudFrontReadsFrontend",
@@ -98,9 +100,8 @@ func cloudFrontReads(accountID, frontendArn string) security.Statement {
 		Action:    []string{"kms:Decrypt"},
 		Resource:  []string{"*"},
 		Condition: map[string]map[string]any{
-			"StringEquals": {"aws:SourceAccount": accountID},
-			"ArnLike":      {"aws:SourceArn": fmt.Sprintf("arn:aws:cloudfront::%s:distribution/*", accountID)},
-			"StringLike":   {"kms:EncryptionContext:aws:s3:arn": []string{frontendArn, frontendArn + "/*"}},
+			"ArnLike":    {"aws:SourceArn": fmt.Sprintf("arn:aws:cloudfront::%s:distribution/*", accountID)},
+			"StringLike": {"kms:EncryptionContext:aws:s3:arn": []string{frontendArn, frontendArn + "/*"}},
 		},
 	}
 }
