@@ -181,3 +181,51 @@ func TestRDSEventsReachTheTopic(t *testing.T) {
 	}
 	check(override(t, "prod", map[string]string{"canalco:dbReadReplica": "true"}))
 }
+
+// Bounces, complaints and rendering failures reach people: the alarm addresses subscribe to the
+// topic SES's configuration set publishes them to, which has no other subscriber.
+func TestEmailEventsReachTheAlarmEmails(t *testing.T) {
+	for _, name := range offline.Stacks {
+		st := load(t, name)
+		var events *offline.Resource
+		for _, dest := range st.res.OfType("aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination") {
+			if arn := dest.Str("eventDestination.snsDestination.topicArn"); arn != "" {
+				events = dest
+			}
+		}
+		require.NotNil(t, events, name)
+		assert.Subset(t, events.Strings("eventDestination.matchingEventTypes"), []string{"BOUNCE", "COMPLAINT", "RENDERING_FAILURE"})
+		var emails []string
+		for _, sub := range st.res.OfType("aws:sns/topicSubscription:TopicSubscription") {
+			if sub.Str("topic") == events.Str("eventDestination.snsDestination.topicArn") && sub.Str("protocol") == "email" {
+				emails = append(emails, sub.Str("endpoint"))
+			}
+		}
+		assert.ElementsMatch(t, st.s.Monitoring.AlarmEmails, emails, name)
+	}
+}
+
+// A rendering failure (SES accepted the send, then dropped it) raises an alarm: the metric SES
+// counts under the configuration set's CloudWatch destination.
+func TestRenderingFailuresAlarm(t *testing.T) {
+	for _, name := range offline.Stacks {
+		st := load(t, name)
+		alarm := st.alarms()["canalco-"+name+"-ses-rendering-failures"]
+		require.NotNil(t, alarm, name)
+		var dest *offline.Resource
+		for _, d := range st.res.OfType("aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination") {
+			if d.Get("eventDestination.cloudWatchDestination") != nil {
+				dest = d
+			}
+		}
+		require.NotNil(t, dest, "%s: no CloudWatch event destination publishes the metric", name)
+		assert.Contains(t, dest.Strings("eventDestination.matchingEventTypes"), "RENDERING_FAILURE")
+		dim := dest.Get("eventDestination.cloudWatchDestination.dimensionConfigurations.0").(map[string]any)
+		assert.Equal(t, "AWS/SES", alarm.Str("namespace"))
+		assert.Equal(t, "RenderingFailure", alarm.Str("metricName"))
+		assert.Equal(t, map[string]any{dim["dimensionName"].(string): dest.Str("configurationSetName")}, alarm.Get("dimensions"))
+		assert.Equal(t, "Sum", alarm.Str("statistic"))
+		assert.Equal(t, float64(0), alarm.Num("threshold"))
+		assert.Equal(t, "notBreaching", alarm.Str("treatMissingData"))
+	}
+}
