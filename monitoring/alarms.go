@@ -159,6 +159,11 @@ func (b *builder) specs() ([]alarm, error) {
 		alarm{what: "ses-complaint-rate", meaning: fmt.Sprintf("The account's SES complaint rate is above %g%%: SES reviews the account at 0.1%% and may pause sending at 0.5%%. Check who is emailed and why.", sesComplaintRateAlarm*100),
 			namespace: "AWS/SES", metric: "Reputation.ComplaintRate", stat: "Maximum", period: 900, periods: 1,
 			comparison: above, threshold: sesComplaintRateAlarm, missing: missingIsZero},
+		// SES accepted an email and dropped it: its template data lacked a variable. The send
+		// call succeeded, so nothing else would tell (the details are in the email-events topic).
+		alarm{what: "ses-rendering-failures", meaning: "SES dropped at least one email of " + a.ConfigurationSet + " because its template data lacked a variable. The email-events notifications name the template and the variable; fix the sender.",
+			namespace: "AWS/SES", metric: "RenderingFailure", dims: pulumi.StringMap{a.EmailMetricDimension: pulumi.String(a.ConfigurationSet)},
+			stat: "Sum", period: 300, periods: 1, comparison: above, threshold: 0, missing: missingIsZero},
 		alarm{what: "cdn-5xx-rate", meaning: fmt.Sprintf("More than %d%% of CloudFront's responses to users are errors (5xx) for 10 minutes: the API origin or the app bucket fails.", cdn5xxRateAlarmPercent),
 			namespace: "AWS/CloudFront", metric: "5xxErrorRate", dims: pulumi.StringMap{"DistributionId": a.DistributionID, "Region": pulumi.String("Global")},
 			stat: "Average", period: 300, periods: 2, comparison: above, threshold: cdn5xxRateAlarmPercent, missing: missingIsZero, global: true},

@@ -1,44 +1,79 @@
 package monitoring
 
 import (
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
+	"encoding/json"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// rdsSubscriptions are the RDS events the alarm topic receives.
-var rdsSubscriptions = []struct {
-	what, sourceType string
+// rdsRules are the RDS events the alarm topic receives, through EventBridge: RDS does not
+// deliver its event subscriptions to an SNS topic encrypted with a KMS key (RDS API reference,
+// CreateEventSubscription), and the alarm topic is (SNS.1). RDS sends every event to
+// EventBridge by itself ("Creating a rule that triggers on an Amazon RDS event").
+var rdsRules = []struct {
+	what, detailType string
 	categories       []string
-	// instances limits the subscription to the stack's database instances.
+	// instances limits the rule to the stack's database instances.
 	instances bool
 }{
-	// RDS.20: failure, maintenance and configuration change, plus what a team acts on: a
-	// failover, low storage, the instance stopping or coming back.
-	{"rds", "db-instance", []string{"availability", "configuration change", "failover", "failure", "low storage", "maintenance", "notification", "recovery"}, true},
-	// RDS.21: changes to parameter groups, all of the account's (a parameter change is rare
-	// and a stack sharing the account wants to know too).
-	{"rds-parameters", "db-parameter-group", []string{"configuration change"}, false},
+	// RDS.20's categories (failure, maintenance, configuration change) plus what a team acts
+	// on: a failover, low storage, the instance stopping or coming back.
+	{"rds", "RDS DB Instance Event", []string{"availability", "configuration change", "failover", "failure", "low storage", "maintenance", "notification", "recovery"}, true},
+	// RDS.21: changes to the account's parameter groups (rare; a stack sharing the account
+	// wants to know too).
+	{"rds-parameters", "RDS DB Parameter Group Event", []string{"configuration change"}, false},
 }
 
-// rdsEvents subscribes the alarm topic to the database's events.
+// rdsMessage turns an RDS event into one readable line for the on-call's email.
+var rdsMessage = &cloudwatch.EventTargetInputTransformerArgs{
+	InputPaths: pulumi.StringMap{
+		"source": pulumi.String("$.detail.SourceIdentifier"), "message": pulumi.String("$.detail.Message"),
+		"event": pulumi.String("$.detail.EventID"), "time": pulumi.String("$.time"),
+	},
+	InputTemplate: pulumi.String(`"RDS <source>: <message> (<event>, <time>). Runbook: docs/monitoring.md"`),
+}
+
+// rdsEvents routes the database's events to the alarm topic with EventBridge rules.
 func (b *builder) rdsEvents() error {
-	ids := []string{b.a.DatabaseID}
-	if b.a.ReplicaID != "" {
-		ids = append(ids, b.a.ReplicaID)
+	e := b.a.Env
+	var arns []string
+	for _, id := range []string{b.a.DatabaseID, b.a.ReplicaID} {
+		if id != "" {
+			arns = append(arns, fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", e.Region, e.AccountID, id))
+		}
 	}
-	for _, sub := range rdsSubscriptions {
-		name := b.a.Env.Name(sub.what)
-		args := &rds.EventSubscriptionArgs{
-			Name:            pulumi.String(name),
-			SnsTopic:        b.main.arn,
-			SourceType:      pulumi.String(sub.sourceType),
-			EventCategories: pulumi.ToStringArray(sub.categories),
-			Enabled:         pulumi.Bool(true),
+	for _, r := range rdsRules {
+		pattern := map[string]any{
+			"source":      []string{"aws.rds"},
+			"detail-type": []string{r.detailType},
+			"detail":      map[string]any{"EventCategories": r.categories},
 		}
-		if sub.instances {
-			args.SourceIds = pulumi.ToStringArray(ids)
+		if r.instances {
+			pattern["resources"] = arns
 		}
-		if _, err := rds.NewEventSubscription(b.ctx, name, args, b.main.opts...); err != nil {
+		doc, err := json.Marshal(pattern)
+		if err != nil {
+			return err
+		}
+		// The name starts with the stack's prefix: the topic policy admits only such rules.
+		name := e.Name(r.what)
+		rule, err := cloudwatch.NewEventRule(b.ctx, name, &cloudwatch.EventRuleArgs{
+			Name:         pulumi.String(name),
+			Description:  pulumi.String(fmt.Sprintf("%s (%v) to the alarm topic", r.detailType, r.categories)),
+			EventPattern: pulumi.String(string(doc)),
+			State:        pulumi.String("ENABLED"),
+		}, b.main.opts...)
+		if err != nil {
+			return err
+		}
+		if _, err := cloudwatch.NewEventTarget(b.ctx, name, &cloudwatch.EventTargetArgs{
+			Rule:             rule.Name,
+			TargetId:         pulumi.String("alarm-topic"),
+			Arn:              b.main.arn,
+			InputTransformer: rdsMessage,
+		}, b.main.opts...); err != nil {
 			return err
 		}
 	}

@@ -36,6 +36,12 @@ type MonitoringArgs struct {
 	QueueNames           []string
 	DeadLetterQueueNames []string
 	ConfigurationSet     string
+	// EmailMetricDimension is the dimension under which SES counts the configuration set's
+	// rendering failures (metric AWS/SES RenderingFailure).
+	EmailMetricDimension string
+	// EmailEventsTopicArn receives SES bounces, complaints and rendering failures: the alarm
+	// emails are subscribed to it, so someone reads them.
+	EmailEventsTopicArn pulumi.StringInput
 	// Storage.
 	DistributionID pulumi.StringInput
 }

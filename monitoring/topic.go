@@ -2,6 +2,7 @@ package monitoring
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/canalco/infra/security"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
@@ -14,28 +15,38 @@ const globalRegion = "us-east-1"
 
 // publishers are the AWS services that notify the alarm topic: each needs the key (an encrypted
 // topic makes the publisher encrypt) and a topic-policy statement limited to this stack's
-// sources.
+// sources. RDS events arrive through EventBridge rules (events.go).
 var publishers = []publisher{
-	{"CloudWatchAlarms", "cloudwatch.amazonaws.com", func(r, a, p string) []string {
+	// CloudWatch's KMS calls for an alarm carry the alarm as aws:SourceArn and its account.
+	{"CloudWatchAlarms", "cloudwatch.amazonaws.com", true, func(r, a, p string) []string {
 		return []string{fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s-*", r, a, p)}
 	}},
-	{"EventBridgeRules", "events.amazonaws.com", func(r, a, p string) []string {
+	// EventBridge's KMS calls carry neither aws:SourceAccount nor aws:SourceArn: a key
+	// statement conditioned on them would drop every event (EventBridge User Guide,
+	// "Permissions for Amazon SNS": encrypted topics).
+	{"EventBridgeRules", "events.amazonaws.com", false, func(r, a, p string) []string {
 		return []string{fmt.Sprintf("arn:aws:events:%s:%s:rule/%s-*", r, a, p)}
 	}},
-	{"Budgets", "budgets.amazonaws.com", func(_, a, p string) []string {
+	{"Budgets", "budgets.amazonaws.com", true, func(_, a, p string) []string {
 		return []string{fmt.Sprintf("arn:aws:budgets::%s:budget/%s-*", a, p)}
-	}},
-	// RDS events come from the stack's database instances and from the account's parameter
-	// groups, all of which the parameter-group subscription covers.
-	{"RDSEvents", "events.rds.amazonaws.com", func(r, a, p string) []string {
-		return []string{fmt.Sprintf("arn:aws:rds:%s:%s:db:%s-*", r, a, p), fmt.Sprintf("arn:aws:rds:%s:%s:pg:*", r, a)}
 	}},
 }
 
 type publisher struct {
 	sid, service string
+	// keySource: the service's KMS calls carry aws:SourceAccount and aws:SourceArn, so the
+	// key statement is limited to this stack's sources like the topic statement.
+	keySource bool
 	// source is the ARN pattern of the senders, from region, account and the stack's prefix.
 	source func(region, account, prefix string) []string
+}
+
+// sourceCondition limits a service principal to this account's and stack's sources.
+func (p publisher) sourceCondition(region, account, prefix string) map[string]map[string]any {
+	return map[string]map[string]any{
+		"StringEquals": {"aws:SourceAccount": account},
+		"ArnLike":      {"aws:SourceArn": p.source(region, account, prefix)},
+	}
 }
 
 // alarmPublishers are the only publishers in us-east-1 when the stack is elsewhere: its
@@ -72,6 +83,23 @@ func (b *builder) topics() error {
 	}
 	b.alarmArns = map[*alarmTopic][]pulumi.StringOutput{}
 	b.m.AlarmTopicArn = b.main.arn
+	return b.emailEvents()
+}
+
+// emailEvents subscribes the alarm emails to SES's email-events topic: a bounce, complaint or
+// rendering failure names the address or template to fix, and nothing else reads the topic.
+func (b *builder) emailEvents() error {
+	if b.a.EmailEventsTopicArn == nil {
+		return nil
+	}
+	name := b.a.Env.Name("email-events")
+	for _, email := range b.a.Settings.AlarmEmails {
+		if _, err := sns.NewTopicSubscription(b.ctx, name+"-"+email, &sns.TopicSubscriptionArgs{
+			Topic: b.a.EmailEventsTopicArn, Protocol: pulumi.String("email"), Endpoint: pulumi.String(email),
+		}, b.child()...); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -80,10 +108,23 @@ func (b *builder) topics() error {
 // regions'; pubs may use it.
 func (b *builder) newKey(suffix string, pubs []publisher, opts []pulumi.ResourceOption) (*security.Key, error) {
 	e := b.a.Env
+	// The suffix of another region's key is -<region>.
+	region := e.Region
+	if suffix != "" {
+		region = strings.TrimPrefix(suffix, "-")
+	}
 	var use []security.Statement
 	for _, p := range pubs {
-		// kms:GenerateDataKey* and kms:Decrypt are what a publisher to an encrypted topic needs.
-		use = append(use, security.ServiceUse(p.sid, p.service, e.AccountID, []string{"kms:GenerateDataKey*", "kms:Decrypt"}))
+		// kms:GenerateDataKey* and kms:Decrypt are what a publisher to an encrypted topic needs
+		// (SNS Developer Guide, "Configure AWS KMS permissions for AWS services").
+		st := security.Statement{
+			Sid: p.sid, Effect: "Allow", Principal: map[string]any{"Service": p.service},
+			Action: []string{"kms:GenerateDataKey*", "kms:Decrypt"}, Resource: []string{"*"},
+		}
+		if p.keySource {
+			st.Condition = p.sourceCondition(region, e.AccountID, e.Prefix)
+		}
+		use = append(use, st)
 	}
 	// AWS Backup needs no statement: it uses the key through its role's grants, which the
 	// account's own administration statement allows.
@@ -120,10 +161,7 @@ func (b *builder) topic(region, suffix string, key *security.Key, pubs []publish
 				Principal: map[string]any{"Service": p.service},
 				Action:    []string{"sns:Publish"},
 				Resource:  []string{arn},
-				Condition: map[string]map[string]any{
-					"StringEquals": {"aws:SourceAccount": e.AccountID},
-					"ArnLike":      {"aws:SourceArn": p.source(region, e.AccountID, e.Prefix)},
-				},
+				Condition: p.sourceCondition(region, e.AccountID, e.Prefix),
 			})
 		}
 		return security.Document(statements...)

@@ -11,12 +11,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// publishers are the services that notify the alarm topic, with the source each may publish from.
-var publishers = map[string][]string{
-	"cloudwatch.amazonaws.com": {"arn:aws:cloudwatch:us-east-1:123456789012:alarm:canalco-<stack>-*"},
-	"events.amazonaws.com":     {"arn:aws:events:us-east-1:123456789012:rule/canalco-<stack>-*"},
-	"budgets.amazonaws.com":    {"arn:aws:budgets::123456789012:budget/canalco-<stack>-*"},
-	"events.rds.amazonaws.com": {"arn:aws:rds:us-east-1:123456789012:db:canalco-<stack>-*", "arn:aws:rds:us-east-1:123456789012:pg:*"},
+// publishers are the services that notify the alarm topic, with the source each may publish
+// from, and whether the key statement carries the same source conditions (only where AWS
+// documents them for the service's KMS calls: security/principals_test.go).
+var publishers = map[string]struct {
+	sources   []string
+	keySource bool
+}{
+	"cloudwatch.amazonaws.com": {[]string{"arn:aws:cloudwatch:us-east-1:123456789012:alarm:canalco-<stack>-*"}, true},
+	"events.amazonaws.com":     {[]string{"arn:aws:events:us-east-1:123456789012:rule/canalco-<stack>-*"}, false},
+	"budgets.amazonaws.com":    {[]string{"arn:aws:budgets::123456789012:budget/canalco-<stack>-*"}, true},
 }
 
 func statements(t *testing.T, doc string) []security.Statement {
@@ -56,21 +60,27 @@ func TestAlarmTopicIsEncryptedAndScoped(t *testing.T) {
 		}
 		require.NotNil(t, policy, name)
 		topicPolicy := statements(t, policy.Str("policy"))
-		for service, sources := range publishers {
+		for service, pub := range publishers {
+			sources := pub.sources
+			var want []any
+			for _, s := range sources {
+				want = append(want, strings.ReplaceAll(s, "<stack>", name))
+			}
 			k := byPrincipal(keyPolicy, service)
 			if assert.NotNil(t, k, "%s: the key lets %s encrypt", name, service) {
 				assert.ElementsMatch(t, []string{"kms:GenerateDataKey*", "kms:Decrypt"}, k.Action)
-				assert.Equal(t, "123456789012", k.Condition["StringEquals"]["aws:SourceAccount"])
+				if pub.keySource {
+					assert.Equal(t, "123456789012", k.Condition["StringEquals"]["aws:SourceAccount"])
+					assert.Equal(t, want, k.Condition["ArnLike"]["aws:SourceArn"], service)
+				} else {
+					assert.Empty(t, k.Condition, "%s: %s's KMS calls carry no source keys", name, service)
+				}
 			}
 			p := byPrincipal(topicPolicy, service)
 			if assert.NotNil(t, p, "%s: %s may publish", name, service) {
 				assert.Equal(t, []string{"sns:Publish"}, p.Action)
 				assert.Equal(t, []string{topic.Outputs["arn"].(string)}, p.Resource)
 				assert.Equal(t, "123456789012", p.Condition["StringEquals"]["aws:SourceAccount"])
-				var want []any
-				for _, s := range sources {
-					want = append(want, strings.ReplaceAll(s, "<stack>", name))
-				}
 				assert.Equal(t, want, p.Condition["ArnLike"]["aws:SourceArn"], service)
 			}
 		}
@@ -119,29 +129,103 @@ func TestChatWebhookIsASecret(t *testing.T) {
 	assert.True(t, sub.Bool("endpointAutoConfirms"))
 }
 
-// RDS.20 and RDS.21: the database's and the parameter groups' critical events reach the topic.
+// RDS.20 and RDS.21: the database's and the parameter groups' critical events reach the topic,
+// through EventBridge: RDS event subscriptions do not deliver to a KMS-encrypted topic (RDS API
+// reference, CreateEventSubscription), so no subscription may target it.
 func TestRDSEventsReachTheTopic(t *testing.T) {
 	check := func(st *stack) {
 		topic := st.topic(t).Outputs["arn"]
-		instances := st.res.Named("aws:rds/eventSubscription:EventSubscription", "canalco-"+st.name+"-rds")
-		require.NotNil(t, instances, st.name)
-		assert.Equal(t, topic, instances.Str("snsTopic"))
-		assert.Equal(t, "db-instance", instances.Str("sourceType"))
-		assert.True(t, instances.Bool("enabled"))
-		assert.Subset(t, instances.Strings("eventCategories"), []string{"failure", "failover", "maintenance", "configuration change", "low storage", "availability", "recovery", "notification"})
-		ids := []string{st.database}
-		if st.replica != "" {
-			ids = append(ids, st.replica)
+		assert.Empty(t, st.res.OfType("aws:rds/eventSubscription:EventSubscription"), "%s: an RDS event subscription to the encrypted topic delivers nothing", st.name)
+		pattern := func(rule *offline.Resource) map[string]any {
+			var p map[string]any
+			require.NoError(t, json.Unmarshal([]byte(rule.Str("eventPattern")), &p))
+			return p
 		}
-		assert.Equal(t, ids, instances.Strings("sourceIds"))
-		groups := st.res.Named("aws:rds/eventSubscription:EventSubscription", "canalco-"+st.name+"-rds-parameters")
+		target := func(rule string) *offline.Resource {
+			for _, tg := range st.res.OfType("aws:cloudwatch/eventTarget:EventTarget") {
+				if tg.Str("rule") == rule {
+					return tg
+				}
+			}
+			return nil
+		}
+		instances := st.res.Named("aws:cloudwatch/eventRule:EventRule", "canalco-"+st.name+"-rds")
+		require.NotNil(t, instances, st.name)
+		p := pattern(instances)
+		assert.Equal(t, []any{"aws.rds"}, p["source"])
+		assert.Equal(t, []any{"RDS DB Instance Event"}, p["detail-type"])
+		assert.Subset(t, p["detail"].(map[string]any)["EventCategories"], []any{"failure", "failover", "maintenance", "configuration change", "low storage", "availability", "recovery", "notification"})
+		arns := []any{"arn:aws:rds:us-east-1:123456789012:db:" + st.database}
+		if st.replica != "" {
+			arns = append(arns, "arn:aws:rds:us-east-1:123456789012:db:"+st.replica)
+		}
+		assert.Equal(t, arns, p["resources"], "the rule names the stack's instances, which exist: %s %s", st.database, st.replica)
+		assert.Equal(t, "ENABLED", instances.Str("state"))
+		groups := st.res.Named("aws:cloudwatch/eventRule:EventRule", "canalco-"+st.name+"-rds-parameters")
 		require.NotNil(t, groups, st.name)
-		assert.Equal(t, topic, groups.Str("snsTopic"))
-		assert.Equal(t, "db-parameter-group", groups.Str("sourceType"))
-		assert.Equal(t, []string{"configuration change"}, groups.Strings("eventCategories"))
+		assert.Equal(t, []any{"RDS DB Parameter Group Event"}, pattern(groups)["detail-type"])
+		assert.Equal(t, []any{"configuration change"}, pattern(groups)["detail"].(map[string]any)["EventCategories"])
+		for _, rule := range []*offline.Resource{instances, groups} {
+			tg := target(rule.Str("name"))
+			if assert.NotNil(t, tg, "%s: %s has no target", st.name, rule.Str("name")) {
+				assert.Equal(t, topic, tg.Str("arn"))
+				assert.Contains(t, tg.Str("inputTransformer.inputTemplate"), "<message>")
+			}
+			// The topic policy admits EventBridge for rules named like this one.
+			rulePattern := strings.ReplaceAll(publishers["events.amazonaws.com"].sources[0], "<stack>", st.name)
+			assert.True(t, strings.HasPrefix("arn:aws:events:us-east-1:123456789012:rule/"+rule.Str("name"), strings.TrimSuffix(rulePattern, "*")))
+		}
 	}
 	for _, name := range offline.Stacks {
 		check(load(t, name))
 	}
 	check(override(t, "prod", map[string]string{"canalco:dbReadReplica": "true"}))
+}
+
+// Bounces, complaints and rendering failures reach people: the alarm addresses subscribe to the
+// topic SES's configuration set publishes them to, which has no other subscriber.
+func TestEmailEventsReachTheAlarmEmails(t *testing.T) {
+	for _, name := range offline.Stacks {
+		st := load(t, name)
+		var events *offline.Resource
+		for _, dest := range st.res.OfType("aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination") {
+			if arn := dest.Str("eventDestination.snsDestination.topicArn"); arn != "" {
+				events = dest
+			}
+		}
+		require.NotNil(t, events, name)
+		assert.Subset(t, events.Strings("eventDestination.matchingEventTypes"), []string{"BOUNCE", "COMPLAINT", "RENDERING_FAILURE"})
+		var emails []string
+		for _, sub := range st.res.OfType("aws:sns/topicSubscription:TopicSubscription") {
+			if sub.Str("topic") == events.Str("eventDestination.snsDestination.topicArn") && sub.Str("protocol") == "email" {
+				emails = append(emails, sub.Str("endpoint"))
+			}
+		}
+		assert.ElementsMatch(t, st.s.Monitoring.AlarmEmails, emails, name)
+	}
+}
+
+// A rendering failure (SES accepted the send, then dropped it) raises an alarm: the metric SES
+// counts under the configuration set's CloudWatch destination.
+func TestRenderingFailuresAlarm(t *testing.T) {
+	for _, name := range offline.Stacks {
+		st := load(t, name)
+		alarm := st.alarms()["canalco-"+name+"-ses-rendering-failures"]
+		require.NotNil(t, alarm, name)
+		var dest *offline.Resource
+		for _, d := range st.res.OfType("aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination") {
+			if d.Get("eventDestination.cloudWatchDestination") != nil {
+				dest = d
+			}
+		}
+		require.NotNil(t, dest, "%s: no CloudWatch event destination publishes the metric", name)
+		assert.Contains(t, dest.Strings("eventDestination.matchingEventTypes"), "RENDERING_FAILURE")
+		dim := dest.Get("eventDestination.cloudWatchDestination.dimensionConfigurations.0").(map[string]any)
+		assert.Equal(t, "AWS/SES", alarm.Str("namespace"))
+		assert.Equal(t, "RenderingFailure", alarm.Str("metricName"))
+		assert.Equal(t, map[string]any{dim["dimensionName"].(string): dest.Str("configurationSetName")}, alarm.Get("dimensions"))
+		assert.Equal(t, "Sum", alarm.Str("statistic"))
+		assert.Equal(t, float64(0), alarm.Num("threshold"))
+		assert.Equal(t, "notBreaching", alarm.Str("treatMissingData"))
+	}
 }

@@ -1,6 +1,9 @@
 package platform
 
-import "github.com/canalco/infra/monitoring"
+import (
+	"github.com/canalco/infra/monitoring"
+	"github.com/canalco/infra/serverless"
+)
 
 func (p *platform) deployMonitoring() error {
 	s := p.s
@@ -21,6 +24,8 @@ func (p *platform) deployMonitoring() error {
 		QueueNames:           p.serverless.QueueNames,
 		DeadLetterQueueNames: p.serverless.DeadLetterQueueNames,
 		ConfigurationSet:     p.serverless.ConfigurationSet,
+		EmailMetricDimension: serverless.EmailMetricDimension,
+		EmailEventsTopicArn:  p.serverless.EmailEventsTopicArn,
 		DistributionID:       p.cdn.DistributionID,
 	}, p.opts...)
 	return err

@@ -67,17 +67,12 @@ func NewKey(ctx *pulumi.Context, name string, args *KeyArgs, opts ...pulumi.Reso
 	return k, ctx.RegisterResourceOutputs(k, pulumi.Map{"arn": key.Arn, "keyId": key.KeyId, "alias": alias.Name})
 }
 
-// ServiceUse lets an AWS service principal use the key for encryption, limited to calls made
-// on behalf of this account.
-func ServiceUse(sid, service, accountID string, actions []string) Statement {
-	return Statement{
-		Sid:       sid,
-		Effect:    "Allow",
-		Principal: map[string]any{"Service": service},
-		Action:    actions,
-		Resource:  []string{"*"},
-		Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accountID}},
-	}
+// ServiceKeyUse lets an AWS service principal use the key, without condition keys: for the
+// services whose KMS calls are not documented to carry aws:SourceAccount or aws:SourceArn (a
+// condition on a key the request lacks denies it). The resource the service writes to (topic,
+// queue) names who may make the service use it.
+func ServiceKeyUse(sid, service string, actions []string) Statement {
+	return Statement{Sid: sid, Effect: "Allow", Principal: map[string]any{"Service": service}, Action: actions, Resource: []string{"*"}}
 }
 
 // LogsUse lets CloudWatch Logs encrypt this account's log groups in the region with the key.

@@ -48,14 +48,27 @@ func AssumeRole(service, accountID string) string {
 	})
 }
 
+// TopicPolicyActions are the actions an SNS topic policy may name: SNS Developer Guide,
+// "Amazon SNS API permissions: Actions and resources reference", valid Amazon SNS policy
+// actions. A wildcard such as sns:* is not among them.
+var TopicPolicyActions = []string{
+	"sns:AddPermission", "sns:DeleteTopic", "sns:GetDataProtectionPolicy", "sns:GetTopicAttributes",
+	"sns:ListSubscriptionsByTopic", "sns:ListTagsForResource", "sns:Publish", "sns:PutDataProtectionPolicy",
+	"sns:RemovePermission", "sns:SetTopicAttributes", "sns:Subscribe",
+}
+
 // DenyInsecureTransport refuses any request to the resources not made over TLS
-// (S3.5, SNS and SQS encryption-in-transit guidance).
+// (S3.5, SNS and SQS encryption-in-transit guidance). A topic policy lists SNS's actions.
 func DenyInsecureTransport(actionPrefix string, resources []string) Statement {
+	actions := []string{actionPrefix + ":*"}
+	if actionPrefix == "sns" {
+		actions = TopicPolicyActions
+	}
 	return Statement{
 		Sid:       "DenyInsecureTransport",
 		Effect:    "Deny",
 		Principal: map[string]any{"AWS": "*"},
-		Action:    []string{actionPrefix + ":*"},
+		Action:    actions,
 		Resource:  resources,
 		Condition: map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}},
 	}

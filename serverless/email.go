@@ -21,8 +21,19 @@ import (
 )
 
 // EmailEventTypes are the SES events the configuration set publishes to the email-events topic:
-// what needs a person's attention. Deliveries and sends are left to SES's own metrics.
-var EmailEventTypes = []string{"BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY"}
+// what needs a person's attention. Deliveries and sends are left to SES's own metrics. A
+// rendering failure is an email SES accepted and then dropped because its template data
+// lacked a variable: the send call itself succeeded.
+var EmailEventTypes = []string{"BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY", "RENDERING_FAILURE"}
+
+// EmailMetricEventTypes are the events the configuration set also counts as CloudWatch metrics
+// (namespace AWS/SES, metric RenderingFailure), which an alarm watches.
+var EmailMetricEventTypes = []string{"RENDERING_FAILURE"}
+
+// EmailMetricDimension is the CloudWatch dimension of the configuration set's metrics: SES's
+// auto-tag ses:configuration-set, whose value is the configuration set's name (SES Developer
+// Guide, "Set up a CloudWatch event destination for event publishing").
+const EmailMetricDimension = "ses:configuration-set"
 
 // SuppressedReasons put an address on the suppression list (seed: "Supresión de bounces
 // automática").
@@ -149,6 +160,25 @@ func (m *Email) build(ctx *pulumi.Context, name string, a *emailArgs) error {
 			Enabled:            pulumi.Bool(true),
 			MatchingEventTypes: pulumi.ToStringArray(EmailEventTypes),
 			SnsDestination:     &sesv2.ConfigurationSetEventDestinationEventDestinationSnsDestinationArgs{TopicArn: topic.Arn},
+		},
+	}, parent); err != nil {
+		return err
+	}
+	if _, err := sesv2.NewConfigurationSetEventDestination(ctx, name+"-metrics", &sesv2.ConfigurationSetEventDestinationArgs{
+		ConfigurationSetName: configSet.ConfigurationSetName,
+		EventDestinationName: pulumi.String("metrics"),
+		EventDestination: &sesv2.ConfigurationSetEventDestinationEventDestinationArgs{
+			Enabled:            pulumi.Bool(true),
+			MatchingEventTypes: pulumi.ToStringArray(EmailMetricEventTypes),
+			CloudWatchDestination: &sesv2.ConfigurationSetEventDestinationEventDestinationCloudWatchDestinationArgs{
+				DimensionConfigurations: sesv2.ConfigurationSetEventDestinationEventDestinationCloudWatchDestinationDimensionConfigurationArray{
+					&sesv2.ConfigurationSetEventDestinationEventDestinationCloudWatchDestinationDimensionConfigurationArgs{
+						DimensionName:         pulumi.String(EmailMetricDimension),
+						DimensionValueSource:  pulumi.String("MESSAGE_TAG"),
+						DefaultDimensionValue: pulumi.String(m.ConfigurationSet),
+					},
+				},
+			},
 		},
 	}, parent); err != nil {
 		return err
@@ -287,8 +317,9 @@ func DmarcRecord(policy string) string {
 	return "v=DMARC1; p=" + policy + "; adkim=r; aspf=r"
 }
 
-// smtpSecret stores the SMTP server and credentials for the notifications function, encrypted
-// with the layer's key. The password only ever travels as a Pulumi secret.
+// smtpSecret stores the SMTP server and the OAuth2 client credentials for the notifications
+// function, encrypted with the layer's key; the function exchanges them for an access token
+// (XOAUTH2) when it sends. The client secret only ever travels as a Pulumi secret.
 func (m *Email) smtpSecret(ctx *pulumi.Context, a *emailArgs, parent pulumi.ResourceOption) error {
 	e, sv := a.Env, a.Settings
 	recovery := 30
@@ -297,16 +328,19 @@ func (m *Email) smtpSecret(ctx *pulumi.Context, a *emailArgs, parent pulumi.Reso
 	}
 	secret, err := secretsmanager.NewSecret(ctx, e.Name("smtp"), &secretsmanager.SecretArgs{
 		Name:        pulumi.String(e.Name("smtp")),
-		Description: pulumi.String("SMTP server and credentials of the notifications function (emailTransport smtp)"),
+		Description: pulumi.String("SMTP server and OAuth2 client credentials of the notifications function (emailTransport smtp)"),
 		KmsKeyId:    a.KeyArn,
-		// SecretsManager.1 (rotation) is not met: a Microsoft 365 password cannot be rotated
-		// by a Lambda here; it is changed with `pulumi config set --secret` (docs/email.md).
+		// SecretsManager.1 (rotation) is not met: an Entra client secret is renewed in the
+		// Entra admin center, then with `pulumi config set --secret` (docs/email.md).
 		RecoveryWindowInDays: pulumi.Int(recovery),
 	}, append([]pulumi.ResourceOption{parent}, e.Keep()...)...)
 	if err != nil {
 		return err
 	}
-	value, err := json.Marshal(map[string]any{"host": sv.SMTPHost, "port": sv.SMTPPort, "username": sv.SMTPUsername, "password": sv.SMTPPassword})
+	value, err := json.Marshal(map[string]any{
+		"host": sv.SMTPHost, "port": sv.SMTPPort, "username": sv.SMTPUsername,
+		"tenant_id": sv.SMTPTenantID, "client_id": sv.SMTPClientID, "client_secret": sv.SMTPClientSecret,
+	})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package serverless_test
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -34,8 +35,19 @@ func TestConfigurationSetRequiresTLSAndSuppressesBounces(t *testing.T) {
 			if dest.Str("eventDestination.snsDestination.topicArn") != topicArn(p+"-email-events") || !dest.Bool("eventDestination.enabled") {
 				t.Errorf("event destination %v", dest.Inputs)
 			}
-			if got := dest.Strings("eventDestination.matchingEventTypes"); !slices.Equal(got, []string{"BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY"}) {
+			// RENDERING_FAILURE: SES accepts a templated send whose data lacks a variable, then
+			// drops it (SES API v2 reference, EventDestination); someone must hear of it.
+			if got := dest.Strings("eventDestination.matchingEventTypes"); !slices.Equal(got, []string{"BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY", "RENDERING_FAILURE"}) {
 				t.Errorf("published events %v", got)
+			}
+			// ... and counts it in CloudWatch under the configuration set, for the alarm.
+			metrics := named(t, res, eventDestType, p+"-email-metrics")
+			dim := metrics.Get("eventDestination.cloudWatchDestination.dimensionConfigurations.0")
+			if !slices.Equal(metrics.Strings("eventDestination.matchingEventTypes"), []string{"RENDERING_FAILURE"}) || !metrics.Bool("eventDestination.enabled") ||
+				metrics.Str("configurationSetName") != p || !reflect.DeepEqual(dim, map[string]any{
+				"dimensionName": "ses:configuration-set", "dimensionValueSource": "MESSAGE_TAG", "defaultDimensionValue": p,
+			}) {
+				t.Errorf("metrics destination %v", metrics.Inputs)
 			}
 			if sup := layer(res, suppressionType); len(sup) != 1 || !slices.Equal(sup[0].Strings("suppressedReasons"), []string{"BOUNCE", "COMPLAINT"}) {
 				t.Errorf("account suppression list: %d resources", len(sup))

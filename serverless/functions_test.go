@@ -54,7 +54,7 @@ func TestFunctionsRunTheSupportedRuntimeOnGraviton(t *testing.T) {
 // secret: the only credential, the SMTP password, is read from Secrets Manager.
 func TestFunctionEnvironmentsFollowTheHandlersContract(t *testing.T) {
 	required := map[string][]string{
-		"notifications": {"SENDER", "CONFIGURATION_SET", "TEMPLATE_PREFIX", "EMAIL_TRANSPORT", "ENVIRONMENT", "METRIC_NAMESPACE"},
+		"notifications": {"SENDER", "CONFIGURATION_SET", "TEMPLATE_PREFIX", "EMAIL_TRANSPORT", "ENVIRONMENT", "METRIC_NAMESPACE", "APP_URL"},
 		"audit":         {"AUDIT_BUCKET", "AUDIT_PREFIX", "KMS_KEY_ARN", "ENVIRONMENT", "METRIC_NAMESPACE"},
 		"cleanup":       {"TEMP_PREFIXES", "TEMP_MAX_AGE_HOURS", "AUDIT_BUCKET", "AUDIT_PREFIX", "AUDIT_ARCHIVE_AFTER_DAYS", "KMS_KEY_ARN"},
 		"reports":       {"REPORTS_BUCKET", "REPORTS_PREFIX", "EXPORTS_PREFIX", "AUDIT_BUCKET", "AUDIT_PREFIX", "KMS_KEY_ARN", "SENDER", "CONFIGURATION_SET", "TEMPLATE_PREFIX"},
@@ -86,6 +86,10 @@ func TestFunctionEnvironmentsFollowTheHandlersContract(t *testing.T) {
 				if s, ok := env["TEMPLATE_PREFIX"]; ok && s != p+"-" {
 					t.Errorf("%s: TEMPLATE_PREFIX %v, want %s-", folder, s, p)
 				}
+			}
+			// Links in emails may only point at the app (functions/notifications).
+			if got := named(t, res, functionType, p+"-notifications").Str("environment.variables.APP_URL"); !strings.HasPrefix(got, "https://") {
+				t.Errorf("APP_URL %q, want the app's https address", got)
 			}
 			cleanup := named(t, res, functionType, p+"-cleanup")
 			if got, want := cleanup.Str("environment.variables.TEMP_PREFIXES"), `["`+p+`-adjuntos-`+offline.Account+`-us-east-1/tmp/"]`; got != want {

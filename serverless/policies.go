@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/canalco/infra/security"
-	"github.com/canalco/infra/settings"
 	"github.com/canalco/infra/storage"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -127,12 +126,15 @@ func (l *layer) statements(spec functionSpec, mail *Email, key, storageKey, smtp
 const reportTemplate = "reporte-generado"
 
 // sendEmail lets a function send, from the stack's sender only, with the configuration set and
-// the templates it uses. In the SES sandbox (dev accounts) SES also authorises each recipient,
-// which must then be a verified identity of the account: dev may use any of them.
+// the templates it uses. While an account is in the SES sandbox (every new account, until AWS
+// grants production access) SES also authorises each recipient, which must be a verified
+// identity of the account: every stack may send to those, so staging and prod can be tested
+// before production access. Outside the sandbox the recipient is not authorised at all, and
+// ses:FromAddress still pins the sender.
 func (l *layer) sendEmail(mail *Email, templates []string) security.Statement {
-	resources := []string{l.arn.ses("identity", mail.Identity), l.arn.ses("configuration-set", mail.ConfigurationSet)}
-	if l.a.Env.Environment == settings.Dev {
-		resources = append(resources, l.arn.ses("identity", "*"))
+	resources := []string{
+		l.arn.ses("identity", mail.Identity), l.arn.ses("configuration-set", mail.ConfigurationSet),
+		l.arn.ses("identity", "*"),
 	}
 	for _, t := range templates {
 		resources = append(resources, l.arn.ses("template", t))
@@ -178,6 +180,8 @@ func (l *layer) environment(spec functionSpec, mail *Email) pulumi.StringMap {
 	case notificationsFunction:
 		email()
 		set("EMAIL_TRANSPORT", a.Settings.Transport)
+		// Links in emails must be https on this host; others are replaced by it.
+		vars["APP_URL"] = a.AppURL
 		if a.Settings.Transport == "smtp" {
 			vars["SMTP_SECRET_ARN"] = mail.SMTPSecretArn
 		}

@@ -139,7 +139,8 @@ func TestLayerKeyPolicy(t *testing.T) {
 			doc := document(t, key.Str("policy"))
 			for _, svc := range []struct{ sid, service string }{{"SnsUse", "sns.amazonaws.com"}, {"SesUse", "ses.amazonaws.com"}, {"SchedulerUse", "scheduler.amazonaws.com"}} {
 				s := sid(t, doc, svc.sid)
-				if s.Principal["Service"] != svc.service || s.Condition["StringEquals"]["aws:SourceAccount"] != offline.Account {
+				// No condition keys these services' KMS calls may lack (security/principals_test.go).
+				if s.Principal["Service"] != svc.service || len(s.Condition) != 0 {
 					t.Errorf("%s: %+v", svc.sid, s)
 				}
 			}

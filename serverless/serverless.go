@@ -47,7 +47,8 @@ type Serverless struct {
 	ConfigurationSet     string
 	// KeyArn encrypts the queues, the topic and the functions' environment.
 	KeyArn pulumi.StringOutput
-	// EmailEventsTopicArn receives SES bounces, complaints, rejections and delivery delays.
+	// EmailEventsTopicArn receives SES bounces, complaints, rejections, delivery delays and
+	// rendering failures.
 	EmailEventsTopicArn pulumi.StringOutput
 	// DNSRecords are the records the email domain needs ("name TYPE value"), written to
 	// Route 53 when the domain is in the stack's zone and to be created by hand otherwise.
@@ -183,12 +184,15 @@ func (l *layer) newKey() (*security.Key, error) {
 		Description: "Encrypts the queues, topics, schedules, function settings and code of " + e.Prefix,
 		AccountID:   e.AccountID,
 		Statements: []security.Statement{
+			// No condition keys: these services' KMS calls are not documented to carry
+			// aws:SourceAccount, and a condition on a missing key would drop the bounces and
+			// dead letters silently. The topic's and queue's policies confine the services.
 			// SNS writes failed deliveries to the encrypted notifications DLQ.
-			security.ServiceUse("SnsUse", "sns.amazonaws.com", e.AccountID, dataKey),
-			// SES publishes bounces and complaints to the encrypted email-events topic.
-			security.ServiceUse("SesUse", "ses.amazonaws.com", e.AccountID, dataKey),
+			security.ServiceKeyUse("SnsUse", "sns.amazonaws.com", dataKey),
+			// SES publishes bounces, complaints and rendering failures to the email-events topic.
+			security.ServiceKeyUse("SesUse", "ses.amazonaws.com", dataKey),
 			// EventBridge Scheduler keeps the schedules' input encrypted with it.
-			security.ServiceUse("SchedulerUse", "scheduler.amazonaws.com", e.AccountID, dataKey),
+			security.ServiceKeyUse("SchedulerUse", "scheduler.amazonaws.com", dataKey),
 			// The backend publishes and sends through SNS and SQS: any principal of this
 			// account that SNS or SQS authorises may use the key through them, and only so.
 			{

@@ -2,6 +2,7 @@ package serverless_test
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -31,10 +32,12 @@ func TestSMTPTransport(t *testing.T) {
 	}{{"dev", 7}, {"prod", 30}} {
 		t.Run(c.stack, func(t *testing.T) {
 			res, err := planWith(t, c.stack, map[string]string{
-				"canalco:emailTransport": "smtp",
-				"canalco:smtpUsername":   "notificaciones@canalco.co",
-				"canalco:smtpPassword":   "correct horse battery staple",
-			}, "canalco:smtpPassword")
+				"canalco:emailTransport":   "smtp",
+				"canalco:smtpUsername":     "notificaciones@canalco.co",
+				"canalco:smtpTenantId":     "00000000-0000-0000-0000-000000000001",
+				"canalco:smtpClientId":     "00000000-0000-0000-0000-000000000002",
+				"canalco:smtpClientSecret": "correct horse battery staple",
+			}, "canalco:smtpClientSecret")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,8 +59,14 @@ func TestSMTPTransport(t *testing.T) {
 			if err := json.Unmarshal([]byte(value.Value.(string)), &creds); err != nil {
 				t.Fatal(err)
 			}
-			if creds["host"] != "smtp.office365.com" || creds["port"] != float64(587) || creds["username"] != "notificaciones@canalco.co" || creds["password"] != "correct horse battery staple" {
-				t.Errorf("secret value %v", creds)
+			// What the notifications function reads for XOAUTH2 (functions/notifications).
+			want := map[string]any{
+				"host": "smtp.office365.com", "port": float64(587), "username": "notificaciones@canalco.co",
+				"tenant_id": "00000000-0000-0000-0000-000000000001", "client_id": "00000000-0000-0000-0000-000000000002",
+				"client_secret": "correct horse battery staple",
+			}
+			if !reflect.DeepEqual(creds, want) {
+				t.Errorf("secret value %v, want %v", creds, want)
 			}
 
 			fn := named(t, res, functionType, p+"-notifications")
@@ -99,7 +108,7 @@ func TestBadEmailSettingsRegisterNothing(t *testing.T) {
 		values map[string]string
 		key    string
 	}{
-		{map[string]string{"canalco:emailTransport": "smtp", "canalco:smtpUsername": "u@canalco.co"}, "canalco:smtpPassword"},
+		{map[string]string{"canalco:emailTransport": "smtp", "canalco:smtpUsername": "u@canalco.co"}, "canalco:smtpClientSecret"},
 		{map[string]string{"canalco:emailDmarcPolicy": "strict"}, "canalco:emailDmarcPolicy"},
 		{map[string]string{"canalco:cleanupSchedule": "every day"}, "canalco:cleanupSchedule"},
 	} {

@@ -19,8 +19,12 @@ type Serverless struct {
 	SMTPHost     string
 	SMTPPort     int
 	SMTPUsername string
-	// SMTPPassword comes from Pulumi secret config and is stored in Secrets Manager.
-	SMTPPassword      string
+	// SMTP signs in with OAuth2 (XOAUTH2) as an Entra ID application of the Microsoft 365
+	// tenant: Microsoft retires basic authentication for SMTP AUTH. SMTPClientSecret comes
+	// from Pulumi secret config; the three are stored in Secrets Manager.
+	SMTPTenantID      string
+	SMTPClientID      string
+	SMTPClientSecret  string
 	SummarySchedule   string
 	CleanupSchedule   string
 	SummaryRecipients []string
@@ -62,6 +66,9 @@ var DmarcPolicies = []string{"none", "quarantine", "reject", "external"}
 // notifications function skips larger messages).
 const MaxSummaryRecipients = 50
 
+// guidPattern is a Microsoft Entra tenant or application ID.
+var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
 var cronPattern = regexp.MustCompile(`^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$|^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$`)
 
 var serverlessSection = section{
@@ -71,8 +78,10 @@ var serverlessSection = section{
 		str("emailTransport", "ses, or smtp to send through Microsoft 365 (Outlook) SMTP.", func(s *Settings) *string { return &s.Serverless.Transport }),
 		str("smtpHost", "SMTP server when emailTransport is smtp.", func(s *Settings) *string { return &s.Serverless.SMTPHost }),
 		integer("smtpPort", "SMTP port (STARTTLS). 0: 587.", func(s *Settings) *int { return &s.Serverless.SMTPPort }),
-		str("smtpUsername", "SMTP user when emailTransport is smtp.", func(s *Settings) *string { return &s.Serverless.SMTPUsername }),
-		secret("smtpPassword", "SMTP password (secret; stored in Secrets Manager).", func(s *Settings) *string { return &s.Serverless.SMTPPassword }),
+		str("smtpUsername", "Mailbox the notifications are sent as when emailTransport is smtp.", func(s *Settings) *string { return &s.Serverless.SMTPUsername }),
+		str("smtpTenantId", "Microsoft Entra tenant ID of the SMTP sender's Microsoft 365 (OAuth2 client credentials).", func(s *Settings) *string { return &s.Serverless.SMTPTenantID }),
+		str("smtpClientId", "Application (client) ID of the Entra app allowed to send as smtpUsername.", func(s *Settings) *string { return &s.Serverless.SMTPClientID }),
+		secret("smtpClientSecret", "Client secret of that Entra app (secret; stored in Secrets Manager).", func(s *Settings) *string { return &s.Serverless.SMTPClientSecret }),
 		str("summarySchedule", "EventBridge Scheduler expression of the summary email, in timezone.", func(s *Settings) *string { return &s.Serverless.SummarySchedule }),
 		str("cleanupSchedule", "EventBridge Scheduler expression of the daily clean-up, in timezone.", func(s *Settings) *string { return &s.Serverless.CleanupSchedule }),
 		list("summaryRecipients", "Who receives the scheduled summary email. Empty: no summary schedule.", func(s *Settings) *[]string { return &s.Serverless.SummaryRecipients }),
@@ -117,8 +126,13 @@ var serverlessSection = section{
 			if sv.SMTPUsername == "" {
 				p.add("smtpUsername", sv.SMTPUsername, "the SMTP user when emailTransport is smtp")
 			}
-			if sv.SMTPPassword == "" {
-				p.add("smtpPassword", "", "a secret: `pulumi config set --secret canalco:smtpPassword <password>`")
+			for _, id := range []struct{ key, v string }{{"smtpTenantId", sv.SMTPTenantID}, {"smtpClientId", sv.SMTPClientID}} {
+				if !guidPattern.MatchString(id.v) {
+					p.add(id.key, id.v, "a GUID from the Entra app registration's overview page")
+				}
+			}
+			if sv.SMTPClientSecret == "" {
+				p.add("smtpClientSecret", "", "a secret: `pulumi config set --secret canalco:smtpClientSecret <client secret>`")
 			}
 		default:
 			p.add("emailTransport", sv.Transport, "ses or smtp")

@@ -10,11 +10,15 @@ import (
 )
 
 // smtpValues are the values the SMTP transport needs, the password being secret config.
-var smtpValues = map[string]string{"canalco:emailTransport": "smtp", "canalco:smtpUsername": "notificaciones@canalco.co", "canalco:smtpPassword": "s3cret"}
+var smtpValues = map[string]string{
+	"canalco:emailTransport": "smtp", "canalco:smtpUsername": "notificaciones@canalco.co",
+	"canalco:smtpTenantId": "00000000-0000-0000-0000-000000000001", "canalco:smtpClientId": "00000000-0000-0000-0000-000000000002",
+	"canalco:smtpClientSecret": "s3cret",
+}
 
 func parseServerless(stack string, set map[string]string) (*Settings, error) {
 	in := base(stack, withBase(set))
-	in.IsSecret = func(k string) bool { return k == "canalco:smtpPassword" }
+	in.IsSecret = func(k string) bool { return k == "canalco:smtpClientSecret" }
 	return Parse(in)
 }
 
@@ -45,7 +49,9 @@ func TestBadServerlessSettingsAreReported(t *testing.T) {
 		{"sender with a display name", map[string]string{"canalco:emailSender": "Canalco <a@canalco.co>"}, []string{"canalco:emailSender", "an email address"}},
 		{"unknown transport", map[string]string{"canalco:emailTransport": "sendgrid"}, []string{`canalco:emailTransport = "sendgrid"`, "ses or smtp"}},
 		{"smtp without user", serverlessWith(smtpValues, "canalco:smtpUsername", ""), []string{"canalco:smtpUsername", "SMTP user"}},
-		{"smtp without password", serverlessWith(smtpValues, "canalco:smtpPassword", ""), []string{"canalco:smtpPassword", "pulumi config set --secret"}},
+		{"smtp without client secret", serverlessWith(smtpValues, "canalco:smtpClientSecret", ""), []string{"canalco:smtpClientSecret", "pulumi config set --secret"}},
+		{"smtp tenant not a GUID", serverlessWith(smtpValues, "canalco:smtpTenantId", "canalco.onmicrosoft.com"), []string{`canalco:smtpTenantId = "canalco.onmicrosoft.com"`, "GUID"}},
+		{"smtp without client id", serverlessWith(smtpValues, "canalco:smtpClientId", ""), []string{"canalco:smtpClientId", "GUID"}},
 		{"smtp host not a hostname", serverlessWith(smtpValues, "canalco:smtpHost", "smtp office365"), []string{`canalco:smtpHost = "smtp office365"`, "hostname"}},
 		{"smtp port 25", serverlessWith(smtpValues, "canalco:smtpPort", "25"), []string{"canalco:smtpPort = 25", "Lambda blocks 25"}},
 		{"smtp implicit TLS", serverlessWith(smtpValues, "canalco:smtpPort", "465"), []string{"canalco:smtpPort = 465", "STARTTLS"}},
@@ -76,10 +82,10 @@ func TestBadServerlessSettingsAreReported(t *testing.T) {
 	}
 }
 
-func TestSMTPPasswordMustBeSecret(t *testing.T) {
+func TestSMTPClientSecretMustBeSecret(t *testing.T) {
 	_, err := Parse(base("prod", withBase(smtpValues)))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "canalco:smtpPassword is stored in plain text")
+	assert.Contains(t, err.Error(), "canalco:smtpClientSecret is stored in plain text")
 	assert.NotContains(t, err.Error(), "s3cret", "the message must not repeat the password")
 }
 
@@ -96,7 +102,7 @@ func TestGoodServerlessSettingsAreAccepted(t *testing.T) {
 	s, err = parseServerless("prod", serverlessWith(smtpValues, "canalco:emailDmarcPolicy", "external", "canalco:summarySchedule", "rate(1 day)"))
 	require.NoError(t, err)
 	assert.Equal(t, "smtp", s.Serverless.Transport)
-	assert.Equal(t, "s3cret", s.Serverless.SMTPPassword)
+	assert.Equal(t, "s3cret", s.Serverless.SMTPClientSecret)
 	assert.Equal(t, "external", s.Serverless.DmarcPolicy)
 	assert.Equal(t, "rate(1 day)", s.Serverless.SummarySchedule)
 }

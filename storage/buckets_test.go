@@ -3,6 +3,7 @@ package storage_test
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -239,11 +240,32 @@ func TestLogBucketGrantsOnlyLogWriters(t *testing.T) {
 			source := single(t, res, deliverySource)
 			wantSource := fmt.Sprintf("arn:aws:logs:us-east-1:%s:delivery-source:%s", offline.Account, source.Str("name"))
 			if cdn.Principal["Service"] != "delivery.logs.amazonaws.com" || cdn.Condition["ArnLike"]["aws:SourceArn"] != wantSource ||
-				cdn.Resource[0] != logsArn+"/AWSLogs/"+offline.Account+"/*" || cdn.Condition["StringEquals"]["s3:x-amz-acl"] != "bucket-owner-full-control" {
+				len(cdn.Resource) != 1 || cdn.Condition["StringEquals"]["s3:x-amz-acl"] != "bucket-owner-full-control" {
 				t.Errorf("CloudFront log grant: %+v, want delivery.logs from %s", cdn, wantSource)
+			}
+			// What CloudFront writes (the delivery's explicit suffix path, with the variables
+			// of "Configure standard logging (v2)" filled in) is what the grant admits.
+			suffix := single(t, res, deliveryType).Str("s3DeliveryConfigurations.0.suffixPath")
+			if suffix == "" {
+				t.Fatal("the CloudFront log delivery leaves its S3 path to the default")
+			}
+			written := strings.NewReplacer("{DistributionId}", "E2QWRUHEXAMPLE", "{yyyy}", "2026", "{MM}", "12", "{dd}", "02", "{HH}", "13").Replace(suffix)
+			if strings.Contains(written, "{") {
+				t.Errorf("suffix path %q uses a variable CloudFront does not document", suffix)
+			}
+			object := logsArn + "/" + written + "/E2QWRUHEXAMPLE.2026-12-02-13.abcd1234.gz"
+			if !iamGlob(cdn.Resource[0], object) {
+				t.Errorf("CloudFront writes %s, which the grant (%s) refuses", object, cdn.Resource[0])
 			}
 		})
 	}
+}
+
+// iamGlob matches s against an IAM resource pattern: * is any run of characters, slashes
+// included, and ? one character.
+func iamGlob(pattern, s string) bool {
+	re := strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern))
+	return regexp.MustCompile("^" + re + "$").MatchString(s)
 }
 
 // lookupBuckets returns the storage layer's bucket names by purpose, checking each exists.

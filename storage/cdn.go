@@ -296,6 +296,11 @@ func (c *CDN) deliverLogs(ctx *pulumi.Context, args *CDNArgs, dist *cloudfront.D
 		DeliverySourceName:     source.Name,
 		DeliveryDestinationArn: destination.Arn,
 		RecordFields:           pulumi.ToStringArray(cdnLogFields),
+		// The path is explicit, so the log bucket's policy and lifecycle match what is written.
+		S3DeliveryConfigurations: cloudwatch.LogDeliveryS3DeliveryConfigurationArray{&cloudwatch.LogDeliveryS3DeliveryConfigurationArgs{
+			SuffixPath:               pulumi.String(CdnLogSuffixPath(e.AccountID)),
+			EnableHiveCompatiblePath: pulumi.Bool(false),
+		}},
 	}, append(inUSEast1, pulumi.DependsOn([]pulumi.Resource{args.Buckets.logsPolicy}))...); err != nil {
 		return fmt.Errorf("log delivery: %w", err)
 	}

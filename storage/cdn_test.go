@@ -387,7 +387,7 @@ func TestFrontendBucketReadOnlyByThisDistribution(t *testing.T) {
 }
 
 // TestSPARouter runs the distribution's function on sample requests with Node.js: deep links
-// get index.html, files pass through.
+// get index.html, dots and all; static assets pass through.
 func TestSPARouter(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -401,6 +401,18 @@ func TestSPARouter(t *testing.T) {
 		"/assets/index-4f2a9c.js":   "/assets/index-4f2a9c.js",
 		"/favicon.ico":              "/favicon.ico",
 		"/.well-known/security.txt": "/.well-known/security.txt",
+		"/robots.txt":               "/robots.txt",
+		"/manifest.webmanifest":     "/manifest.webmanifest",
+		"/assets/fonts/Inter.WOFF2": "/assets/fonts/Inter.WOFF2",
+		"/assets/chunk-without-ext": "/assets/chunk-without-ext",
+		"/logo.SVG":                 "/logo.SVG",
+		// A dot in a route's last segment is data, not a file extension.
+		"/proveedores/acme.co":              "/index.html",
+		"/proveedores/acme.com.co":          "/index.html",
+		"/usuarios/ana.perez@canalco.co":    "/index.html",
+		"/reportes/v1.2":                    "/index.html",
+		"/requisiciones/REQ-7/adjunto.xlsx": "/index.html",
+		"/.hidden":                          "/index.html",
 	}
 	var uris []string
 	for u := range cases {

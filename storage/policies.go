@@ -13,10 +13,20 @@ const (
 	AlbLogPrefix = "alb"
 	// serverAccessLogPrefix holds S3 server access logs, one folder per bucket purpose.
 	serverAccessLogPrefix = "s3/"
-	// cdnLogPrefix is where CloudWatch's log delivery writes CloudFront's access logs: its
-	// fixed layout AWSLogs/<account>/CloudFront/ under the destination bucket.
+	// cdnLogPrefix is where CloudWatch's log delivery writes CloudFront's access logs, followed
+	// by the account ID: CloudFront's default layout (AWSLogs/<account>/CloudFront/), which
+	// the delivery's suffix path (CdnLogSuffixPath) sets explicitly, partitioned by
+	// distribution and hour.
 	cdnLogPrefix = "AWSLogs/"
 )
+
+// CdnLogSuffixPath is the S3 suffix path of the distribution's standard logging (v2)
+// delivery, with the variables CloudFront documents for it ("Configure standard logging
+// (v2)", send logs to Amazon S3: {DistributionId}, {yyyy}, {MM}, {dd}, {HH}). The log
+// bucket's policy admits writes under cdnLogPrefix<account>/CloudFront/ only.
+func CdnLogSuffixPath(accountID string) string {
+	return cdnLogPrefix + accountID + "/CloudFront/{DistributionId}/{yyyy}/{MM}/{dd}/{HH}"
+}
 
 // elbAccountRegions are the regions whose load balancers deliver access logs as a regional
 // Elastic Load Balancing account (AWS's list of regions opened before August 2022). Newer
@@ -67,7 +77,7 @@ func logWriters(e env.Env, logsArn, elbAccountArn string) []security.Statement {
 		Effect:    "Allow",
 		Principal: map[string]any{"Service": "delivery.logs.amazonaws.com"},
 		Action:    []string{"s3:PutObject"},
-		Resource:  []string{fmt.Sprintf("%s/%s%s/*", logsArn, cdnLogPrefix, e.AccountID)},
+		Resource:  []string{fmt.Sprintf("%s/%s%s/CloudFront/*", logsArn, cdnLogPrefix, e.AccountID)},
 		Condition: map[string]map[string]any{
 			"StringEquals": {"aws:SourceAccount": e.AccountID, "s3:x-amz-acl": "bucket-owner-full-control"},
 			"ArnLike":      {"aws:SourceArn": fmt.Sprintf("arn:aws:logs:us-east-1:%s:delivery-source:%s", e.AccountID, cdnLogSource(e))},
@@ -77,9 +87,11 @@ func logWriters(e env.Env, logsArn, elbAccountArn string) []security.Statement {
 }
 
 // cloudFrontReads lets CloudFront decrypt the frontend bucket's objects through Origin Access
-// Control. The key exists before the distribution, so the grant names the account's
-// distributions rather than this one; the encryption context (the bucket ARN, as S3 bucket
-// keys set it) limits it to the frontend bucket, never the documents.
+// Control. AWS's OAC + SSE-KMS key policy conditions only on AWS:SourceArn (CloudFront
+// Developer Guide, "Restrict access to an Amazon S3 origin", SSE-KMS). The key exists before
+// the distribution, so the grant names the account's distributions rather than this one; the
+// encryption context (the bucket ARN, as S3 bucket keys set it) limits it to the frontend
+// bucket, never the documents.
 func cloudFrontReads(accountID, frontendArn string) security.Statement {
 	return security.Statement{
 		Sid:       "CloudFrontReadsFrontend",
@@ -88,9 +100,8 @@ func cloudFrontReads(accountID, frontendArn string) security.Statement {
 		Action:    []string{"kms:Decrypt"},
 		Resource:  []string{"*"},
 		Condition: map[string]map[string]any{
-			"StringEquals": {"aws:SourceAccount": accountID},
-			"ArnLike":      {"aws:SourceArn": fmt.Sprintf("arn:aws:cloudfront::%s:distribution/*", accountID)},
-			"StringLike":   {"kms:EncryptionContext:aws:s3:arn": []string{frontendArn, frontendArn + "/*"}},
+			"ArnLike":    {"aws:SourceArn": fmt.Sprintf("arn:aws:cloudfront::%s:distribution/*", accountID)},
+			"StringLike": {"kms:EncryptionContext:aws:s3:arn": []string{frontendArn, frontendArn + "/*"}},
 		},
 	}
 }

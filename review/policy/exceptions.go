@@ -74,7 +74,7 @@ func Exceptions() []Exception {
 		{
 			RuleID: "SecretsManager.1",
 			Match:  func(r *offline.Resource, _ *Context) bool { return strings.Contains(r.Str("name"), "smtp") },
-			Reason: "the Microsoft 365 SMTP password is issued by Microsoft; AWS cannot rotate it (rotate it in Microsoft 365, then `pulumi config set --secret canalco:smtpPassword`)",
+			Reason: "the SMTP OAuth2 client secret is issued by Microsoft Entra ID; AWS cannot rotate it (renew it in the Entra admin center, then `pulumi config set --secret canalco:smtpClientSecret`)",
 		},
 	}
 }

@@ -9,8 +9,19 @@ Triggers:
 The type selects the template ``${TEMPLATE_PREFIX}<name>`` (TEMPLATES). With
 EMAIL_TRANSPORT=ses (default) it is sent as an SES template; with
 EMAIL_TRANSPORT=smtp the same template is rendered here from SMTP_CONTENT and
-sent over SMTP with STARTTLS, with credentials read once per container from the
-Secrets Manager secret SMTP_SECRET_ARN ({"host", "port", "username", "password"}).
+sent over SMTP with STARTTLS and OAuth2 (XOAUTH2, Microsoft 365): the Secrets
+Manager secret SMTP_SECRET_ARN holds {"host", "port", "username", "tenant_id",
+"client_id", "client_secret"}, read once per container; the access token comes
+from the Microsoft identity platform's client-credentials flow and is reused
+until shortly before it expires.
+
+Every email gets every variable its template uses (TEMPLATE_FIELDS; a field
+the message lacks is sent empty), because SES accepts a send whose template
+data misses a variable and then silently drops it as a rendering failure.
+Recipients are blind copies: no one sees who else received the email. SES
+does not escape template data in the HTML part, so the HTML part reads the
+escaped copies under ``html.<field>``; a link that is not https on the app's
+own host (APP_URL) is replaced by the app's address.
 
 Failure contract: a malformed message (bad JSON, unknown type, no valid
 recipient, more than 50 recipients) is logged and skipped without affecting the
@@ -21,12 +32,16 @@ on-failure destination.
 
 import dataclasses
 import functools
+import html
 import json
 import os
 import re
 import smtplib
 import ssl
+import time
 import types
+import urllib.parse
+import urllib.request
 from email.message import EmailMessage
 
 import telemetry  # shared/telemetry.py, packaged beside this handler
@@ -38,6 +53,18 @@ TEMPLATES = {
     "summary.scheduled": "reporte-programado",
     "system.alert": "alerta-sistema",
 }
+
+# The fields each template uses, from the message's data; a test checks them against the
+# templates the Pulumi program registers (serverless/templates). environment is the stack's.
+TEMPLATE_FIELDS = {
+    "requisicion-creada": ("requisition_id", "title", "requester", "url"),
+    "aprobacion-pendiente": ("requisition_id", "title", "requester", "url"),
+    "orden-confirmada": ("order_id", "requisition_id", "supplier", "url"),
+    "reporte-programado": ("report", "from", "to", "rows", "url", "expires_hours"),
+    "alerta-sistema": ("title", "message", "environment"),
+}
+# Fields that are links: only https on the app's host goes out.
+LINK_FIELDS = ("url",)
 
 # (subject, plain-text body) per template for EMAIL_TRANSPORT=smtp. The
 # {{field}} placeholders are the TemplateData fields the SES templates use.
@@ -71,10 +98,15 @@ SMTP_CONTENT = {
 
 MAX_RECIPIENTS = 50
 SMTP_TIMEOUT_SECONDS = 15
+# Microsoft identity platform: client-credentials token for SMTP AUTH (Exchange Online).
+TOKEN_AUTHORITY = "https://login.microsoftonline.com"
+SMTP_OAUTH_SCOPE = "https://outlook.office365.com/.default"
+TOKEN_MARGIN_SECONDS = 300  # renew a token this long before it expires
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.ASCII)
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 _CONDITIONAL = re.compile(r"\{\{#if\s+(\w+)\s*\}\}(.*?)\{\{/if\}\}", re.DOTALL)  # Handlebars' {{#if}}, unnested
 _smtp_secrets = {}  # SMTP_SECRET_ARN -> secret, read once per container
+_tokens = {}  # (tenant_id, client_id) -> (access token, expiry as time.time())
 
 
 class InvalidMessage(ValueError):
@@ -96,6 +128,8 @@ class Settings:
     template_prefix: str
     transport: str
     smtp_secret_arn: str
+    environment: str = ""
+    app_url: str = ""
 
     @classmethod
     def from_env(cls):
@@ -105,6 +139,8 @@ class Settings:
             template_prefix=os.environ.get("TEMPLATE_PREFIX", ""),
             transport=os.environ.get("EMAIL_TRANSPORT", "ses"),
             smtp_secret_arn=os.environ.get("SMTP_SECRET_ARN", ""),
+            environment=os.environ.get("ENVIRONMENT", ""),
+            app_url=os.environ.get("APP_URL", ""),
         )
         if settings.transport not in ("ses", "smtp"):
             raise ValueError(f"EMAIL_TRANSPORT must be 'ses' or 'smtp', not {settings.transport!r}")
@@ -118,7 +154,10 @@ def _default_clients():
     import boto3
 
     return types.SimpleNamespace(
-        sesv2=boto3.client("sesv2"), secretsmanager=boto3.client("secretsmanager"), smtp=smtplib.SMTP
+        sesv2=boto3.client("sesv2"),
+        secretsmanager=boto3.client("secretsmanager"),
+        smtp=smtplib.SMTP,
+        urlopen=urllib.request.urlopen,
     )
 
 
@@ -197,14 +236,38 @@ def _send(message, settings, clients):
     )
 
 
+def template_data(message, settings):
+    """The template data of a message: every field its template uses (missing ones empty),
+    links checked, and the HTML-escaped copies the HTML part reads under "html"."""
+    data = {field: message.data.get(field, "") for field in TEMPLATE_FIELDS[message.template]}
+    if "environment" in data:
+        data["environment"] = settings.environment
+    for field in LINK_FIELDS:
+        if field in data and not _is_app_link(data[field], settings.app_url):
+            if data[field]:
+                telemetry.log("WARNING", "link replaced by the app's address", field=field, template=message.template)
+            data[field] = settings.app_url
+    data["html"] = {field: html.escape(str(value), quote=True) for field, value in data.items()}
+    return data
+
+
+def _is_app_link(value, app_url):
+    """An https URL on the app's own host (no credentials, no other port)."""
+    if not isinstance(value, str) or not app_url:
+        return False
+    link, app = urllib.parse.urlsplit(value), urllib.parse.urlsplit(app_url)
+    return link.scheme == "https" and link.netloc.lower() == app.netloc.lower() and "@" not in link.netloc
+
+
 def _send_ses(message, settings, sesv2):
     request = {
         "FromEmailAddress": settings.sender,
-        "Destination": {"ToAddresses": message.recipients},
+        # Blind copies: the recipients never see each other's addresses.
+        "Destination": {"BccAddresses": message.recipients},
         "Content": {
             "Template": {
                 "TemplateName": settings.template_prefix + message.template,
-                "TemplateData": json.dumps(message.data),
+                "TemplateData": json.dumps(template_data(message, settings)),
             }
         },
     }
@@ -215,15 +278,47 @@ def _send_ses(message, settings, sesv2):
 
 def _send_smtp(message, settings, clients):
     secret = _smtp_secret(settings.smtp_secret_arn, clients.secretsmanager)
-    email = _render_email(message, settings.sender)
+    email = _render_email(message, settings)
     try:
         with clients.smtp(secret["host"], int(secret["port"]), timeout=SMTP_TIMEOUT_SECONDS) as smtp:
             smtp.starttls(context=ssl.create_default_context())
-            smtp.login(secret["username"], secret["password"])
-            smtp.send_message(email)
+            smtp.ehlo()
+            auth = xoauth2_string(secret["username"], _access_token(secret, clients))
+            # smtplib base64-encodes the string; on a 334 error challenge it answers empty,
+            # which ends the exchange with the server's 535.
+            smtp.auth("XOAUTH2", lambda challenge=None: auth if challenge is None else "")
+            smtp.send_message(email, to_addrs=message.recipients)
     except smtplib.SMTPAuthenticationError:
-        _smtp_secrets.pop(settings.smtp_secret_arn, None)  # re-read a rotated password on retry
+        # Re-read a changed client secret and fetch a new token on the retry.
+        secret = _smtp_secrets.pop(settings.smtp_secret_arn, None) or {}
+        _tokens.pop((secret.get("tenant_id"), secret.get("client_id")), None)
         raise
+
+
+def xoauth2_string(user, token):
+    """The SASL XOAUTH2 initial response, before base64 (Microsoft: "Authenticate an IMAP,
+    POP or SMTP connection using OAuth")."""
+    return f"user={user}\x01auth=Bearer {token}\x01\x01"
+
+
+def _access_token(secret, clients):
+    """A client-credentials access token for SMTP AUTH, cached until shortly before expiry."""
+    key = (secret["tenant_id"], secret["client_id"])
+    token, expires = _tokens.get(key, (None, 0))
+    if token and time.time() < expires - TOKEN_MARGIN_SECONDS:
+        return token
+    body = urllib.parse.urlencode({
+        "grant_type": "client_credentials",
+        "client_id": secret["client_id"],
+        "client_secret": secret["client_secret"],
+        "scope": SMTP_OAUTH_SCOPE,
+    }).encode()
+    url = f"{TOKEN_AUTHORITY}/{urllib.parse.quote(secret['tenant_id'])}/oauth2/v2.0/token"
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with getattr(clients, "urlopen", urllib.request.urlopen)(request, timeout=SMTP_TIMEOUT_SECONDS) as response:
+        answer = json.load(response)
+    _tokens[key] = (answer["access_token"], time.time() + int(answer.get("expires_in", 0)))
+    return answer["access_token"]
 
 
 def _smtp_secret(arn, secretsmanager):
@@ -232,17 +327,18 @@ def _smtp_secret(arn, secretsmanager):
     return _smtp_secrets[arn]
 
 
-def _render_email(message, sender):
+def _render_email(message, settings):
     subject, text = SMTP_CONTENT[message.template]
+    data = template_data(message, settings)
     email = EmailMessage()
-    email["From"] = sender
-    email["To"] = ", ".join(message.recipients)
-    email["Subject"] = " ".join(_render(subject, message.data).split())  # one line: no header injection
-    email.set_content(_render(text, message.data))
+    email["From"] = settings.sender
+    # No To header: the recipients are envelope recipients only, blind to each other.
+    email["Subject"] = " ".join(_render(subject, data).split())  # one line: no header injection
+    email.set_content(_render(text, data))
     return email
 
 
 def _render(template, data):
     shown = _CONDITIONAL.sub(lambda match: match.group(2) if data.get(match.group(1)) else "", template)
-    return _PLACEHOLDER.sub(lambda match: str(data.get(match.group(1), "")), shown)
+    return _PLACEHOLDER.sub(lambda match: str(data[match.group(1)]), shown)
 
