@@ -2,7 +2,6 @@ package monitoring
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"github.com/canalco/infra/security"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/backup"
@@ -36,6 +35,9 @@ func (b *builder) backups() error {
 	name := e.Prefix
 	vault, err := b.vault(name, "", b.key, b.child())
 	if err != nil {
+		return err
+	}
+	if err := b.vaultLock(vault, "", b.child()); err != nil {
 		return err
 	}
 	b.m.BackupVaultName = name
@@ -112,8 +114,11 @@ func (b *builder) backups() error {
 		Name:       pulumi.String(e.Name("database")),
 		PlanId:     plan.ID(),
 		IamRoleArn: role.Arn,
-		Resources:  pulumi.StringArray{pulumi.String(fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", e.Region, e.AccountID, b.a.DatabaseID))},
+		Resources:  pulumi.StringArray{pulumi.String(b.databaseArn())},
 	}, b.child()...); err != nil {
+		return err
+	}
+	if err := b.restoreTesting(vault, role.Arn); err != nil {
 		return err
 	}
 	return b.backupFailures()
@@ -148,15 +153,17 @@ func (b *builder) copyVault(name string) (pulumi.StringOutput, error) {
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	return vault.Arn, nil
+	// The copy is the region-loss recovery point: locked like the original.
+	return vault.Arn, b.vaultLock(vault, "-"+region, opts)
 }
 
-// backupFailures notifies the alarm topic of every backup or copy job that did not complete.
+// backupFailures notifies the alarm topic of every backup, copy or restore (test) job that did
+// not complete.
 func (b *builder) backupFailures() error {
 	name := b.a.Env.Name("backup-failed")
 	pattern, err := json.Marshal(map[string]any{
 		"source":      []string{"aws.backup"},
-		"detail-type": []string{"Backup Job State Change", "Copy Job State Change"},
+		"detail-type": []string{"Backup Job State Change", "Copy Job State Change", "Restore Job State Change"},
 		"detail":      map[string]any{"state": []string{"FAILED", "ABORTED", "EXPIRED", "PARTIAL"}},
 	})
 	if err != nil {
@@ -164,7 +171,7 @@ func (b *builder) backupFailures() error {
 	}
 	rule, err := cloudwatch.NewEventRule(b.ctx, name, &cloudwatch.EventRuleArgs{
 		Name:         pulumi.String(name),
-		Description:  pulumi.String("Backup and copy jobs of " + b.a.Env.Prefix + " that did not complete"),
+		Description:  pulumi.String("Backup, copy and restore jobs of " + b.a.Env.Prefix + " that did not complete"),
 		EventPattern: pulumi.String(string(pattern)),
 		State:        pulumi.String("ENABLED"),
 	}, b.child()...)
