@@ -109,7 +109,7 @@ func (b *builder) restoreTesting(vault *backup.Vault, roleArn pulumi.StringOutpu
 	if !a.Settings.RestoreTesting {
 		return nil
 	}
-	if a.RestoreCheckArn == nil || a.RestoreSecurityGroupID == nil || a.DBSubnetGroupName == nil {
+	if a.RestoreCheckName == "" || a.RestoreSecurityGroupID == nil || a.DBSubnetGroupName == nil {
 		return fmt.Errorf("restore testing needs the restore-check function, the restore-test security group and the database subnet group")
 	}
 	planName := RestoreTestingPlanName(e.Prefix)

@@ -83,11 +83,15 @@ func (l *layer) newTriggers(funcs map[string]*Function, q *queues, events *sns.T
 	return nil
 }
 
-// schedules are the daily clean-up and, when someone receives it, the summary email.
+// schedules are the daily clean-up, the recovery metrics and, when someone receives it, the
+// summary email.
 func (l *layer) schedules() []schedule {
 	sv := l.a.Settings
 	cleanup, _ := json.Marshal(map[string]string{"source": ScheduleSource, "type": "cleanup.daily"})
-	out := []schedule{{Thing: "cleanup", Function: cleanupFunction, Expression: sv.CleanupSchedule, Input: pulumi.String(string(cleanup))}}
+	out := []schedule{
+		{Thing: "cleanup", Function: cleanupFunction, Expression: sv.CleanupSchedule, Input: pulumi.String(string(cleanup))},
+		recoverySchedule(),
+	}
 	if len(sv.SummaryRecipients) == 0 {
 		return out // a summary to nobody would only fail in the notifications function
 	}
