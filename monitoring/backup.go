@@ -32,7 +32,7 @@ var backupPolicies = map[string]string{
 // optional copy to another region, and the notification of failed jobs.
 func (b *builder) backups() error {
 	e, s := b.a.Env, b.a.Settings
-	name := e.Prefix
+	name := VaultName(e.Prefix)
 	vault, err := b.vault(name, "", b.key, b.child())
 	if err != nil {
 		return err
@@ -123,6 +123,9 @@ func (b *builder) backups() error {
 	}
 	return b.backupFailures()
 }
+
+// VaultName is the stack's backup vault, known before deployment.
+func VaultName(prefix string) string { return prefix }
 
 // vault creates a backup vault; suffix tells apart the logical names of the copy region's.
 func (b *builder) vault(name, suffix string, key *security.Key, opts []pulumi.ResourceOption) (*backup.Vault, error) {

@@ -32,6 +32,7 @@ func (p *platform) recovery() serverless.Recovery {
 		DatabaseID:      p.db.InstanceID,
 		LiveDatabaseIDs: []string{p.db.InstanceID},
 		FreshnessColumn: m.RestoreFreshnessColumn,
+		VaultName:       monitoring.VaultName(p.env.Prefix),
 		SubnetIDs:       p.net.PrivateSubnetIDs,
 		SecurityGroupID: p.net.RestoreValidatorSecurityGroupID,
 	}

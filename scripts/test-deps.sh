@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 # One package a line; the tests that need each one say why.
 debian_packages=(
   shellcheck          # lints the rendered instance boot scripts (compute tests)
+  postgresql          # the restore-check function's test runs a throwaway PostgreSQL 15 with TLS
+  python3-psycopg     # the restore-check function's driver in that test (psycopg 3.1; Lambda gets 3.x from its requirements)
+  openssl             # makes the test CA and server certificate, so sslmode=verify-full is exercised
 )
 
 missing=()

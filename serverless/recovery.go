@@ -49,6 +49,8 @@ type Recovery struct {
 	// restore-check function then).
 	RestoreTestingPlan string
 	FreshnessColumn    string
+	// VaultName holds the recovery points the plan restores.
+	VaultName string
 	// SubnetIDs and SecurityGroupID place the restore check in the VPC: private subnets (out
 	// through the NAT to the AWS APIs) and the only group the restored copy admits.
 	SubnetIDs       pulumi.StringArrayInput
@@ -111,6 +113,8 @@ func (l *layer) recoveryStatements(spec functionSpec) []security.Statement {
 			security.Allow("Network", VpcNetworkActions, []string{"*"}),
 			// Restore jobs have no ARN to scope these to.
 			security.Allow("RestoreJob", []string{"backup:DescribeRestoreJob", "backup:PutRestoreValidationResult"}, []string{"*"}),
+			// The recovery point's creation time, the reference of the freshness check.
+			security.Allow("RecoveryPoint", []string{"backup:DescribeRecoveryPoint"}, []string{fmt.Sprintf("arn:aws:backup:%s:%s:recovery-point:*", a.Env.Region, a.Env.AccountID)}),
 			// The restored copy's identifier is AWS Backup's choice: any instance of the
 			// account, except the live ones below. The handler also only touches the
 			// instance its restore-test job created.
@@ -134,6 +138,7 @@ func (l *layer) recoveryEnvironment(spec functionSpec, vars pulumi.StringMap) {
 		vars["FRESHNESS_COLUMN"] = pulumi.String(r.FreshnessColumn)
 		vars["FRESHNESS_MAX_HOURS"] = pulumi.String(strconv.Itoa(FreshnessMaxHours))
 		vars["CA_BUNDLE_URL"] = pulumi.String(CABundleURL(region))
+		vars["BACKUP_VAULT_NAME"] = pulumi.String(r.VaultName)
 	}
 }
 
