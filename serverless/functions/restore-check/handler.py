@@ -100,7 +100,7 @@ def handler(event, context, clients=None):
     )
     values["RestoreValidated"] = 1 if status == "SUCCESSFUL" else 0
     telemetry.emit_values(settings.namespace, values, units)
-    result.update(status=status, message=message)
+    result.update(status=status, detail=message)
     telemetry.log("info" if status == "SUCCESSFUL" else "error", "restore validated", **result)
     return result
 
