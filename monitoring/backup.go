@@ -160,13 +160,12 @@ func (b *builder) copyVault(name string) (pulumi.StringOutput, error) {
 	return vault.Arn, b.vaultLock(vault, "-"+region, opts)
 }
 
-// backupFailures notifies the alarm topic of every backup, copy or restore (test) job that did
-// not complete.
+// backupFailures notifies the alarm topic of every backup or copy job that did not complete.
 func (b *builder) backupFailures() error {
 	name := b.a.Env.Name("backup-failed")
 	pattern, err := json.Marshal(map[string]any{
 		"source":      []string{"aws.backup"},
-		"detail-type": []string{"Backup Job State Change", "Copy Job State Change", "Restore Job State Change"},
+		"detail-type": []string{"Backup Job State Change", "Copy Job State Change"},
 		"detail":      map[string]any{"state": []string{"FAILED", "ABORTED", "EXPIRED", "PARTIAL"}},
 	})
 	if err != nil {
@@ -174,7 +173,7 @@ func (b *builder) backupFailures() error {
 	}
 	rule, err := cloudwatch.NewEventRule(b.ctx, name, &cloudwatch.EventRuleArgs{
 		Name:         pulumi.String(name),
-		Description:  pulumi.String("Backup, copy and restore jobs of " + b.a.Env.Prefix + " that did not complete"),
+		Description:  pulumi.String("Backup and copy jobs of " + b.a.Env.Prefix + " that did not complete"),
 		EventPattern: pulumi.String(string(pattern)),
 		State:        pulumi.String("ENABLED"),
 	}, b.child()...)

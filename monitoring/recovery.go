@@ -172,25 +172,46 @@ func (b *builder) restoreTesting(vault *backup.Vault, roleArn pulumi.StringOutpu
 	return b.restoreValidation(plan)
 }
 
-// restoreValidation sends the plan's completed restore jobs to the validation function
-// ("Restore testing validation", AWS Backup developer guide).
-func (b *builder) restoreValidation(plan *backup.RestoreTestingPlan) error {
-	a, e := b.a, b.a.Env
-	name := e.Name("restore-completed")
-	pattern := plan.Arn.ApplyT(func(arn string) (string, error) {
+// restoreJobs matches the plan's restore jobs in a state. Restore job events carry "status"
+// (backup and copy job events carry "state").
+func restoreJobs(plan *backup.RestoreTestingPlan, statuses ...string) pulumi.StringOutput {
+	return plan.Arn.ApplyT(func(arn string) (string, error) {
 		p, err := json.Marshal(map[string]any{
 			"source":      []string{"aws.backup"},
 			"detail-type": []string{"Restore Job State Change"},
-			"detail":      map[string]any{"status": []string{"COMPLETED"}, "restoreTestingPlanArn": []string{arn}},
+			"detail":      map[string]any{"status": statuses, "restoreTestingPlanArn": []string{arn}},
 		})
 		return string(p), err
 	}).(pulumi.StringOutput)
-	rule, err := cloudwatch.NewEventRule(b.ctx, name, &cloudwatch.EventRuleArgs{
+}
+
+// restoreRule is an EventBridge rule of the plan's restore jobs in some states.
+func (b *builder) restoreRule(name, description string, plan *backup.RestoreTestingPlan, statuses ...string) (*cloudwatch.EventRule, error) {
+	return cloudwatch.NewEventRule(b.ctx, name, &cloudwatch.EventRuleArgs{
 		Name:         pulumi.String(name),
-		Description:  pulumi.String("Restore test jobs of " + e.Prefix + " to validate"),
-		EventPattern: pattern,
+		Description:  pulumi.String(description),
+		EventPattern: restoreJobs(plan, statuses...),
 		State:        pulumi.String("ENABLED"),
 	}, b.child()...)
+}
+
+// restoreValidation sends the plan's completed restore jobs to the validation function
+// ("Restore testing validation", AWS Backup developer guide), and the ones that failed to the
+// alarm topic at once.
+func (b *builder) restoreValidation(plan *backup.RestoreTestingPlan) error {
+	a, e := b.a, b.a.Env
+	failed := e.Name("restore-job-failed")
+	failures, err := b.restoreRule(failed, "Restore test jobs of "+e.Prefix+" that did not complete", plan, "FAILED", "ABORTED")
+	if err != nil {
+		return err
+	}
+	if _, err := cloudwatch.NewEventTarget(b.ctx, failed, &cloudwatch.EventTargetArgs{
+		Rule: failures.Name, TargetId: pulumi.String("alarm-topic"), Arn: b.main.arn,
+	}, b.child()...); err != nil {
+		return err
+	}
+	name := e.Name("restore-completed")
+	rule, err := b.restoreRule(name, "Restore test jobs of "+e.Prefix+" to validate", plan, "COMPLETED")
 	if err != nil {
 		return err
 	}
