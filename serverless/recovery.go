@@ -33,10 +33,10 @@ const FreshnessMaxHours = 24
 var recoverySpecs = map[string]functionSpec{
 	// One reading at a time: two overlapping ones would publish the same minute twice.
 	recoveryFunction: {Name: recoveryFunction, Description: "Publishes the database's recovery point lag and the age of the last validated restore test",
-		Timeout: 30, Memory: 128, Reserved: 1},
+		Timeout: 30, Memory: 128, Reserved: 1, OnFailure: jobsDLQ},
 	// One copy a month; waiting for the password reset and the connection takes minutes.
 	restoreCheckFunction: {Name: restoreCheckFunction, Description: "Validates the monthly restore test's copy of the database and reports to AWS Backup",
-		Timeout: 600, Memory: 256, Reserved: 1, InVpc: true},
+		Timeout: 600, Memory: 256, Reserved: 1, InVpc: true, OnFailure: jobsDLQ},
 }
 
 // Recovery is what the recovery functions watch and validate.
@@ -131,7 +131,7 @@ func (l *layer) recoveryEnvironment(spec functionSpec, vars pulumi.StringMap) {
 	vars["RECOVERY_NAMESPACE"] = pulumi.String(RecoveryNamespace)
 	switch spec.Name {
 	case recoveryFunction:
-		vars["DB_INSTANCE_ID"] = pulumi.String(r.DatabaseID)
+		vars["RDS_INSTANCE_ID"] = pulumi.String(r.DatabaseID)
 		vars["RESTORE_TESTING_PLAN"] = pulumi.String(r.RestoreTestingPlan)
 	case restoreCheckFunction:
 		vars["LIVE_DB_INSTANCE_IDS"] = pulumi.String(strings.Join(r.LiveDatabaseIDs, ","))

@@ -25,7 +25,8 @@ func liveDatabases(res *offline.Result) (arns, ids []string) {
 }
 
 func TestRecoveryFunctions(t *testing.T) {
-	base := []string{"kms:Decrypt", "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"}
+	// Both are invoked asynchronously (Scheduler, EventBridge): failures go to the jobs DLQ.
+	base := []string{"kms:Decrypt", "kms:GenerateDataKey", "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage", "xray:PutTelemetryRecords", "xray:PutTraceSegments"}
 	for _, stack := range offline.Stacks {
 		t.Run(stack, func(t *testing.T) {
 			res, p := offline.Stack(t, stack), prefix(stack)
@@ -41,6 +42,8 @@ func TestRecoveryFunctions(t *testing.T) {
 				fn := named(t, res, functionType, name)
 				assert.Equal(t, "python3.13", fn.Str("runtime"))
 				env := fn.Get("environment.variables").(map[string]any)
+				cfg := named(t, res, invokeConfigType, name)
+				assert.Equal(t, queueArn(p+"-jobs-dlq"), cfg.Str("destinationConfig.onFailure.destination"), "Canalco.8: failures are kept")
 				doc := document(t, named(t, res, rolePolicyType, name).Str("policy"))
 				var actions []string
 				for _, s := range doc {
@@ -52,7 +55,7 @@ func TestRecoveryFunctions(t *testing.T) {
 				switch folder {
 				case "recovery":
 					assert.Nil(t, fn.Get("vpcConfig"), "it only calls AWS APIs")
-					assert.Equal(t, primary, env["DB_INSTANCE_ID"])
+					assert.Equal(t, primary, env["RDS_INSTANCE_ID"])
 					want := append([]string{"rds:DescribeDBInstances"}, base...)
 					if stack != "dev" {
 						assert.Equal(t, "canalco_"+stack+"_restore_test", env["RESTORE_TESTING_PLAN"])

@@ -3,7 +3,7 @@
 Trigger: EventBridge Scheduler every 5 minutes with
 ``{"source": "canalco.schedule", "type": "recovery.metrics"}``, or a manual invoke.
 
-1. RpoSeconds: now minus the LatestRestorableTime RDS reports for DB_INSTANCE_ID
+1. RpoSeconds: now minus the LatestRestorableTime RDS reports for RDS_INSTANCE_ID
    (DescribeDBInstances): how much committed data a point-in-time restore would lose now.
    RDS publishes no metric of it. A stopped instance (dev sleeps at night) has no recovery
    point moving forward on purpose: nothing is published then, which the alarm reads as no
@@ -41,7 +41,7 @@ def handler(event, context, clients=None):
     namespace = os.environ.get("RECOVERY_NAMESPACE", "Canalco/Recovery")
     values, units = {}, {}
 
-    instance_id = os.environ["DB_INSTANCE_ID"]
+    instance_id = os.environ["RDS_INSTANCE_ID"]
     (instance,) = clients.rds.describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"]
     status, latest = instance["DBInstanceStatus"], instance.get("LatestRestorableTime")
     if status == "available" and latest:

@@ -26,7 +26,7 @@ def job(job_id, completed_days_ago, validation="SUCCESSFUL", plan_arn=PLAN_ARN, 
 
 class RecoveryTest(unittest.TestCase):
     def setUp(self):
-        env = {"ENVIRONMENT": "prod", "RECOVERY_NAMESPACE": "Canalco/Recovery", "DB_INSTANCE_ID": DB, "RESTORE_TESTING_PLAN": PLAN}
+        env = {"ENVIRONMENT": "prod", "RECOVERY_NAMESPACE": "Canalco/Recovery", "RDS_INSTANCE_ID": DB, "RESTORE_TESTING_PLAN": PLAN}
         for patcher in (mock.patch.dict(os.environ, env, clear=True), mock.patch.object(recovery, "_utcnow", lambda: NOW)):
             patcher.start()
             self.addCleanup(patcher.stop)
