@@ -168,7 +168,7 @@ func (b *builder) specs() ([]alarm, error) {
 			namespace: "AWS/CloudFront", metric: "5xxErrorRate", dims: pulumi.StringMap{"DistributionId": a.DistributionID, "Region": pulumi.String("Global")},
 			stat: "Average", period: 300, periods: 2, comparison: above, threshold: cdn5xxRateAlarmPercent, missing: missingIsZero, global: true},
 	)
-	return list, nil
+	return append(list, b.recoveryAlarms()...), nil
 }
 
 // dbConnectionsThreshold is pct% of the class's default max_connections, in whole connections.

@@ -2,7 +2,6 @@ package monitoring
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"github.com/canalco/infra/security"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/backup"
@@ -33,9 +32,12 @@ var backupPolicies = map[string]string{
 // optional copy to another region, and the notification of failed jobs.
 func (b *builder) backups() error {
 	e, s := b.a.Env, b.a.Settings
-	name := e.Prefix
+	name := VaultName(e.Prefix)
 	vault, err := b.vault(name, "", b.key, b.child())
 	if err != nil {
+		return err
+	}
+	if err := b.vaultLock(vault, "", b.child()); err != nil {
 		return err
 	}
 	b.m.BackupVaultName = name
@@ -112,12 +114,18 @@ func (b *builder) backups() error {
 		Name:       pulumi.String(e.Name("database")),
 		PlanId:     plan.ID(),
 		IamRoleArn: role.Arn,
-		Resources:  pulumi.StringArray{pulumi.String(fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", e.Region, e.AccountID, b.a.DatabaseID))},
+		Resources:  pulumi.StringArray{pulumi.String(b.databaseArn())},
 	}, b.child()...); err != nil {
+		return err
+	}
+	if err := b.restoreTesting(vault, role.Arn); err != nil {
 		return err
 	}
 	return b.backupFailures()
 }
+
+// VaultName is the stack's backup vault, known before deployment.
+func VaultName(prefix string) string { return prefix }
 
 // vault creates a backup vault; suffix tells apart the logical names of the copy region's.
 func (b *builder) vault(name, suffix string, key *security.Key, opts []pulumi.ResourceOption) (*backup.Vault, error) {
@@ -148,7 +156,8 @@ func (b *builder) copyVault(name string) (pulumi.StringOutput, error) {
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	return vault.Arn, nil
+	// The copy is the region-loss recovery point: locked like the original.
+	return vault.Arn, b.vaultLock(vault, "-"+region, opts)
 }
 
 // backupFailures notifies the alarm topic of every backup or copy job that did not complete.

@@ -192,7 +192,7 @@ func overview(a *MonitoringArgs, r refs) []widget {
 		return metric("AWS/CloudFront", name, "DistributionId", r.distribution, "Region", "Global")
 	}
 	ws := allAlarms(a, r)
-	return append(ws,
+	ws = append(ws,
 		graph("API requests", region, "Sum", 300, lb("RequestCount")),
 		marked(graph("API response time (s)", region, "p95", 300,
 			with(lb("TargetResponseTime"), map[string]any{"stat": "p50", "label": "p50"}),
@@ -222,6 +222,7 @@ func overview(a *MonitoringArgs, r refs) []widget {
 		marked(graph("CloudFront error rate (%)", globalRegion, "Average", 300, cdn("4xxErrorRate"), cdn("5xxErrorRate")),
 			line("5xx alarm", cdn5xxRateAlarmPercent)),
 	)
+	return append(ws, recovery(a)...)
 }
 
 func business(a *MonitoringArgs, _ refs) []widget {

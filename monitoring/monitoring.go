@@ -1,5 +1,6 @@
 // Package monitoring watches the platform: the alarm topic, alarms, dashboards, the budget
-// and the backups of the instances' volumes.
+// the backups of the instances' volumes and the database, and the recovery objectives: the RPO
+// metric and the monthly restore test.
 //
 // Everything is generated from MonitoringArgs: one alarm and one dashboard widget per function,
 // queue and dead-letter queue the serverless layer reports, so a new function is watched
@@ -44,6 +45,12 @@ type MonitoringArgs struct {
 	EmailEventsTopicArn pulumi.StringInput
 	// Storage.
 	DistributionID pulumi.StringInput
+	// Restore testing (when settings turn it on): the database subnet group and the isolated
+	// security group the copy is restored into, and the function that validates it.
+	DBSubnetGroupName      pulumi.StringInput
+	RestoreSecurityGroupID pulumi.StringInput
+	RestoreCheckName       string
+	RestoreCheckArn        pulumi.StringInput
 }
 
 // Monitoring is the monitoring layer's output.
@@ -57,6 +64,8 @@ type Monitoring struct {
 	AlarmNames []string
 	// BackupVaultName holds the weekly snapshots of the instances' volumes.
 	BackupVaultName string
+	// RestoreTestingPlanName is the monthly restore test, empty where it is off.
+	RestoreTestingPlanName string
 }
 
 // NewMonitoring creates the monitoring layer.
@@ -72,9 +81,10 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		}
 	}
 	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{
-		"alarmTopicArn":   m.AlarmTopicArn,
-		"dashboardNames":  pulumi.ToStringArray(m.DashboardNames),
-		"backupVaultName": pulumi.String(m.BackupVaultName),
+		"alarmTopicArn":          m.AlarmTopicArn,
+		"dashboardNames":         pulumi.ToStringArray(m.DashboardNames),
+		"backupVaultName":        pulumi.String(m.BackupVaultName),
+		"restoreTestingPlanName": pulumi.String(m.RestoreTestingPlanName),
 	})
 }
 

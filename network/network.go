@@ -49,9 +49,13 @@ type Network struct {
 	AlbSecurityGroupID      pulumi.StringOutput
 	BackendSecurityGroupID  pulumi.StringOutput
 	DatabaseSecurityGroupID pulumi.StringOutput
-	DBSubnetGroupName       pulumi.StringOutput
-	FlowLogGroupName        pulumi.StringOutput
-	NatGatewayCount         int
+	// RestoreTestSecurityGroupID isolates the monthly restore test's copy of the database;
+	// RestoreValidatorSecurityGroupID is the function that validates it, its only client.
+	RestoreTestSecurityGroupID      pulumi.StringOutput
+	RestoreValidatorSecurityGroupID pulumi.StringOutput
+	DBSubnetGroupName               pulumi.StringOutput
+	FlowLogGroupName                pulumi.StringOutput
+	NatGatewayCount                 int
 }
 
 // Ports of the seed's security-group table.
@@ -74,15 +78,17 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, fmt.Errorf("network: %w", err)
 	}
 	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
-		"vpcId":                   n.VpcID,
-		"publicSubnetIds":         n.PublicSubnetIDs,
-		"privateSubnetIds":        n.PrivateSubnetIDs,
-		"databaseSubnetIds":       n.DatabaseSubnetIDs,
-		"albSecurityGroupId":      n.AlbSecurityGroupID,
-		"backendSecurityGroupId":  n.BackendSecurityGroupID,
-		"databaseSecurityGroupId": n.DatabaseSecurityGroupID,
-		"dbSubnetGroupName":       n.DBSubnetGroupName,
-		"flowLogGroupName":        n.FlowLogGroupName,
+		"vpcId":                           n.VpcID,
+		"publicSubnetIds":                 n.PublicSubnetIDs,
+		"privateSubnetIds":                n.PrivateSubnetIDs,
+		"databaseSubnetIds":               n.DatabaseSubnetIDs,
+		"albSecurityGroupId":              n.AlbSecurityGroupID,
+		"backendSecurityGroupId":          n.BackendSecurityGroupID,
+		"databaseSecurityGroupId":         n.DatabaseSecurityGroupID,
+		"restoreTestSecurityGroupId":      n.RestoreTestSecurityGroupID,
+		"restoreValidatorSecurityGroupId": n.RestoreValidatorSecurityGroupID,
+		"dbSubnetGroupName":               n.DBSubnetGroupName,
+		"flowLogGroupName":                n.FlowLogGroupName,
 	})
 }
 

@@ -17,7 +17,7 @@ type rule struct {
 	peer              *ec2.SecurityGroup
 }
 
-// securityGroups creates the seed's three groups. Every rule is its own resource, so a rule
+// securityGroups creates the seed's three groups and the restore test's two. Every rule is its own resource, so a rule
 // changes without replacing the group, and every group and rule says what it is for.
 func securityGroups(ctx *pulumi.Context, n *Network, a *NetworkArgs, v *ec2.Vpc, parent pulumi.ResourceOption) error {
 	group := func(thing, description string) (*ec2.SecurityGroup, error) {
@@ -40,6 +40,18 @@ func securityGroups(ctx *pulumi.Context, n *Network, a *NetworkArgs, v *ec2.Vpc,
 	if err != nil {
 		return err
 	}
+	// The monthly restore test's copy of the database and the function that validates it: the
+	// copy answers only the validator, never the backend (which holds the live database's
+	// address and credentials) nor anything else; the validator reaches only the copy and,
+	// through the NAT, the AWS APIs it reports to.
+	restored, err := group("restore-test", "Restore-test copy of PostgreSQL: 5432 from the restore validator only, nothing out")
+	if err != nil {
+		return err
+	}
+	validator, err := group("restore-validator", "Restore validator: out to the restore-test copy on 5432 and HTTPS to AWS APIs")
+	if err != nil {
+		return err
+	}
 
 	viewers := rule{name: "alb-in-viewers", port: a.AlbPort, cidr: "0.0.0.0/0", description: fmt.Sprintf("Viewers on %d", a.AlbPort)}
 	if a.AlbCloudFrontOnly {
@@ -50,9 +62,10 @@ func securityGroups(ctx *pulumi.Context, n *Network, a *NetworkArgs, v *ec2.Vpc,
 		viewers = rule{name: "alb-in-cloudfront", port: a.AlbPort, prefixList: pulumi.String(pl.Id), description: fmt.Sprintf("CloudFront origin-facing addresses on %d", a.AlbPort)}
 	}
 	ingress := map[*ec2.SecurityGroup][]rule{
-		alb:     {viewers},
-		backend: {{name: "backend-in-alb", port: BackendPort, peer: alb, description: "Load balancer to the application"}},
-		db:      {{name: "rds-in-backend", port: DatabasePort, peer: backend, description: "Backend to PostgreSQL"}},
+		alb:      {viewers},
+		backend:  {{name: "backend-in-alb", port: BackendPort, peer: alb, description: "Load balancer to the application"}},
+		db:       {{name: "rds-in-backend", port: DatabasePort, peer: backend, description: "Backend to PostgreSQL"}},
+		restored: {{name: "restore-test-in-validator", port: DatabasePort, peer: validator, description: "Restore validator to the restored PostgreSQL"}},
 	}
 	egress := map[*ec2.SecurityGroup][]rule{
 		alb: {{name: "alb-out-backend", port: BackendPort, peer: backend, description: "To the application on the backend"}},
@@ -60,9 +73,13 @@ func securityGroups(ctx *pulumi.Context, n *Network, a *NetworkArgs, v *ec2.Vpc,
 			{name: "backend-out-rds", port: DatabasePort, peer: db, description: "To PostgreSQL"},
 			{name: "backend-out-https", port: HTTPSPort, cidr: "0.0.0.0/0", description: "HTTPS to AWS APIs, ECR and package repositories through the NAT"},
 		},
-		// The database group has no egress rule: it answers connections and starts none.
+		validator: {
+			{name: "restore-validator-out-copy", port: DatabasePort, peer: restored, description: "To the restored PostgreSQL"},
+			{name: "restore-validator-out-https", port: HTTPSPort, cidr: "0.0.0.0/0", description: "HTTPS to the AWS Backup, RDS and CA-bundle endpoints through the NAT"},
+		},
+		// The database groups have no egress rule: they answer connections and start none.
 	}
-	for _, sg := range []*ec2.SecurityGroup{alb, backend, db} {
+	for _, sg := range []*ec2.SecurityGroup{alb, backend, db, restored, validator} {
 		for _, r := range ingress[sg] {
 			if _, err := vpc.NewSecurityGroupIngressRule(ctx, a.Prefix+"-"+r.name, r.args(a.Prefix, sg), parent); err != nil {
 				return err
@@ -77,6 +94,7 @@ func securityGroups(ctx *pulumi.Context, n *Network, a *NetworkArgs, v *ec2.Vpc,
 		}
 	}
 	n.AlbSecurityGroupID, n.BackendSecurityGroupID, n.DatabaseSecurityGroupID = alb.ID().ToStringOutput(), backend.ID().ToStringOutput(), db.ID().ToStringOutput()
+	n.RestoreTestSecurityGroupID, n.RestoreValidatorSecurityGroupID = restored.ID().ToStringOutput(), validator.ID().ToStringOutput()
 	return nil
 }
 

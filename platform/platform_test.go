@@ -65,6 +65,13 @@ var ownNamespace = map[string]bool{
 	"aws:route53/record:Record":     true,
 }
 
+// underscoreNames are types whose names allow only letters, digits and underscores
+// (CreateRestoreTestingPlan, CreateRestoreTestingSelection): canalco_<stack>_<thing>.
+var underscoreNames = map[string]bool{
+	"aws:backup/restoreTestingPlan:RestoreTestingPlan":           true,
+	"aws:backup/restoreTestingSelection:RestoreTestingSelection": true,
+}
+
 // AWS names of the stack start with canalco-<stack>, so two environments in one account
 // never collide and every console listing sorts by environment.
 func TestNamesCarryTheStack(t *testing.T) {
@@ -77,7 +84,11 @@ func TestNamesCarryTheStack(t *testing.T) {
 			assert.True(t, strings.HasPrefix(r.Name, "canalco-"+stack), "logical name %s (%s)", r.Name, r.Type)
 			for _, key := range []string{"name", "bucket", "identifier"} {
 				if v := r.Str(key); v != "" && !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "alias/") && !strings.HasPrefix(v, "arn:") {
-					assert.True(t, strings.HasPrefix(v, "canalco-"+stack), "%s %s = %q", r.Type, key, v)
+					prefix := "canalco-" + stack
+					if underscoreNames[r.Type] {
+						prefix = "canalco_" + stack + "_"
+					}
+					assert.True(t, strings.HasPrefix(v, prefix), "%s %s = %q", r.Type, key, v)
 				}
 			}
 		}

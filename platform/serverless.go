@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"github.com/canalco/infra/monitoring"
 	"github.com/canalco/infra/serverless"
 )
 
@@ -18,6 +19,28 @@ func (p *platform) deployServerless() error {
 		AccessLogsReady: p.buckets,
 		BackendRoleArn:  p.compute.InstanceRoleArn,
 		AppURL:          p.cdn.AppURL,
+		Recovery:        p.recovery(),
 	}, p.opts...)
 	return err
+}
+
+// recovery is what the recovery functions watch: the live database and, where restore testing
+// runs, the plan whose copies the restore check validates from inside the VPC.
+func (p *platform) recovery() serverless.Recovery {
+	m := p.s.Monitoring
+	r := serverless.Recovery{
+		DatabaseID:      p.db.InstanceID,
+		LiveDatabaseIDs: []string{p.db.InstanceID},
+		FreshnessColumn: m.RestoreFreshnessColumn,
+		VaultName:       monitoring.VaultName(p.env.Prefix),
+		SubnetIDs:       p.net.PrivateSubnetIDs,
+		SecurityGroupID: p.net.RestoreValidatorSecurityGroupID,
+	}
+	if p.db.ReplicaID != "" {
+		r.LiveDatabaseIDs = append(r.LiveDatabaseIDs, p.db.ReplicaID)
+	}
+	if m.RestoreTesting {
+		r.RestoreTestingPlan = monitoring.RestoreTestingPlanName(p.env.Prefix)
+	}
+	return r
 }

@@ -17,6 +17,8 @@ debian_packages=(
   python3-pip         # builds the layers' zips from a local wheel, offline (test_build_layers.py)
   python3-wheel       # builds that local wheel (test_build_layers.py)
   python3-setuptools  # builds that local wheel from its setup.py (test_build_layers.py)
+  python3-psycopg     # the restore-check function's driver in that test (psycopg 3.1; Lambda gets 3.x from its requirements)
+  openssl             # makes the test CA and server certificate, so sslmode=verify-full is exercised
 )
 
 missing=()

@@ -40,6 +40,8 @@ type functionSpec struct {
 	// OnFailure is the queue (a thing name) that receives failed asynchronous invocations
 	// after Lambda's retries; empty for a function that is only fed by SQS.
 	OnFailure string
+	// InVpc puts the function in the private subnets, for a function that talks to a database.
+	InVpc bool
 }
 
 // functionSpecs are the four functions of the seed, in a stable order.
@@ -80,6 +82,8 @@ type functionArgs struct {
 	Code        *storage.PrivateBucket
 	// OnFailure is the ARN of the queue for failed asynchronous invocations, or nil.
 	OnFailure pulumi.StringInput
+	// Vpc places a function with Spec.InVpc; nil for the others.
+	Vpc *lambda.FunctionVpcConfigArgs
 }
 
 // Function is one Lambda function with its role, log group and code package.
@@ -176,8 +180,10 @@ func (f *Function) build(ctx *pulumi.Context, a *functionArgs) error {
 		Environment: &lambda.FunctionEnvironmentArgs{Variables: a.Environment},
 		// The handlers print their own JSON lines (and EMF metrics): Lambda must not wrap them.
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{LogFormat: pulumi.String("Text"), LogGroup: logGroup.Name},
-		// Lambda.3/Lambda.5 do not apply: no VpcConfig, on purpose. The functions only call AWS
-		// APIs over TLS, so a VPC would add NAT or endpoint costs and no protection.
+		// Lambda.3/Lambda.5 do not apply to the functions that only call AWS APIs over TLS: a
+		// VPC would add NAT or endpoint costs and no protection. Only the restore check, which
+		// talks to a database, is in the VPC.
+		VpcConfig: a.Vpc,
 	}, parent, pulumi.DependsOn([]pulumi.Resource{logGroup, f.RolePolicy}))
 	if err != nil {
 		return err

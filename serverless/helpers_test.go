@@ -50,6 +50,15 @@ var functions = []struct {
 	{folder: "reports", timeout: 300, memory: 1769, reserved: 2, onFailure: "jobs-dlq", queue: "reports", batchSize: 1},
 }
 
+// recoveryFunctions are the recovery functions of a stack (recovery_test.go checks them): the
+// RPO reader everywhere, the restore check where restore testing runs.
+func recoveryFunctions(stack string) []string {
+	if stack == "dev" {
+		return []string{"recovery"}
+	}
+	return []string{"recovery", "restore-check"}
+}
+
 // layer returns the resources of a type inside the serverless layer.
 func layer(res *offline.Result, token string) []*offline.Resource {
 	var out []*offline.Resource

@@ -99,6 +99,8 @@ func (l *layer) statements(spec functionSpec, mail *Email, key, storageKey, smtp
 			security.Allow("WriteArchive", []string{"s3:PutObject"}, []string{audit + "/" + AuditPrefix + "archive/*"}),
 			security.Allow("StorageKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{storageKey}),
 		)
+	case recoveryFunction, restoreCheckFunction:
+		st = append(st, l.recoveryStatements(spec)...)
 	case reportsFunction:
 		var exportPrefixes, exportObjects []string
 		for _, r := range exportReports {
@@ -193,6 +195,8 @@ func (l *layer) environment(spec functionSpec, mail *Email) pulumi.StringMap {
 		set("TEMP_PREFIXES", string(temp), "TEMP_MAX_AGE_HOURS", strconv.Itoa(TempMaxAgeHours),
 			"AUDIT_BUCKET", audit, "AUDIT_PREFIX", AuditPrefix, "AUDIT_ARCHIVE_AFTER_DAYS", strconv.Itoa(AuditArchiveAfterDays))
 		vars["KMS_KEY_ARN"] = a.StorageKeyArn
+	case recoveryFunction, restoreCheckFunction:
+		l.recoveryEnvironment(spec, vars)
 	case reportsFunction:
 		email()
 		set("REPORTS_BUCKET", a.Buckets[reportsBucket].Name, "REPORTS_PREFIX", ReportsPrefix, "EXPORTS_PREFIX", ExportsPrefix,

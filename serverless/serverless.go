@@ -31,6 +31,8 @@ type ServerlessArgs struct {
 	BackendRoleArn pulumi.StringInput
 	// AppURL goes into emails as the link to the app.
 	AppURL pulumi.StringInput
+	// Recovery is what the recovery functions watch and validate.
+	Recovery Recovery
 }
 
 // Serverless is the serverless layer's output.
@@ -55,6 +57,10 @@ type Serverless struct {
 	DNSRecords pulumi.StringArrayOutput
 	// ArtifactsBucket holds every version of the functions' code.
 	ArtifactsBucket string
+	// RestoreCheckName and RestoreCheckArn are the function that validates the monthly restore
+	// test (empty name and no ARN where restore testing is off).
+	RestoreCheckName string
+	RestoreCheckArn  pulumi.StringOutput
 }
 
 // NewServerless creates the serverless layer.
@@ -140,7 +146,7 @@ func build(ctx *pulumi.Context, s *Serverless, a *ServerlessArgs) error {
 	}
 
 	funcs := map[string]*Function{}
-	for _, spec := range functionSpecs {
+	for _, spec := range l.specs() {
 		fa := &functionArgs{
 			Env:         e,
 			Spec:        spec,
@@ -148,6 +154,7 @@ func build(ctx *pulumi.Context, s *Serverless, a *ServerlessArgs) error {
 			Environment: l.environment(spec, mail),
 			KeyArn:      l.key.Arn,
 			Code:        artifacts,
+			Vpc:         l.vpcConfig(spec),
 		}
 		if spec.OnFailure != "" {
 			fa.OnFailure = queues.byThing[spec.OnFailure].Arn
@@ -164,6 +171,9 @@ func build(ctx *pulumi.Context, s *Serverless, a *ServerlessArgs) error {
 	}
 	if err := l.newTriggers(funcs, queues, events); err != nil {
 		return err
+	}
+	if f, ok := funcs[restoreCheckFunction]; ok {
+		s.RestoreCheckName, s.RestoreCheckArn = f.Name, f.Arn
 	}
 
 	s.AuditQueueURL, s.ReportsQueueURL = queues.byThing[auditQueue].Url, queues.byThing[reportsQueue].Url

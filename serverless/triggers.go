@@ -86,12 +86,15 @@ func (l *layer) newTriggers(funcs map[string]*Function, q *queues, events *sns.T
 // ReportScheduleDays is the range of the weekly report: the 7 whole days before its run.
 const ReportScheduleDays = 7
 
-// schedules are the daily clean-up and, when someone receives them, the weekly report and the
-// summary email.
+// schedules are the daily clean-up, the recovery metrics and, when someone receives them, the
+// weekly report and the summary email.
 func (l *layer) schedules() []schedule {
 	sv := l.a.Settings
 	cleanup, _ := json.Marshal(map[string]string{"source": ScheduleSource, "type": "cleanup.daily"})
-	out := []schedule{{Thing: "cleanup", Function: cleanupFunction, Expression: sv.CleanupSchedule, Input: pulumi.String(string(cleanup))}}
+	out := []schedule{
+		{Thing: "cleanup", Function: cleanupFunction, Expression: sv.CleanupSchedule, Input: pulumi.String(string(cleanup))},
+		recoverySchedule(),
+	}
 	if r := sv.ReportSchedule; r.Enabled() {
 		report, _ := json.Marshal(map[string]any{
 			"source": ScheduleSource, "type": "report.scheduled", "report": r.Report, "format": r.Format,

@@ -102,7 +102,7 @@ func TestSchedulesRunInTheUsersTimeZoneWithRetriesAndDLQ(t *testing.T) {
 			res := offline.Stack(t, stack)
 			p, key := prefix(stack), layerKeyArn(t, res, stack)
 			summary := len(res.Config.Values["canalco:summaryRecipients"]) > len("[]")
-			want := map[string]string{p + "-cleanup": p + "-cleanup"}
+			want := map[string]string{p + "-cleanup": p + "-cleanup", p + "-recovery": p + "-recovery"}
 			if summary {
 				want[p+"-summary"] = p + "-notifications"
 			}

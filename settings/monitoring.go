@@ -3,12 +3,17 @@ package settings
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
 // maxAlarmEmails is what a budget notification and an anomaly subscription accept: 10
 // subscribers each.
 const maxAlarmEmails = 10
+
+// freshnessColumn is a plain schema.table.column: the restore test quotes each part as an
+// identifier, and PostgreSQL folds unquoted names to lower case.
+var freshnessColumn = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}\.[a-z_][a-z0-9_]{0,62}\.[a-z_][a-z0-9_]{0,62}$`)
 
 // Monitoring is alarms, budgets and backups.
 type Monitoring struct {
@@ -25,6 +30,13 @@ type Monitoring struct {
 	// BackupCopyRegion copies AWS Backup recovery points to another region; empty turns it off.
 	BackupCopyRegion        string
 	EbsSnapshotRetentionDay int
+	// RestoreTesting restores the latest database and volume recovery points every month
+	// and validates the database copy (monitoring/restore.go).
+	RestoreTesting bool
+	// RestoreFreshnessColumn is "schema.table.column", a timestamp the application writes
+	// continuously: the restore test checks that its newest value is close to the recovery
+	// point. Empty: the test checks that every table answers, not how recent the data is.
+	RestoreFreshnessColumn string
 }
 
 var monitoringSection = section{
@@ -40,6 +52,8 @@ var monitoringSection = section{
 		boolean("costAnomalyDetection", "Add a Cost Anomaly Detection monitor that emails the alarm addresses.", func(s *Settings) *bool { return &s.Monitoring.CostAnomalyDetection }),
 		str("backupCopyRegion", "Region AWS Backup copies recovery points to. Empty: off.", func(s *Settings) *string { return &s.Monitoring.BackupCopyRegion }),
 		integer("ebsSnapshotRetentionDays", "Days weekly EBS snapshots are kept. 0: 28.", func(s *Settings) *int { return &s.Monitoring.EbsSnapshotRetentionDay }),
+		tristate("restoreTesting", "true: AWS Backup restores and validates the database and a backend volume every month. Empty: false in dev, true elsewhere.", func(s *Settings) *bool { return &s.Monitoring.RestoreTesting }),
+		str("restoreFreshnessColumn", "schema.table.column of a timestamp the application writes continuously; the monthly restore test checks its newest value against the recovery point. Empty: tables are only checked to answer.", func(s *Settings) *string { return &s.Monitoring.RestoreFreshnessColumn }),
 	},
 	defaults: func(s *Settings) {
 		m := &s.Monitoring
@@ -48,6 +62,7 @@ var monitoringSection = section{
 		// Staging mirrors prod's redundancy, so it costs about what prod does (make plan STACK=staging).
 		m.MonthlyBudgetUsd = map[Environment]int{Dev: 90, Staging: 300, Prod: 300}[s.Environment]
 		m.EbsSnapshotRetentionDay = 28
+		m.RestoreTesting = s.Environment != Dev
 	},
 	validate: func(s *Settings, p *problems) {
 		m := &s.Monitoring
@@ -100,6 +115,9 @@ var monitoringSection = section{
 		}
 		if m.EbsSnapshotRetentionDay < 7 || m.EbsSnapshotRetentionDay > 3650 {
 			p.add("ebsSnapshotRetentionDays", m.EbsSnapshotRetentionDay, "7 to 3650 days (at least one weekly snapshot)")
+		}
+		if m.RestoreFreshnessColumn != "" && !freshnessColumn.MatchString(m.RestoreFreshnessColumn) {
+			p.add("restoreFreshnessColumn", m.RestoreFreshnessColumn, "schema.table.column in lower case, such as public.audit_events.created_at, or empty")
 		}
 	},
 }

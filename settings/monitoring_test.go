@@ -35,6 +35,10 @@ func TestBadMonitoringSettingsAreReported(t *testing.T) {
 		{"negative budget", "prod", map[string]string{"canalco:monthlyBudgetUsd": "-300"}, []string{"canalco:monthlyBudgetUsd = -300", "positive amount"}},
 		{"copy to the same region", "prod", map[string]string{"canalco:backupCopyRegion": "us-east-1"}, []string{`canalco:backupCopyRegion = "us-east-1"`, "other than us-east-1"}},
 		{"copy to no region", "prod", map[string]string{"canalco:backupCopyRegion": "mars"}, []string{`canalco:backupCopyRegion = "mars"`}},
+		// The restore check quotes each part as an identifier: a plain schema.table.column only.
+		{"freshness column without schema", "prod", map[string]string{"canalco:restoreFreshnessColumn": "heartbeat.at"}, []string{"canalco:restoreFreshnessColumn", "schema.table.column"}},
+		{"freshness column with SQL", "prod", map[string]string{"canalco:restoreFreshnessColumn": "public.t.at; drop table t"}, []string{"canalco:restoreFreshnessColumn"}},
+		{"freshness column in capitals", "prod", map[string]string{"canalco:restoreFreshnessColumn": "public.Orders.createdAt"}, []string{"lower case"}},
 		{"snapshots kept less than a week", "prod", map[string]string{"canalco:ebsSnapshotRetentionDays": "3"}, []string{"canalco:ebsSnapshotRetentionDays = 3", "at least one weekly snapshot"}},
 	}
 	for _, c := range cases {
@@ -57,6 +61,7 @@ func TestGoodMonitoringSettingsAreAccepted(t *testing.T) {
 		{"canalco:backupCopyRegion": "us-west-2", "canalco:ebsSnapshotRetentionDays": "90"},
 		{"canalco:cpuAlarmPercent": "90", "canalco:latencyP95AlarmMs": "800", "canalco:monthlyBudgetUsd": "1000"},
 		{"canalco:chatWebhookUrl": "https://hooks.example.com/services/T0/B0/x"},
+		{"canalco:restoreFreshnessColumn": "public.audit_events.created_at", "canalco:restoreTesting": "false"},
 	} {
 		in := base("prod", withBase(set))
 		in.IsSecret = func(string) bool { return true }
@@ -75,6 +80,8 @@ func TestMonitoringProfiles(t *testing.T) {
 		assert.Equal(t, 80, m.DBConnectionsAlarmPercent, env)
 		assert.Equal(t, 28, m.EbsSnapshotRetentionDay, env)
 		assert.False(t, m.CostAnomalyDetection, env)
+		assert.Equal(t, env != Dev, m.RestoreTesting, "%s: monthly restore tests outside dev", env)
+		assert.Empty(t, m.RestoreFreshnessColumn, env)
 	}
 }
 

@@ -88,7 +88,7 @@ func Of(res *offline.Result, s *settings.Settings) *Estimate {
 func estimate(x *graph.Index, s *settings.Settings, k knobs) *Estimate {
 	e := &Estimate{Goal: float64(s.Monitoring.MonthlyBudgetUsd), Env: s.Environment}
 	p := &pricer{x: x, s: s, k: k, e: e, noted: map[string]bool{}}
-	for _, f := range []func(){p.compute, p.network, p.database, p.storage, p.edge, p.serverless, p.observability, p.security} {
+	for _, f := range []func(){p.compute, p.network, p.database, p.restoreTests, p.storage, p.edge, p.serverless, p.observability, p.security} {
 		f()
 	}
 	for i := range e.Items {

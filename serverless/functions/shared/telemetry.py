@@ -28,3 +28,20 @@ def emit_metrics(counts):
         "Environment": os.environ.get("ENVIRONMENT", "unknown"),
         **counts,
     }))
+
+
+def emit_values(namespace, values, units):
+    """Print one Embedded Metric Format line of measurements (units[name]: Seconds, None, ...)
+    in its own namespace, with the same Environment dimension as emit_metrics."""
+    print(json.dumps({
+        "_aws": {
+            "Timestamp": int(time.time() * 1000),
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [["Environment"]],
+                "Metrics": [{"Name": name, "Unit": units[name]} for name in values],
+            }],
+        },
+        "Environment": os.environ.get("ENVIRONMENT", "unknown"),
+        **values,
+    }))

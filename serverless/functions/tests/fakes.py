@@ -429,3 +429,107 @@ class _FakeSMTPConnection:
         assert self.authenticated
         self.factory.events.append(("send",) if to_addrs is None else ("send", list(to_addrs)))
         self.factory.sent.append(message)
+
+
+# --- Recovery: AWS Backup and RDS, every call checked against the API's input shape. ---
+
+# Operations and parameters newer than Debian's botocore 1.29 models, checked against the
+# rules of their AWS API Reference pages instead.
+NEWER_THAN_MODEL = {
+    # AWS Backup API Reference, PutRestoreValidationResult: RestoreJobId and ValidationStatus
+    # required; ValidationStatus FAILED | SUCCESSFUL | TIMED_OUT | VALIDATING; message a string.
+    ("backup", "PutRestoreValidationResult"): {
+        "RestoreJobId": lambda v: isinstance(v, str) and v != "",
+        "ValidationStatus": lambda v: v in ("FAILED", "SUCCESSFUL", "TIMED_OUT", "VALIDATING"),
+        "ValidationStatusMessage": lambda v: isinstance(v, str),
+    },
+    # Amazon RDS API Reference, ModifyDBInstance: ManageMasterUserPassword is a boolean.
+    ("rds", "ModifyDBInstance"): {"ManageMasterUserPassword": lambda v: isinstance(v, bool)},
+}
+_REQUIRED_NEWER = {("backup", "PutRestoreValidationResult"): {"RestoreJobId", "ValidationStatus"}}
+
+
+def check_call(service, operation, params):
+    """Raise AssertionError unless params are a valid request of service.operation."""
+    import botocore.session
+    import botocore.validate
+
+    required = _REQUIRED_NEWER.get((service, operation), set())
+    assert required <= set(params), f"{operation}: missing {sorted(required - set(params))}"
+    params = dict(params)
+    rules = NEWER_THAN_MODEL.get((service, operation), {})
+    for name in list(params):
+        if name in rules:
+            assert rules[name](params[name]), f"{operation}: invalid {name}={params[name]!r}"
+            params.pop(name)
+    model = botocore.session.get_session().get_service_model(service)
+    if operation not in model.operation_names:
+        assert (service, operation) in NEWER_THAN_MODEL, f"{service} has no operation {operation}"
+        assert not params, f"{operation}: unknown parameters {sorted(params)}"
+        return
+    botocore.validate.validate_parameters(params, model.operation_model(operation).input_shape)
+
+
+class _CheckedRecorder(_Recorder):
+    service = ""
+
+    def _record(self, operation, kwargs):
+        check_call(self.service, operation, kwargs)
+        super()._record(operation, kwargs)
+
+
+class FakeBackup(_CheckedRecorder):
+    """AWS Backup's restore jobs and recovery points."""
+
+    service = "backup"
+
+    def __init__(self, jobs=(), recovery_points=None):
+        super().__init__()
+        self.jobs = {job["RestoreJobId"]: job for job in jobs}
+        self.recovery_points = recovery_points or {}  # (vault, arn) -> creation date
+        self.page_size = 2
+
+    def describe_restore_job(self, **kwargs):
+        self._record("DescribeRestoreJob", kwargs)
+        return dict(self.jobs[kwargs["RestoreJobId"]])
+
+    def describe_recovery_point(self, **kwargs):
+        self._record("DescribeRecoveryPoint", kwargs)
+        return {"CreationDate": self.recovery_points[(kwargs["BackupVaultName"], kwargs["RecoveryPointArn"])]}
+
+    def put_restore_validation_result(self, **kwargs):
+        self._record("PutRestoreValidationResult", kwargs)
+        return {}
+
+    def list_restore_jobs(self, **kwargs):
+        self._record("ListRestoreJobs", kwargs)
+        jobs = [
+            j for j in self.jobs.values()
+            if j["Status"] == kwargs["ByStatus"] and j["CompletionDate"] > kwargs["ByCompleteAfter"]
+        ]
+        start = int(kwargs.get("NextToken", "0"))
+        page = {"RestoreJobs": jobs[start:start + self.page_size]}
+        if start + self.page_size < len(jobs):
+            page["NextToken"] = str(start + self.page_size)
+        return page
+
+
+class FakeRDS(_CheckedRecorder):
+    """RDS instances; on_modify(kwargs) lets a test apply a change (a new master password)."""
+
+    service = "rds"
+
+    def __init__(self, instances, on_modify=None):
+        super().__init__()
+        self.instances = instances  # id -> DescribeDBInstances member
+        self.on_modify = on_modify
+
+    def describe_db_instances(self, **kwargs):
+        self._record("DescribeDBInstances", kwargs)
+        return {"DBInstances": [dict(self.instances[kwargs["DBInstanceIdentifier"]])]}
+
+    def modify_db_instance(self, **kwargs):
+        self._record("ModifyDBInstance", kwargs)
+        if self.on_modify:
+            self.on_modify(kwargs)
+        return {"DBInstance": dict(self.instances[kwargs["DBInstanceIdentifier"]])}

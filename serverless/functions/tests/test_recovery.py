@@ -1,0 +1,82 @@
+import os
+import types
+import unittest
+from datetime import datetime, timedelta, timezone
+from unittest import mock
+
+from tests.fakes import FakeBackup, FakeContext, FakeRDS, load_handler, metrics, run
+
+recovery = load_handler("recovery")
+
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
+DB = "canalco-prod-postgres"
+PLAN = "canalco_prod_restore_test"
+PLAN_ARN = f"arn:aws:backup:us-east-1:123456789012:restore-testing-plan:{PLAN}-a1b2"
+SCHEDULE = {"source": "canalco.schedule", "type": "recovery.metrics"}
+
+
+def job(job_id, completed_days_ago, validation="SUCCESSFUL", plan_arn=PLAN_ARN, resource_type="RDS", status="COMPLETED"):
+    done = NOW - timedelta(days=completed_days_ago)
+    j = {"RestoreJobId": job_id, "Status": status, "ResourceType": resource_type,
+         "CreationDate": done - timedelta(minutes=30), "CompletionDate": done, "ValidationStatus": validation}
+    if plan_arn:
+        j["CreatedBy"] = {"RestoreTestingPlanArn": plan_arn}
+    return j
+
+
+class RecoveryTest(unittest.TestCase):
+    def setUp(self):
+        env = {"ENVIRONMENT": "prod", "RECOVERY_NAMESPACE": "Canalco/Recovery", "RDS_INSTANCE_ID": DB, "RESTORE_TESTING_PLAN": PLAN}
+        for patcher in (mock.patch.dict(os.environ, env, clear=True), mock.patch.object(recovery, "_utcnow", lambda: NOW)):
+            patcher.start()
+            self.addCleanup(patcher.stop)
+
+    def invoke(self, instance=None, jobs=()):
+        instance = instance or {"DBInstanceIdentifier": DB, "DBInstanceStatus": "available", "LatestRestorableTime": NOW - timedelta(seconds=272)}
+        self.rds, self.backup = FakeRDS({DB: instance}), FakeBackup(jobs)
+        return run(recovery, SCHEDULE, FakeContext(), types.SimpleNamespace(rds=self.rds, backup=self.backup))
+
+    def test_rpo_is_now_minus_the_latest_restorable_time(self):
+        _, lines = self.invoke()
+        m = metrics(lines)
+        self.assertEqual((272, "Canalco/Recovery", "prod"), (m["RpoSeconds"], m["_namespace"], m["_environment"]))
+        self.assertEqual([{"DBInstanceIdentifier": DB}], self.rds.calls_to("DescribeDBInstances"))
+
+    def test_a_stopped_database_publishes_no_rpo(self):
+        # Dev's database sleeps at night: no reading, which the alarm takes as no data.
+        for status in ("stopped", "stopping", "starting"):
+            with self.subTest(status):
+                _, lines = self.invoke({"DBInstanceIdentifier": DB, "DBInstanceStatus": status, "LatestRestorableTime": NOW - timedelta(hours=9)})
+                self.assertNotIn("RpoSeconds", metrics(lines))
+
+    def test_restore_test_age_counts_only_validated_database_tests_of_the_plan(self):
+        jobs = [
+            job("old-ok", 20),
+            job("newer-failed", 3, validation="FAILED"),
+            job("newer-volume", 2, resource_type="EBS"),
+            job("newer-manual", 1, plan_arn=None),
+            job("other-plan", 1, plan_arn=PLAN_ARN.replace(PLAN, "canalco_staging_restore_test")),
+            job("prefix-plan", 1, plan_arn=PLAN_ARN.replace(PLAN, PLAN + "x")),
+        ]
+        result, lines = self.invoke(jobs=jobs)
+        self.assertEqual(480.0, metrics(lines)["RestoreTestAgeHours"])
+        # Every page was read (two jobs a page in the fake), completed jobs of 40 days only.
+        calls = self.backup.calls_to("ListRestoreJobs")
+        self.assertEqual(3, len(calls))
+        self.assertEqual({("COMPLETED", NOW - timedelta(days=40))}, {(c["ByStatus"], c["ByCompleteAfter"]) for c in calls})
+
+    def test_no_validated_test_publishes_the_whole_lookback(self):
+        _, lines = self.invoke(jobs=[job("failed", 5, validation="FAILED")])
+        age = metrics(lines)["RestoreTestAgeHours"]
+        self.assertEqual(40 * 24, age)
+        self.assertGreater(age, 32 * 24, "above the missing-test alarm's threshold")
+
+    def test_without_restore_testing_only_the_rpo_is_published(self):
+        with mock.patch.dict(os.environ, {"RESTORE_TESTING_PLAN": ""}):
+            _, lines = self.invoke()
+        self.assertNotIn("RestoreTestAgeHours", metrics(lines))
+        self.assertEqual([], self.backup.calls)
+
+
+if __name__ == "__main__":
+    unittest.main()
