@@ -51,6 +51,10 @@ MAX_RANGE_DAYS = 366
 MAX_LINK_TTL_SECONDS = 3600
 MAX_RECIPIENTS = 50
 TEMPLATE = "reporte-generado"
+# Every variable of the template (serverless/templates/reporte-generado.json), sent with every
+# email: SES accepts a send whose data misses one and then drops the email as a rendering
+# failure. The template tests check these against the template the Pulumi program registers.
+TEMPLATE_FIELDS = {TEMPLATE: ("report", "format", "from", "to", "rows", "url", "expires", "archived")}
 SCHEDULE_SOURCE = "canalco.schedule"
 SCHEDULE_TYPE = "report.scheduled"
 # Bogotá has kept UTC-5 without daylight saving since 1993; a fixed offset needs no tz database.

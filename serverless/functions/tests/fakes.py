@@ -107,6 +107,8 @@ class _Recorder:
     service = ""  # botocore's service name
 
     def __init__(self):
+        # Without a service no call could be checked against botocore's models.
+        service_model(self.service)  # UnknownServiceError for a missing or misspelt name
         self.calls = []
         self.fail_when = {}
         self.fail_code = {}  # operation -> the error code fail_when raises (ServiceUnavailable)
@@ -348,6 +350,8 @@ class FakeSESv2(_Recorder):
 
 class FakeSTS(_Recorder):
     """AssumeRole hands out credentials that expire DurationSeconds after `now()`."""
+
+    service = "sts"
 
     def __init__(self, now=lambda: datetime.now(timezone.utc)):
         super().__init__()

@@ -4,15 +4,19 @@ import json
 import unittest
 
 import botocore.exceptions
+import botocore.session
 
-from tests.fakes import FakeClientError, FakeS3, FakeSecretsManager, FakeSESv2, project_templates, template_variables
+from tests import fakes
+from tests.fakes import (
+    FakeClientError, FakeS3, FakeSecretsManager, FakeSESv2, FakeSTS, project_templates, template_variables,
+)
 
 BUCKET = "canalco-dev-reportes-123456789012-us-east-1"
 
 
 class ServiceModelValidationTest(unittest.TestCase):
     def test_calls_that_do_not_fit_the_botocore_model_fail(self):
-        s3, ses, secrets = FakeS3(), FakeSESv2(), FakeSecretsManager({"arn": {}})
+        s3, ses, secrets, sts = FakeS3(), FakeSESv2(), FakeSecretsManager({"arn": {}}), FakeSTS()
         cases = [
             ("unknown parameter", lambda: s3.put_object(Bucket=BUCKET, Key="k", Body=b"", ContentTyp="text/csv")),
             ("missing required Key", lambda: s3.put_object(Bucket=BUCKET, Body=b"")),
@@ -26,6 +30,9 @@ class ServiceModelValidationTest(unittest.TestCase):
             ("presign with a parameter get_object lacks", lambda: s3.generate_presigned_url(
                 "get_object", Params={"Bucket": BUCKET, "Key": "k", "Expires": 3600}, ExpiresIn=3600)),
             ("secret id of the wrong type", lambda: secrets.get_secret_value(SecretId=["arn"])),
+            ("session shorter than STS's 900 s", lambda: sts.assume_role(
+                RoleArn="arn:aws:iam::123456789012:role/r", RoleSessionName="report-link-1", DurationSeconds=600)),
+            ("assume role without a session name", lambda: sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/r")),
         ]
         for name, call in cases:
             with self.subTest(name), self.assertRaises(botocore.exceptions.ParamValidationError):
@@ -36,6 +43,17 @@ class ServiceModelValidationTest(unittest.TestCase):
         s3.put_object(Bucket=BUCKET, Key="k", Body=b"x", ContentType="text/csv", ServerSideEncryption="aws:kms")
         s3.copy_object(Bucket=BUCKET, Key="k2", CopySource={"Bucket": BUCKET, "Key": "k"}, StorageClass="GLACIER_IR")
         self.assertEqual(s3.get_object(Bucket=BUCKET, Key="k2")["Body"].read(), b"x")
+        sts = FakeSTS()
+        sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/r", RoleSessionName="report-link-1", DurationSeconds=900)
+        self.assertEqual(len(sts.calls_to("AssumeRole")), 1)
+
+    def test_every_fake_client_names_its_botocore_service(self):
+        clients = [cls for cls in vars(fakes).values()
+                   if isinstance(cls, type) and issubclass(cls, fakes._Recorder) and cls is not fakes._Recorder]
+        self.assertGreaterEqual(len(clients), 4)
+        for cls in clients:
+            with self.subTest(cls.__name__):
+                self.assertIn(cls.service, botocore.session.get_session().get_available_services())
 
 
 class S3RulesTest(unittest.TestCase):

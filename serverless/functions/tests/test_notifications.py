@@ -22,6 +22,8 @@ from tests.fakes import (
 )
 
 notifications = load_handler("notifications")
+# Every function that sends SES templates, with the fields it sends per template (TEMPLATE_FIELDS).
+SENDERS = {"notifications": notifications, "reports": load_handler("reports")}
 
 ENV = {
     "SENDER": "Canalco <no-reply@canalco.example>",
@@ -288,14 +290,29 @@ class TemplateDataTest(NotificationsTestBase):
     (SES knowledge center, "ses-sendtemplatedemail-delivery-failure"): every message must
     render, whatever fields it carries."""
 
+    def test_every_template_is_sent_by_exactly_one_function(self):
+        senders = {}
+        for function, module in SENDERS.items():
+            for name in module.TEMPLATE_FIELDS:
+                senders.setdefault(name, []).append(function)
+        self.assertEqual({name: functions for name, functions in senders.items() if len(functions) > 1}, {},
+                         "a template sent by two functions")
+        self.assertEqual(set(senders), set(project_templates()), "templates no function sends, or sent but missing")
+        self.assertEqual(set(notifications.TEMPLATE_FIELDS), set(notifications.TEMPLATES.values()))
+
     def test_every_template_variable_has_a_field(self):
-        for name, template in project_templates().items():
-            with self.subTest(name):
-                used = set().union(*(template_variables(template[part]) for part in ("subject", "html", "text")))
-                fields = set(notifications.TEMPLATE_FIELDS[name])
-                self.assertEqual(used, fields | {"html." + f for f in fields} & used, "template variables without a field")
-                self.assertLessEqual(
-                    template_variables(" ".join(notifications.SMTP_CONTENT[name])), fields, "SMTP content reads unknown fields")
+        templates = project_templates()
+        for function, module in SENDERS.items():
+            for name, sent in module.TEMPLATE_FIELDS.items():
+                with self.subTest(name, function=function):
+                    template = templates[name]
+                    used = set().union(*(template_variables(template[part]) for part in ("subject", "html", "text")))
+                    fields = set(sent)
+                    self.assertEqual(used, fields | {"html." + f for f in fields} & used, "template variables without a field")
+                    if module is notifications:
+                        self.assertLessEqual(
+                            template_variables(" ".join(notifications.SMTP_CONTENT[name])), fields,
+                            "SMTP content reads unknown fields")
 
     def test_every_message_renders_with_or_without_its_fields(self):
         full = {"requisition_id": "REQ-7", "order_id": "OC-1", "title": "t", "requester": "r", "supplier": "s",

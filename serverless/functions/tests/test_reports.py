@@ -70,6 +70,7 @@ class ReportsTestBase(unittest.TestCase):
         self.sts = FakeSTS(now=lambda: NOW)
         self.signer = RealSigner()
         self.clients = types.SimpleNamespace(s3=self.s3, sesv2=self.ses, sts=self.sts, signer=self.signer)
+        self.addCleanup(self.assert_every_email_rendered)
         day1 = "exports/requisitions/year=2024/month=05/day=01/"
         self.s3.add(REPORTS, day1 + "part-0.jsonl", jsonl(
             {"id": "REQ-1", "title": "Cable, 12 AWG", "amount": 1500.5, "requester": "ana@canalco.co",
@@ -99,6 +100,10 @@ class ReportsTestBase(unittest.TestCase):
     def put(self):
         (put,) = self.s3.calls_to("PutObject")
         return put
+
+    def assert_every_email_rendered(self):
+        """SES accepts a send whose data misses a template variable and then drops the email."""
+        self.assertEqual(self.ses.events, [], "SES would drop the email as a rendering failure")
 
     def template_data(self, email):
         return json.loads(email["Content"]["Template"]["TemplateData"])
@@ -140,7 +145,13 @@ class CsvTest(ReportsTestBase):
             "report": "Requisiciones", "format": "CSV", "from": "2024-05-01", "to": "2024-05-02", "rows": 3,
             "expires": "2024-06-05 15:30 (hora de Bogotá)", "archived": 0,
         })
+        self.assertEqual(set(data), set(reports.TEMPLATE_FIELDS[reports.TEMPLATE]))
         self.assertEqual(result["url"], data["url"])
+        (mail,) = self.ses.delivered
+        self.assertEqual(mail["subject"], "Reporte Requisiciones (CSV) del 2024-05-01 al 2024-05-02")
+        self.assertIn(f'href="{data["url"]}"', mail["html"])
+        self.assertIn("2024-06-05 15:30 (hora de Bogotá)", mail["text"])
+        self.assertNotIn("archivados", mail["text"])
         self.assertEqual((result["rows"], result["format"], result["expires"]), (3, "csv", "2024-06-05T20:30:00+00:00"))
         self.assertEqual(metrics(lines), {
             "ReportsGenerated": 1, "EmailsSent": 1, "_namespace": "Canalco/Business", "_environment": "dev",
@@ -286,6 +297,8 @@ class ArchivedDataTest(ReportsTestBase):
         self.assertEqual((result["ok"], result["rows"], result["archived_files"]), (True, 1, 2))
         self.assertEqual([c["Key"] for c in self.s3.calls_to("GetObject")], [old.format(3)])
         self.assertEqual(self.template_data(self.ses.calls_to("SendEmail")[0])["archived"], 2)
+        (mail,) = self.ses.delivered
+        self.assertIn("2 archivos de datos archivados (Glacier) no se incluyeron.", mail["text"])
         skipped = [line["key"] for line in lines if line.get("message") == "archived file skipped"]
         self.assertEqual(skipped, [old.format(1), old.format(2)])
 
