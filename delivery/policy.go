@@ -22,8 +22,14 @@ type scope struct {
 	artifactsBucket string
 	distributionArn string
 	zoneID          string   // empty: the stack writes no DNS records
-	recordNames     []string // hostnames the stack may write in the zone, with their subdomains
+	hostnames       []string // the app's and the API's hostnames in the zone
+	emailDomain     string   // the email domain whose DKIM, DMARC and MAIL FROM records the stack writes
+	mailFrom        string   // the MAIL FROM domain
 	emailIdentity   string   // the SES identity: a domain, or a sender address
+
+	boundary        string              // ARN of the permissions boundary of the stack's roles
+	passedTo        map[string][]string // service: the stack's roles handed to it
+	managedPolicies []string            // AWS managed policies the program attaches to roles
 }
 
 // own is the wildcard of every name of the stack: canalco-<stack>-*.

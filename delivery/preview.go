@@ -7,7 +7,7 @@ import "github.com/canalco/infra/security"
 // objects, secrets, parameters, queues and logs; these are Describe/List/Get of
 // configuration only.
 var previewReads = []string{
-	"ec2:Describe*", "elasticloadbalancing:Describe*", "autoscaling:Describe*",
+	"ec2:Describe*", "ec2:GetManagedPrefixListEntries", "elasticloadbalancing:Describe*", "autoscaling:Describe*",
 	"rds:Describe*", "rds:ListTagsForResource",
 	"cloudfront:Get*", "cloudfront:List*", "cloudfront:DescribeFunction",
 	"wafv2:GetWebACL", "wafv2:GetIPSet", "wafv2:GetRuleGroup", "wafv2:GetLoggingConfiguration",
