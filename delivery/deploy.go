@@ -201,7 +201,7 @@ func deployEdge(s scope) []security.Statement {
 		allow("FunctionPackages", []string{
 			"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject",
 			"s3:PutObjectTagging", "s3:GetObjectTagging", "s3:DeleteObjectTagging",
-		}, "arn:aws:s3:::"+s.artifactsBucket+"/*"),
+		}, s.artifacts()),
 		// CreateDistribution takes only Resource "*" (Service Authorization Reference); the
 		// provider's CreateDistributionWithTags call is authorized as CreateDistribution plus
 		// TagResource.
@@ -214,6 +214,11 @@ func deployEdge(s scope) []security.Statement {
 			"cloudfront:ListTagsForResource", "cloudfront:CreateInvalidation", "cloudfront:GetInvalidation",
 			"cloudfront:ListInvalidations", "cloudfront:AllowVendedLogDeliveryForResource",
 		}, s.distributionArn),
+		// Creating these takes Resource "*" (Service Authorization Reference, CloudFront).
+		allow("CloudFrontPolicyCreate", []string{
+			"cloudfront:CreateOriginAccessControl", "cloudfront:CreateCachePolicy", "cloudfront:CreateOriginRequestPolicy",
+			"cloudfront:CreateResponseHeadersPolicy",
+		}, everything),
 		allow("CloudFrontPolicies", []string{
 			"cloudfront:*OriginAccessControl*", "cloudfront:*CachePolicy*", "cloudfront:*OriginRequestPolicy*",
 			"cloudfront:*ResponseHeadersPolicy*",

@@ -54,6 +54,9 @@ func (s scope) stateBucket() string {
 	return "arn:aws:s3:::" + s.project + "-pulumi-state-" + s.account + "-*"
 }
 
+// artifacts are the functions' packages in the artifacts bucket.
+func (s scope) artifacts() string { return "arn:aws:s3:::" + s.artifactsBucket + "/*" }
+
 // secretsAlias is the alias of the key of Pulumi's secrets provider.
 func (s scope) secretsAlias() string { return "alias/" + s.project + "-pulumi-secrets" }
 

