@@ -11,8 +11,10 @@ type Operation struct {
 	Source                       string
 	ARN                          string
 	Create, Read, Update, Delete []string
-	// Tagged: the resource takes tags, so the create carries the default tags.
-	Tagged bool
+	// Tagged: the resource takes tags, so its first create call and its tagging calls carry
+	// the default tags in the request, and later calls see them on the resource. OnTagged: the
+	// calls name a tagged parent (a backup plan), whose tags they see.
+	Tagged, OnTagged bool
 	// PassRole is the input holding the role (ARN or name) the create and update hand to a
 	// service, and Service that service.
 	PassRole, Service string
@@ -31,9 +33,9 @@ var Operations = map[string]Operation{
 	"aws:ec2/routeTable:RouteTable": {Source: "ec2/vpc_route_table.go", ARN: "arn:aws:ec2:{region}:{account}:route-table/{id}", Tagged: true,
 		Create: []string{"ec2:CreateRouteTable", "ec2:CreateTags"}, Read: []string{"ec2:DescribeRouteTables"},
 		Update: []string{"ec2:CreateTags", "ec2:DeleteTags"}, Delete: []string{"ec2:DeleteRouteTable"}},
-	"aws:ec2/route:Route": {Source: "ec2/vpc_route.go", ARN: "arn:aws:ec2:{region}:{account}:route-table/{routeTableId}",
+	"aws:ec2/route:Route": {Source: "ec2/vpc_route.go", ARN: "arn:aws:ec2:{region}:{account}:route-table/{routeTableId}", OnTagged: true,
 		Create: []string{"ec2:CreateRoute"}, Read: []string{"ec2:DescribeRouteTables"}, Update: []string{"ec2:ReplaceRoute"}, Delete: []string{"ec2:DeleteRoute"}},
-	"aws:ec2/routeTableAssociation:RouteTableAssociation": {Source: "ec2/vpc_route_table_association.go", ARN: "arn:aws:ec2:{region}:{account}:route-table/{routeTableId}",
+	"aws:ec2/routeTableAssociation:RouteTableAssociation": {Source: "ec2/vpc_route_table_association.go", ARN: "arn:aws:ec2:{region}:{account}:route-table/{routeTableId}", OnTagged: true,
 		Create: []string{"ec2:AssociateRouteTable"}, Read: []string{"ec2:DescribeRouteTables"}, Update: []string{"ec2:ReplaceRouteTableAssociation"}, Delete: []string{"ec2:DisassociateRouteTable"}},
 	"aws:ec2/internetGateway:InternetGateway": {Source: "ec2/vpc_internet_gateway.go", ARN: "arn:aws:ec2:{region}:{account}:internet-gateway/{id}", Tagged: true,
 		Create: []string{"ec2:CreateInternetGateway", "ec2:CreateTags", "ec2:AttachInternetGateway"}, Read: []string{"ec2:DescribeInternetGateways"},
@@ -62,8 +64,8 @@ var Operations = map[string]Operation{
 		Update: []string{"ec2:ModifyVpcEndpoint", "ec2:CreateTags", "ec2:DeleteTags"}, Delete: []string{"ec2:DeleteVpcEndpoints"}},
 	"aws:ec2/flowLog:FlowLog": {Source: "ec2/vpc_flow_log.go", ARN: "arn:aws:ec2:{region}:{account}:vpc-flow-log/{id}", Tagged: true,
 		PassRole: "iamRoleArn", Service: "vpc-flow-logs.amazonaws.com",
-		Create: []string{"ec2:CreateFlowLogs", "ec2:CreateTags", "logs:CreateLogDelivery"}, Read: []string{"ec2:DescribeFlowLogs"},
-		Update: []string{"ec2:CreateTags", "ec2:DeleteTags"}, Delete: []string{"ec2:DeleteFlowLogs", "logs:DeleteLogDelivery"}},
+		Create: []string{"ec2:CreateFlowLogs", "ec2:CreateTags"}, Read: []string{"ec2:DescribeFlowLogs"},
+		Update: []string{"ec2:CreateTags", "ec2:DeleteTags"}, Delete: []string{"ec2:DeleteFlowLogs"}},
 	"aws:ec2/launchTemplate:LaunchTemplate": {Source: "ec2/ec2_launch_template.go", ARN: "arn:aws:ec2:{region}:{account}:launch-template/{id}", Tagged: true,
 		Create: []string{"ec2:CreateLaunchTemplate", "ec2:CreateTags"}, Read: []string{"ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions"},
 		Update: []string{"ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:CreateTags", "ec2:DeleteTags"}, Delete: []string{"ec2:DeleteLaunchTemplate"}},
@@ -80,7 +82,7 @@ var Operations = map[string]Operation{
 		Update: []string{"elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"},
 		Delete: []string{"elasticloadbalancing:DeleteTargetGroup"}},
 	"aws:lb/listener:Listener": {Source: "elbv2/listener.go", ARN: "arn:aws:elasticloadbalancing:{region}:{account}:listener/app/{prefix}-alb/50dc6c495c0c9188/0467ef3c8400ae65", Tagged: true,
-		Create: []string{"elasticloadbalancing:CreateListener", "elasticloadbalancing:AddTags"},
+		Create: []string{"elasticloadbalancing:CreateListener {loadBalancerArn}", "elasticloadbalancing:AddTags"},
 		Read:   []string{"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeListenerAttributes", "elasticloadbalancing:DescribeTags"},
 		Update: []string{"elasticloadbalancing:ModifyListener", "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"},
 		Delete: []string{"elasticloadbalancing:DeleteListener"}},
@@ -122,7 +124,7 @@ var Operations = map[string]Operation{
 	"aws:backup/plan:Plan": {Source: "backup/plan.go", ARN: "arn:aws:backup:{region}:{account}:backup-plan:{id}", Tagged: true,
 		Create: []string{"backup:CreateBackupPlan", "backup:TagResource"}, Read: []string{"backup:GetBackupPlan", "backup:ListTags"},
 		Update: []string{"backup:UpdateBackupPlan", "backup:TagResource", "backup:UntagResource"}, Delete: []string{"backup:DeleteBackupPlan"}},
-	"aws:backup/selection:Selection": {Source: "backup/selection.go", ARN: "arn:aws:backup:{region}:{account}:backup-plan:{planId}",
+	"aws:backup/selection:Selection": {Source: "backup/selection.go", ARN: "arn:aws:backup:{region}:{account}:backup-plan:{planId}", OnTagged: true,
 		PassRole: "iamRoleArn", Service: "backup.amazonaws.com",
 		Create: []string{"backup:CreateBackupSelection"}, Read: []string{"backup:GetBackupSelection"}, Update: []string{}, Delete: []string{"backup:DeleteBackupSelection"}},
 	"aws:ssm/parameter:Parameter": {Source: "ssm/parameter.go", ARN: "arn:aws:ssm:{region}:{account}:parameter{name}", Tagged: true,
@@ -235,7 +237,7 @@ var Operations = map[string]Operation{
 		Create: []string{"logs:CreateLogGroup", "logs:TagResource", "logs:PutRetentionPolicy"}, Read: []string{"logs:DescribeLogGroups", "logs:ListTagsForResource"},
 		Update: []string{"logs:PutRetentionPolicy", "logs:AssociateKmsKey", "logs:TagResource", "logs:UntagResource"}, Delete: []string{"logs:DeleteLogGroup"}},
 	"aws:cloudwatch/logDeliverySource:LogDeliverySource": {Source: "logs/delivery_source.go", ARN: "arn:aws:logs:{region}:{account}:delivery-source:{name}", Tagged: true,
-		Create: []string{"logs:PutDeliverySource", "logs:TagResource", "cloudfront:AllowVendedLogDeliveryForResource"}, Read: []string{"logs:GetDeliverySource", "logs:ListTagsForResource"},
+		Create: []string{"logs:PutDeliverySource", "logs:TagResource", "cloudfront:AllowVendedLogDeliveryForResource {resourceArn}"}, Read: []string{"logs:GetDeliverySource", "logs:ListTagsForResource"},
 		Update: []string{"logs:PutDeliverySource", "logs:TagResource"}, Delete: []string{"logs:DeleteDeliverySource"}},
 	"aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": {Source: "logs/delivery_destination.go", ARN: "arn:aws:logs:{region}:{account}:delivery-destination:{name}", Tagged: true,
 		Create: []string{"logs:PutDeliveryDestination", "logs:TagResource"}, Read: []string{"logs:GetDeliveryDestination", "logs:ListTagsForResource"},
