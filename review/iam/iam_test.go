@@ -348,6 +348,7 @@ func actionsOf(t *testing.T, doc json.RawMessage) []string {
 func TestTheDeployRoleCanDeployEveryResource(t *testing.T) {
 	for _, stack := range offline.Stacks {
 		t.Run(stack, func(t *testing.T) {
+			t.Parallel() // a few thousand evaluations per stack
 			p := newPlan(t, stack)
 			reqs := append(p.requests(t, false), p.invokes(t)...)
 			refused, _ := p.simulate(t, "canalco-"+stack+"-deploy", withoutPipelineIdentities(reqs, stack))
@@ -409,6 +410,7 @@ func withoutPipelineIdentities(reqs []request, stack string) []request {
 func TestThePreviewRoleCanReadEveryResource(t *testing.T) {
 	for _, stack := range offline.Stacks {
 		t.Run(stack, func(t *testing.T) {
+			t.Parallel() // a few thousand evaluations per stack
 			p := newPlan(t, stack)
 			reqs := append(p.requests(t, true), p.invokes(t)...)
 			refused, _ := p.simulate(t, "canalco-"+stack+"-preview", reqs)
