@@ -23,7 +23,8 @@ var unscopedDeployActions = []string{
 	"lambda:GetEventSourceMapping", "lambda:ListEventSourceMappings",
 	"ses:GetAccount", "ses:PutAccountSuppressionAttributes", "ecr:GetAuthorizationToken",
 	// These accept no resource but "*" (Service Authorization Reference).
-	"cloudfront:CreateDistribution", "ses:CreateTemplate", "ses:UpdateTemplate", "ses:DeleteTemplate", "ses:GetTemplate",
+	"cloudfront:CreateDistribution", "cloudfront:CreateOriginAccessControl", "cloudfront:CreateCachePolicy",
+	"cloudfront:CreateOriginRequestPolicy", "cloudfront:CreateResponseHeadersPolicy", "ses:CreateTemplate", "ses:UpdateTemplate", "ses:DeleteTemplate", "ses:GetTemplate",
 	"ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:ListCommandInvocations", "ssm:CancelCommand",
 	"ssm:DescribeInstanceInformation", "ssm:DescribeParameters",
 	"logs:DescribeLogGroups", "logs:DescribeMetricFilters", "logs:DescribeSubscriptionFilters",
@@ -360,6 +361,35 @@ func TestDnsChangesStayWithinTheStacksNames(t *testing.T) {
 	}
 	for _, other := range []string{"app.canalco.co", "api.canalco.co", "_dmarc.canalco.co"} {
 		assert.False(t, anyMatches(recordNames(t, "staging"), other, false), "staging may not write prod's %s", other)
+	}
+	// prod's email domain is the zone's apex: its records do not open the whole zone.
+	for _, other := range []string{"www.canalco.co", "staging.canalco.co", "canalco.co", "x.app.canalco.co", "evil._dmarc.canalco.co"} {
+		assert.False(t, anyMatches(recordNames(t, "prod"), other, false), "prod may not write %s", other)
+	}
+}
+
+// TestEveryRoleHasTheBoundary: every role of every stack carries the stack's permissions
+// boundary and waits for it, and the boundary denies what makes an administrator.
+func TestEveryRoleHasTheBoundary(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			boundary := res.Named(policyT, "canalco-"+stack+"-boundary")
+			require.NotNil(t, boundary)
+			roles := res.OfType(roleT)
+			require.NotEmpty(t, roles)
+			for _, r := range roles {
+				assert.Equal(t, boundary.Outputs["arn"], r.Str("permissionsBoundary"), r.Name)
+				assert.True(t, r.DependsOn(boundary.URN), "%s waits for the boundary", r.Name)
+			}
+			sids := map[string]bool{}
+			for _, st := range document(t, boundary, "policy") {
+				sids[st.Sid] = true
+			}
+			for _, sid := range []string{"RolesOnlyWithTheBoundary", "NoBoundaryRemoval", "NoPipelineIdentityChanges", "NoPipelinePoliciesElsewhere"} {
+				assert.True(t, sids[sid], "the boundary has %s", sid)
+			}
+		})
 	}
 }
 
