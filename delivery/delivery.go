@@ -24,10 +24,13 @@ type DeliveryArgs struct {
 	Stack string
 	// Regions the stack also uses besides its own and us-east-1 (backup copies, replicas).
 	Regions []string
-	// Zone is the Route 53 zone the stack writes records in ("" for none), RecordNames the
-	// hostnames it owns there (app, API, email domain; their subdomains are included).
+	// Zone is the Route 53 zone the stack writes records in ("" for none); Hostnames are the
+	// app's and the API's names there, EmailDomain the domain whose DKIM and DMARC records
+	// the stack writes ("" for none), MailFrom its MAIL FROM domain.
 	Zone        string
-	RecordNames []string
+	Hostnames   []string
+	EmailDomain string
+	MailFrom    string
 	// EmailIdentity is the SES identity (domain or sender address) the stack verifies.
 	EmailIdentity string
 	// From the compute and storage layers: what the release scripts touch.
@@ -35,6 +38,8 @@ type DeliveryArgs struct {
 	FrontendBucket  string
 	ArtifactsBucket string
 	DistributionArn pulumi.StringInput
+	// Boundary is the stack's permissions boundary (NewBoundary, created before any role).
+	Boundary *Boundary
 }
 
 // Delivery is the delivery layer's output. The pipeline outputs are empty when the stack
@@ -131,8 +136,14 @@ func newScope(ctx *pulumi.Context, d *Delivery, a *DeliveryArgs) (scope, error) 
 		asgName:         a.AsgName,
 		frontendBucket:  a.FrontendBucket,
 		artifactsBucket: a.ArtifactsBucket,
-		recordNames:     unique(a.RecordNames...),
+		hostnames:       unique(a.Hostnames...),
 		emailIdentity:   a.EmailIdentity,
+		boundary:        boundaryArn(a.Env.Prefix, a.Env.AccountID),
+		passedTo:        a.Boundary.passedTo(),
+		managedPolicies: a.Boundary.managedPolicies(),
+	}
+	if a.EmailDomain != "" {
+		s.emailDomain, s.mailFrom = a.EmailDomain, a.MailFrom
 	}
 	if a.Zone == "" {
 		return s, nil

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/canalco/infra/security"
@@ -59,10 +60,12 @@ func createActions() []string {
 	return out
 }
 
-// passedTo are the services the program hands its roles to.
-var passedTo = []string{
-	"ec2.amazonaws.com", "lambda.amazonaws.com", "monitoring.rds.amazonaws.com", "backup.amazonaws.com",
-	"s3.amazonaws.com", "vpc-flow-logs.amazonaws.com", "scheduler.amazonaws.com", "events.amazonaws.com",
+// serviceLinkedRoles are the services whose service-linked roles a first deploy in a fresh
+// account creates: the load balancer, Auto Scaling, RDS, AWS Backup (and its restore
+// testing) and WAF's logging (each service's "Using service-linked roles" page).
+var serviceLinkedRoles = []string{
+	"elasticloadbalancing.amazonaws.com", "autoscaling.amazonaws.com", "rds.amazonaws.com",
+	"backup.amazonaws.com", "restore-testing.backup.amazonaws.com", "wafv2.amazonaws.com",
 }
 
 // deployPolicies are the deploy role's managed policies.
@@ -83,7 +86,8 @@ func deployNetwork(s scope) []security.Statement {
 	ec2 := func(kind string) string { return s.arn("ec2", kind+"/*") }
 	elb := func(resource string) string { return s.arn("elasticloadbalancing", resource) }
 	return []security.Statement{
-		allow("Ec2Read", []string{"ec2:Describe*"}, everything),
+		// CloudFront's origin-facing prefix list is read with an action Describe* does not cover.
+		allow("Ec2Read", []string{"ec2:Describe*", "ec2:GetManagedPrefixListEntries"}, everything),
 		s.tagged(allow("Ec2CreateTagged", ec2Creates, each(ec2Created, ec2)...), "aws:RequestTag"),
 		with(allow("Ec2TagOnCreate", []string{"ec2:CreateTags"}, everything), "StringEquals", "ec2:CreateAction", createActions()),
 		s.tagged(allow("Ec2ManageTagged", slices.Concat(ec2Creates, ec2Manage), everything), "aws:ResourceTag"),
@@ -130,11 +134,13 @@ func deployData(s scope) []security.Statement {
 			"rds:CreateEventSubscription", "rds:ModifyEventSubscription", "rds:DeleteEventSubscription",
 			"rds:AddSourceIdentifierToSubscription", "rds:RemoveSourceIdentifierFromSubscription",
 		}, rds("db"), rds("pg"), rds("og"), rds("subgrp"), rds("snapshot"), rds("es")),
-		// RDS creates the master password's secret (rds!db-...) with the caller's rights.
-		with(allow("RdsManagedSecret", []string{
+		// RDS creates the master password's secret (rds!db-...) with the caller's rights (RDS User
+		// Guide, "Password management with Amazon RDS and AWS Secrets Manager": permissions). RDS
+		// is not documented to set aws:CalledVia, so the name is the scope; no value reads.
+		allow("RdsManagedSecret", []string{
 			"secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:DescribeSecret",
 			"secretsmanager:UpdateSecret", "secretsmanager:RotateSecret", "secretsmanager:DeleteSecret",
-		}, s.arn("secretsmanager", "secret:rds!*")), "ForAnyValue:StringEquals", "aws:CalledVia", "rds.amazonaws.com"),
+		}, s.arn("secretsmanager", "secret:rds!db-*")),
 		// GetSecretValue on the stack's own secrets only: the provider reads back the values
 		// it wrote from the stack's encrypted config. Never the database's secret above.
 		allow("Secrets", []string{
@@ -144,7 +150,9 @@ func deployData(s scope) []security.Statement {
 			"secretsmanager:GetResourcePolicy", "secretsmanager:PutResourcePolicy", "secretsmanager:DeleteResourcePolicy",
 			"secretsmanager:RestoreSecret",
 		}, s.arn("secretsmanager", "secret:"+s.own())),
-		s.tagged(allow("KmsCreateTagged", []string{"kms:CreateKey"}, everything), "aws:RequestTag"),
+		// Tagging a key as it is created needs kms:TagResource with the request's tags: the key
+		// has no tags yet (KMS Developer Guide, "Controlling access to tags").
+		s.tagged(allow("KmsCreateTagged", []string{"kms:CreateKey", "kms:TagResource"}, everything), "aws:RequestTag"),
 		allow("KmsRead", []string{"kms:ListAliases", "kms:ListKeys"}, everything),
 		allow("KmsAliases", []string{"kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"}, s.arn("kms", "alias/"+s.own())),
 		s.tagged(allow("KmsManageTagged", []string{
@@ -193,10 +201,12 @@ func deployEdge(s scope) []security.Statement {
 		allow("FunctionPackages", []string{
 			"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject",
 			"s3:PutObjectTagging", "s3:GetObjectTagging", "s3:DeleteObjectTagging",
-		}, "arn:aws:s3:::"+s.artifactsBucket+"/*"),
-		s.tagged(allow("CloudFrontCreateTagged", []string{
-			"cloudfront:CreateDistribution", "cloudfront:CreateDistributionWithTags", "cloudfront:TagResource",
-		}, cf("distribution/*")), "aws:RequestTag"),
+		}, s.artifacts()),
+		// CreateDistribution takes only Resource "*" (Service Authorization Reference); the
+		// provider's CreateDistributionWithTags call is authorized as CreateDistribution plus
+		// TagResource.
+		allow("CloudFrontCreate", []string{"cloudfront:CreateDistribution"}, everything),
+		allow("CloudFrontTagOnCreate", []string{"cloudfront:TagResource"}, cf("distribution/*")),
 		// CloudFront has no tag conditions on existing distributions: the stack's own, by ARN.
 		allow("CloudFrontDistribution", []string{
 			"cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution",
@@ -204,6 +214,11 @@ func deployEdge(s scope) []security.Statement {
 			"cloudfront:ListTagsForResource", "cloudfront:CreateInvalidation", "cloudfront:GetInvalidation",
 			"cloudfront:ListInvalidations", "cloudfront:AllowVendedLogDeliveryForResource",
 		}, s.distributionArn),
+		// Creating these takes Resource "*" (Service Authorization Reference, CloudFront).
+		allow("CloudFrontPolicyCreate", []string{
+			"cloudfront:CreateOriginAccessControl", "cloudfront:CreateCachePolicy", "cloudfront:CreateOriginRequestPolicy",
+			"cloudfront:CreateResponseHeadersPolicy",
+		}, everything),
 		allow("CloudFrontPolicies", []string{
 			"cloudfront:*OriginAccessControl*", "cloudfront:*CachePolicy*", "cloudfront:*OriginRequestPolicy*",
 			"cloudfront:*ResponseHeadersPolicy*",
@@ -215,8 +230,8 @@ func deployEdge(s scope) []security.Statement {
 		}, waf("webacl"), waf("ipset"), waf("rulegroup")),
 		// A web ACL that uses AWS's managed rule groups names them.
 		allow("WebAclManagedRules", []string{"wafv2:CreateWebACL", "wafv2:UpdateWebACL"}, "arn:aws:wafv2:*:*:global/managedruleset/*/*"),
-		s.tagged(allow("CertificateRequestTagged", []string{"acm:RequestCertificate", "acm:AddTagsToCertificate"},
-			s.arn("acm", "certificate/*")), "aws:RequestTag"),
+		// RequestCertificate takes only Resource "*"; its tags are the request's.
+		s.tagged(allow("CertificateRequestTagged", []string{"acm:RequestCertificate"}, everything), "aws:RequestTag"),
 		// ACM deletes no certificate that is in use, so other stacks' certificates are safe.
 		allow("Certificates", []string{
 			"acm:DescribeCertificate", "acm:DeleteCertificate", "acm:ListTagsForCertificate",
@@ -225,21 +240,39 @@ func deployEdge(s scope) []security.Statement {
 		allow("DnsRead", []string{"route53:ListHostedZones", "route53:ListHostedZonesByName"}, everything),
 		allow("DnsChanges", []string{"route53:GetChange"}, "arn:aws:route53:::change/*"),
 	}
-	if s.zoneID == "" || len(s.recordNames) == 0 {
+	names := s.recordPatterns()
+	if s.zoneID == "" || len(names) == 0 {
 		return statements
 	}
 	zone := "arn:aws:route53:::hostedzone/" + s.zoneID
-	var names []string
-	for _, n := range s.recordNames {
-		names = append(names, n, "*."+n)
-	}
+	// Only the stack's own records, of the types it writes, in its own zone (Route 53
+	// Developer Guide, "Using IAM policy conditions for fine-grained access control").
+	records := with(allow("DnsRecords", []string{"route53:ChangeResourceRecordSets"}, zone),
+		"ForAllValues:StringLike", "route53:ChangeResourceRecordSetsNormalizedRecordNames", names)
+	records = with(records, "ForAllValues:StringEquals", "route53:ChangeResourceRecordSetsRecordTypes", recordTypes)
 	return append(statements,
 		allow("DnsZone", []string{"route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"}, zone),
-		// Only the stack's own hostnames (and their validation and DKIM records) in a zone the
-		// environments may share.
-		with(allow("DnsRecords", []string{"route53:ChangeResourceRecordSets"}, zone),
-			"ForAllValues:StringLike", "route53:ChangeResourceRecordSetsNormalizedRecordNames", names),
+		records,
 	)
+}
+
+// recordTypes are the DNS record types the program writes: aliases, validation and DKIM
+// CNAMEs, DMARC and SPF texts, the MAIL FROM MX.
+var recordTypes = []string{"A", "AAAA", "CNAME", "MX", "TXT"}
+
+// recordPatterns are the record names the stack writes: its hostnames and their ACM
+// validation records (_<token>.<host>), the email domain's DKIM (<token>._domainkey.<domain>)
+// and DMARC records and its MAIL FROM domain. Not the email domain itself, nor other
+// subdomains: prod's email domain is the zone's apex.
+func (s scope) recordPatterns() []string {
+	var out []string
+	for _, h := range s.hostnames {
+		out = append(out, h, "_*."+h)
+	}
+	if s.emailDomain != "" {
+		out = append(out, "*._domainkey."+s.emailDomain, "_dmarc."+s.emailDomain, s.mailFrom)
+	}
+	return unique(out...)
 }
 
 // deployApp: functions, queues, topics, schedules, email and images.
@@ -286,9 +319,11 @@ func deployApp(s scope) []security.Statement {
 		// The configuration set is named after the stack itself (canalco-<stack>).
 		allow("EmailSettings", []string{
 			"ses:CreateConfigurationSet", "ses:DeleteConfigurationSet", "ses:GetConfigurationSet", "ses:PutConfigurationSet*",
-			"ses:*ConfigurationSetEventDestination*", "ses:CreateTemplate", "ses:UpdateTemplate", "ses:DeleteTemplate",
-			"ses:GetTemplate", "ses:TagResource", "ses:UntagResource", "ses:ListTagsForResource",
-		}, s.arn("ses", "configuration-set/"+s.prefix), s.arn("ses", "template/"+s.own())),
+			"ses:*ConfigurationSetEventDestination*", "ses:TagResource", "ses:UntagResource", "ses:ListTagsForResource",
+		}, s.arn("ses", "configuration-set/"+s.prefix)),
+		// SES v1's template actions have no resource type: Resource "*" only (Service
+		// Authorization Reference, Amazon SES).
+		allow("EmailTemplates", []string{"ses:CreateTemplate", "ses:UpdateTemplate", "ses:DeleteTemplate", "ses:GetTemplate"}, everything),
 		// One setting per account and region, which every stack sets to the same value.
 		allow("EmailAccount", []string{"ses:GetAccount", "ses:PutAccountSuppressionAttributes"}, everything),
 		allow("Images", []string{
@@ -370,14 +405,22 @@ func deployOperations(s scope) []security.Statement {
 func deployIdentity(s scope) []security.Statement {
 	iam := func(kind string) string { return s.global("iam", kind+"/"+s.own()) }
 	state := s.stateBucket()
-	return []security.Statement{
-		// Not iam:PassRole: that one is below, limited to the services that need the roles.
+	return append([]security.Statement{
+		// Roles' rights change only with the boundary on them (escalationGuards deny the rest);
+		// iam:PassRole is below, per service.
 		allow("Roles", []string{
-			"iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
+			"iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
 			"iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags",
-			"iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies",
-			"iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
+			"iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
 		}, iam("role")),
+		with(allow("RolesWithTheBoundary", []string{
+			"iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary",
+		}, iam("role")), "StringEquals", "iam:PermissionsBoundary", s.boundary),
+		// Only the policies the program attaches: the stack's own and the AWS managed ones its
+		// roles use.
+		with(with(allow("AttachKnownPolicies", []string{"iam:AttachRolePolicy"}, iam("role")),
+			"StringEquals", "iam:PermissionsBoundary", s.boundary),
+			"ArnLike", "iam:PolicyARN", append([]string{iam("policy")}, s.managedPolicies...)),
 		allow("Policies", []string{
 			"iam:CreatePolicy", "iam:DeletePolicy", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions",
 			"iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
@@ -388,7 +431,8 @@ func deployIdentity(s scope) []security.Statement {
 			"iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile",
 			"iam:TagInstanceProfile", "iam:UntagInstanceProfile", "iam:ListInstanceProfileTags",
 		}, iam("instance-profile")),
-		with(allow("PassRolesToServices", []string{"iam:PassRole"}, iam("role")), "StringEquals", "iam:PassedToService", passedTo),
+		with(allow("ServiceLinkedRoles", []string{"iam:CreateServiceLinkedRole"}, s.global("iam", "role/aws-service-role/*")),
+			"StringEquals", "iam:AWSServiceName", serviceLinkedRoles),
 		// The administrators group and the OIDC provider: read only (see deployGuards).
 		allow("ReadAccountIdentities", []string{
 			"iam:GetGroup", "iam:ListAttachedGroupPolicies", "iam:ListGroupPolicies", "iam:GetOpenIDConnectProvider",
@@ -397,12 +441,36 @@ func deployIdentity(s scope) []security.Statement {
 		allow("StateObjects", []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, state+"/*"),
 		// The state bucket is encrypted with the secrets key too.
 		s.secretsKey(allow("StateKey", []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}, s.arn("kms", "key/*"))),
+	}, s.passRoles()...)
+}
+
+// passRoles hands each of the stack's roles to the services its trust policy names, and to
+// no other (iam:PassedToService); the pipeline roles are handed to none.
+func (s scope) passRoles() []security.Statement {
+	services := make([]string, 0, len(s.passedTo))
+	for service := range s.passedTo {
+		services = append(services, service)
 	}
+	sort.Strings(services)
+	var out []security.Statement
+	for _, service := range services {
+		var roles []string
+		for _, r := range s.passedTo[service] {
+			if r != s.prefix+"-deploy" && r != s.prefix+"-preview" {
+				roles = append(roles, s.global("iam", "role/"+r))
+			}
+		}
+		if len(roles) == 0 {
+			continue
+		}
+		out = append(out, with(allow(sidOf("PassRolesTo", service), []string{"iam:PassRole"}, roles...), "StringEquals", "iam:PassedToService", service))
+	}
+	return out
 }
 
 // deployGuards are explicit denies: they hold whatever another policy allows.
 func deployGuards(s scope) []security.Statement {
-	return []security.Statement{
+	return append([]security.Statement{
 		// No IAM users and no long-lived keys, ever (IAM.2, IAM.3): pipelines use roles.
 		deny("NoUsersOrKeys", []string{
 			"iam:CreateUser", "iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
@@ -410,6 +478,8 @@ func deployGuards(s scope) []security.Statement {
 			"iam:UploadSSHPublicKey", "iam:UploadSigningCertificate",
 		}, everything),
 		deny("NoOrganizationChanges", []string{"organizations:*", "account:*"}, everything),
+		// No role without the boundary, and the pipeline roles stay as an administrator left
+		// them (the boundary denies the same to every other role).
 		// Humans and their rights are managed by administrators, not by pipelines.
 		deny("NoGroupChanges", []string{
 			"iam:CreateGroup", "iam:DeleteGroup", "iam:UpdateGroup", "iam:AddUserToGroup", "iam:RemoveUserFromGroup",
@@ -425,10 +495,19 @@ func deployGuards(s scope) []security.Statement {
 			"iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider",
 		}, everything),
 		denyOtherRegions(s),
-	}
+	}, escalationGuards(s.prefix, s.account)...)
 }
 
 // denyOtherRegions keeps a role in the stack's regions (global services answer in us-east-1).
 func denyOtherRegions(s scope) security.Statement {
 	return with(deny("OnlyTheStackRegions", []string{"*"}, everything), "StringNotEquals", "aws:RequestedRegion", s.regions)
+}
+
+// sidOf makes a statement ID from a service principal: PassRolesTo + VpcFlowLogs.
+func sidOf(prefix, service string) string {
+	sid := prefix
+	for _, part := range strings.FieldsFunc(strings.TrimSuffix(service, ".amazonaws.com"), func(r rune) bool { return r == '.' || r == '-' }) {
+		sid += strings.ToUpper(part[:1]) + part[1:]
+	}
+	return sid
 }

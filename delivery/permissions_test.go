@@ -17,11 +17,14 @@ const account = offline.Account
 // unscopedDeployActions are the deploy role's only actions on Resource "*" with no condition:
 // calls that name no resource. Adding one is a change this list must show.
 var unscopedDeployActions = []string{
-	"ec2:Describe*", "elasticloadbalancing:Describe*", "autoscaling:Describe*", "rds:Describe*",
+	"ec2:Describe*", "ec2:GetManagedPrefixListEntries", "elasticloadbalancing:Describe*", "autoscaling:Describe*", "rds:Describe*",
 	"kms:ListAliases", "kms:ListKeys", "backup-storage:MountCapsule",
 	"route53:ListHostedZones", "route53:ListHostedZonesByName",
 	"lambda:GetEventSourceMapping", "lambda:ListEventSourceMappings",
 	"ses:GetAccount", "ses:PutAccountSuppressionAttributes", "ecr:GetAuthorizationToken",
+	// These accept no resource but "*" (Service Authorization Reference).
+	"cloudfront:CreateDistribution", "cloudfront:CreateOriginAccessControl", "cloudfront:CreateCachePolicy",
+	"cloudfront:CreateOriginRequestPolicy", "cloudfront:CreateResponseHeadersPolicy", "ses:CreateTemplate", "ses:UpdateTemplate", "ses:DeleteTemplate", "ses:GetTemplate",
 	"ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:ListCommandInvocations", "ssm:CancelCommand",
 	"ssm:DescribeInstanceInformation", "ssm:DescribeParameters",
 	"logs:DescribeLogGroups", "logs:DescribeMetricFilters", "logs:DescribeSubscriptionFilters",
@@ -32,6 +35,9 @@ var unnamed = map[string]string{
 	`arn:aws:ssm:\*::document/AWS-RunShellScript`:                                                                       "AWS's document; the instances are pinned by a condition",
 	`arn:aws:ssm:\*::parameter/aws/service/\*`:                                                                          "AWS's public parameters (AMI IDs)",
 	`arn:aws:cloudfront::ACCOUNT:distribution/E[0-9A-F]+`:                                                               "the stack's own distribution, by ID",
+	`arn:aws:cloudfront::ACCOUNT:distribution/\*`:                                                                       "tags on a new distribution (CreateDistributionWithTags)",
+	`arn:aws:secretsmanager:\*:ACCOUNT:secret:rds!db-\*`:                                                                "RDS's own master secrets (no value reads); RDS names them",
+	`arn:aws:iam::ACCOUNT:role/aws-service-role/\*`:                                                                     "service-linked roles, pinned by iam:AWSServiceName",
 	`arn:aws:cloudfront::ACCOUNT:(origin-access-control|cache-policy|origin-request-policy|response-headers-policy)/\*`: "ID-named CloudFront settings without tag conditions",
 	`arn:aws:wafv2:\*:\*:global/managedruleset/\*/\*`:                                                                   "AWS's managed rule groups a web ACL references",
 	`arn:aws:acm:\*:ACCOUNT:certificate/\*`:                                                                             "ACM refuses to delete a certificate in use",
@@ -63,7 +69,6 @@ func scopedByCondition(st security.Statement, stack string) bool {
 	fn, _ := c["ArnLike"]["lambda:FunctionArn"].(string)
 	return strings.Contains(fn, ":function:canalco-"+stack+"-") ||
 		c["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == "alias/canalco-pulumi-secrets" ||
-		c["ForAnyValue:StringEquals"]["aws:CalledVia"] == "rds.amazonaws.com" ||
 		c["StringEquals"]["aws:ResourceTag/aws:autoscaling:groupName"] == "canalco-"+stack+"-backend" ||
 		c["StringEquals"]["ec2:CreateAction"] != nil || c["ArnLike"]["ec2:LaunchTemplate"] != nil
 }
@@ -236,25 +241,35 @@ func TestNoUsersNoKeysNoAccountChanges(t *testing.T) {
 	}
 }
 
-// TestRolesArePassedOnlyToServices: iam:PassRole only for the stack's roles and only to the
-// services that run them.
+// TestRolesArePassedOnlyToServices: iam:PassRole names each of the stack's roles and hands
+// it only to the service its trust policy names; the pipeline roles are handed to none.
 func TestRolesArePassedOnlyToServices(t *testing.T) {
 	for _, stack := range offline.Stacks {
 		t.Run(stack, func(t *testing.T) {
-			var grants []security.Statement
-			for _, st := range statements(t, offline.Stack(t, stack), "canalco-"+stack+"-deploy") {
-				if allows(st, "iam:PassRole", "arn:aws:iam::"+account+":role/canalco-"+stack+"-x") ||
-					allows(st, "iam:PassRole", "arn:aws:iam::"+account+":role/other") {
-					grants = append(grants, st)
+			res := offline.Stack(t, stack)
+			passed := map[string]string{} // role ARN: service
+			for _, st := range statements(t, res, "canalco-"+stack+"-deploy") {
+				if st.Effect != "Allow" || !anyMatches(st.Action, "iam:PassRole", true) {
+					continue
+				}
+				assert.Equal(t, []string{"iam:PassRole"}, st.Action, st.Sid)
+				service, ok := st.Condition["StringEquals"]["iam:PassedToService"].(string)
+				require.True(t, ok, "%s names one service", st.Sid)
+				for _, r := range st.Resource {
+					assert.NotContains(t, r, "*", "%s names its roles", st.Sid)
+					passed[r] = service
 				}
 			}
-			require.Len(t, grants, 1)
-			assert.Equal(t, []string{"iam:PassRole"}, grants[0].Action)
-			assert.Equal(t, []string{"arn:aws:iam::" + account + ":role/canalco-" + stack + "-*"}, grants[0].Resource)
-			services, _ := grants[0].Condition["StringEquals"]["iam:PassedToService"].([]any)
-			require.NotEmpty(t, services)
-			for _, s := range services {
-				assert.Regexp(t, `^[a-z0-9.-]+\.amazonaws\.com$`, s)
+			roles := res.OfType(roleT)
+			require.NotEmpty(t, roles)
+			for _, r := range roles {
+				arn := "arn:aws:iam::" + account + ":role/" + r.Str("name")
+				if strings.HasSuffix(r.Str("name"), "-deploy") || strings.HasSuffix(r.Str("name"), "-preview") {
+					assert.NotContains(t, passed, arn, "pipeline roles are never passed")
+					continue
+				}
+				service, _ := document(t, r, "assumeRolePolicy")[0].Principal["Service"].(string)
+				assert.Equal(t, service, passed[arn], "%s is passed to its service only", r.Str("name"))
 			}
 		})
 	}
@@ -347,6 +362,35 @@ func TestDnsChangesStayWithinTheStacksNames(t *testing.T) {
 	for _, other := range []string{"app.canalco.co", "api.canalco.co", "_dmarc.canalco.co"} {
 		assert.False(t, anyMatches(recordNames(t, "staging"), other, false), "staging may not write prod's %s", other)
 	}
+	// prod's email domain is the zone's apex: its records do not open the whole zone.
+	for _, other := range []string{"www.canalco.co", "staging.canalco.co", "canalco.co", "x.app.canalco.co", "evil._dmarc.canalco.co"} {
+		assert.False(t, anyMatches(recordNames(t, "prod"), other, false), "prod may not write %s", other)
+	}
+}
+
+// TestEveryRoleHasTheBoundary: every role of every stack carries the stack's permissions
+// boundary and waits for it, and the boundary denies what makes an administrator.
+func TestEveryRoleHasTheBoundary(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			boundary := res.Named(policyT, "canalco-"+stack+"-boundary")
+			require.NotNil(t, boundary)
+			roles := res.OfType(roleT)
+			require.NotEmpty(t, roles)
+			for _, r := range roles {
+				assert.Equal(t, boundary.Outputs["arn"], r.Str("permissionsBoundary"), r.Name)
+				assert.True(t, r.DependsOn(boundary.URN), "%s waits for the boundary", r.Name)
+			}
+			sids := map[string]bool{}
+			for _, st := range document(t, boundary, "policy") {
+				sids[st.Sid] = true
+			}
+			for _, sid := range []string{"RolesOnlyWithTheBoundary", "NoBoundaryRemoval", "NoPipelineIdentityChanges", "NoPipelinePoliciesElsewhere"} {
+				assert.True(t, sids[sid], "the boundary has %s", sid)
+			}
+		})
+	}
 }
 
 // arnOf is the ARN AWS gives a resource of the plan, for the types the program names.
@@ -398,8 +442,6 @@ func arnOf(r *offline.Resource) string {
 			group = "default"
 		}
 		return regional("scheduler", "schedule/"+group+"/"+in("name"))
-	case "aws:ses/template:Template":
-		return regional("ses", "template/"+in("name"))
 	case "aws:sesv2/configurationSet:ConfigurationSet":
 		return regional("ses", "configuration-set/"+in("configurationSetName"))
 	case "aws:sesv2/emailIdentity:EmailIdentity":

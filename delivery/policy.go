@@ -22,8 +22,14 @@ type scope struct {
 	artifactsBucket string
 	distributionArn string
 	zoneID          string   // empty: the stack writes no DNS records
-	recordNames     []string // hostnames the stack may write in the zone, with their subdomains
+	hostnames       []string // the app's and the API's hostnames in the zone
+	emailDomain     string   // the email domain whose DKIM, DMARC and MAIL FROM records the stack writes
+	mailFrom        string   // the MAIL FROM domain
 	emailIdentity   string   // the SES identity: a domain, or a sender address
+
+	boundary        string              // ARN of the permissions boundary of the stack's roles
+	passedTo        map[string][]string // service: the stack's roles handed to it
+	managedPolicies []string            // AWS managed policies the program attaches to roles
 }
 
 // own is the wildcard of every name of the stack: canalco-<stack>-*.
@@ -47,6 +53,9 @@ func (s scope) global(service, resource string) string {
 func (s scope) stateBucket() string {
 	return "arn:aws:s3:::" + s.project + "-pulumi-state-" + s.account + "-*"
 }
+
+// artifacts are the functions' packages in the artifacts bucket.
+func (s scope) artifacts() string { return "arn:aws:s3:::" + s.artifactsBucket + "/*" }
 
 // secretsAlias is the alias of the key of Pulumi's secrets provider.
 func (s scope) secretsAlias() string { return "alias/" + s.project + "-pulumi-secrets" }

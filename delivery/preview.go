@@ -7,7 +7,7 @@ import "github.com/canalco/infra/security"
 // objects, secrets, parameters, queues and logs; these are Describe/List/Get of
 // configuration only.
 var previewReads = []string{
-	"ec2:Describe*", "elasticloadbalancing:Describe*", "autoscaling:Describe*",
+	"ec2:Describe*", "ec2:GetManagedPrefixListEntries", "elasticloadbalancing:Describe*", "autoscaling:Describe*",
 	"rds:Describe*", "rds:ListTagsForResource",
 	"cloudfront:Get*", "cloudfront:List*", "cloudfront:DescribeFunction",
 	"wafv2:GetWebACL", "wafv2:GetIPSet", "wafv2:GetRuleGroup", "wafv2:GetLoggingConfiguration",
@@ -21,11 +21,12 @@ var previewReads = []string{
 	"events:DescribeRule", "events:ListRules", "events:ListTargetsByRule", "events:ListTagsForResource",
 	"scheduler:Get*", "scheduler:List*",
 	"ses:GetAccount", "ses:GetEmailIdentity", "ses:GetConfigurationSet", "ses:GetConfigurationSetEventDestinations",
-	"ses:ListEmailIdentities", "ses:ListConfigurationSets", "ses:ListTagsForResource",
+	"ses:ListEmailIdentities", "ses:ListConfigurationSets", "ses:ListTagsForResource", "ses:GetTemplate",
 	"ecr:DescribeRepositories", "ecr:DescribeImages", "ecr:ListImages", "ecr:GetLifecyclePolicy",
 	"ecr:GetRepositoryPolicy", "ecr:ListTagsForResource",
 	"logs:DescribeLogGroups", "logs:DescribeMetricFilters", "logs:DescribeSubscriptionFilters",
 	"logs:ListTagsForResource", "logs:ListTagsLogGroup",
+	"logs:GetDelivery", "logs:GetDeliverySource", "logs:GetDeliveryDestination",
 	"cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard", "cloudwatch:ListDashboards", "cloudwatch:ListTagsForResource",
 	"kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListKeys", "kms:ListResourceTags",
 	"secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets",
@@ -47,8 +48,11 @@ func previewPolicies(s scope) []policy {
 	return []policy{
 		{"read", []security.Statement{
 			allow("ReadConfiguration", previewReads, everything),
-			// Bucket settings of the stack's buckets, not their listings or objects.
-			allow("ReadBuckets", []string{"s3:GetBucket*", "s3:Get*Configuration"}, "arn:aws:s3:::"+s.own()),
+			// Bucket settings of the stack's buckets, not their objects. The provider finds a
+			// bucket with HeadBucket, which needs s3:ListBucket (S3 API Reference, HeadBucket).
+			allow("ReadBuckets", []string{"s3:GetBucket*", "s3:Get*Configuration", "s3:ListBucket"}, "arn:aws:s3:::"+s.own()),
+			// The functions' packages are code the program uploads, not data.
+			allow("FunctionPackages", []string{"s3:GetObject", "s3:GetObjectTagging"}, s.artifacts()),
 			// AWS's public parameters, and the stack's own, which hold configuration (secrets
 			// live in Secrets Manager).
 			allow("Parameters", []string{"ssm:GetParameter", "ssm:GetParameters"}, publicParameters, s.parameters()),
@@ -65,7 +69,7 @@ func previewPolicies(s scope) []policy {
 func previewGuards(s scope) []security.Statement {
 	return []security.Statement{
 		deny("NoSecretValues", []string{"secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue"}, everything),
-		except(deny("NoObjectReadsButTheState", []string{"s3:GetObject*"}), s.stateBucket()+"/*"),
+		except(deny("NoObjectReadsButTheState", []string{"s3:GetObject*"}), s.stateBucket()+"/*", s.artifacts()),
 		except(deny("NoOtherParameters", []string{"ssm:GetParameter*"}), publicParameters, s.parameters()),
 		// Decrypt with the secrets key only: every other key protects data.
 		with(deny("NoDecryptButTheSecretsKey", []string{"kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"}, everything),

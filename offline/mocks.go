@@ -18,6 +18,14 @@ type mocks struct {
 	region string
 	mu     sync.Mutex
 	seen   []*Resource
+	calls  []Call
+}
+
+// Call is one provider function (invoke) the program made, with its arguments: the IAM
+// check proves the pipeline roles may make each one.
+type Call struct {
+	Token string
+	Args  map[string]any
 }
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -155,6 +163,9 @@ func (m *mocks) computed(token, name string, in resource.PropertyMap) map[string
 }
 
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.mu.Lock()
+	m.calls = append(m.calls, Call{Token: args.Token, Args: plainMap(args.Args)})
+	m.mu.Unlock()
 	var out map[string]any
 	switch args.Token {
 	case "aws:index/getCallerIdentity:getCallerIdentity":

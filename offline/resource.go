@@ -173,7 +173,9 @@ func plainMap(m resource.PropertyMap) map[string]any {
 type Result struct {
 	Config    *Config
 	Resources []*Resource
-	byURN     map[string]*Resource
+	// Calls are the provider functions the program invoked, in order.
+	Calls []Call
+	byURN map[string]*Resource
 }
 
 // ByURN returns the resource with the URN, or nil.

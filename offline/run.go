@@ -39,7 +39,7 @@ func RunConfig(cfg *Config) (*Result, error) {
 	m := &mocks{region: cfg.Values["aws:region"]}
 	err := pulumi.RunErr(platform.Deploy, pulumi.WithMocks(cfg.Project, cfg.Stack, m))
 
-	res := &Result{Config: cfg, Resources: m.seen, byURN: map[string]*Resource{}}
+	res := &Result{Config: cfg, Resources: m.seen, Calls: m.calls, byURN: map[string]*Resource{}}
 	sort.SliceStable(res.Resources, func(i, j int) bool { return res.Resources[i].Name < res.Resources[j].Name })
 	for _, r := range res.Resources {
 		r.URN = urn(res, r)

