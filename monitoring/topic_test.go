@@ -143,5 +143,4 @@ func TestRDSEventsReachTheTopic(t *testing.T) {
 	for _, name := range offline.Stacks {
 		check(load(t, name))
 	}
-	check(override(t, "prod", map[string]string{"canalco:dbReadReplica": "true"}))
 }

@@ -33,6 +33,8 @@ type NetworkArgs struct {
 	AlbPort int
 	// AlbCloudFrontOnly admits CloudFront's origin-facing prefix list instead of 0.0.0.0/0.
 	AlbCloudFrontOnly bool
+	// Delegation, when set, delegates a subzone of the stack's zone to another hosted zone.
+	Delegation *Delegation
 }
 
 // Network is the network layer's output.
@@ -238,6 +240,9 @@ func build(ctx *pulumi.Context, n *Network, a *NetworkArgs) error {
 	if err := securityGroups(ctx, n, a, vpc, parent); err != nil {
 		return err
 	}
+	if err := delegate(ctx, a, parent); err != nil {
+		return err
+	}
 
 	dbSubnets, err := rds.NewSubnetGroup(ctx, a.Prefix+"-db", &rds.SubnetGroupArgs{
 		Name:        pulumi.String(a.Prefix + "-db"),
@@ -283,16 +288,19 @@ func flowLogs(ctx *pulumi.Context, n *Network, a *NetworkArgs, vpc *ec2.Vpc, par
 	if err != nil {
 		return err
 	}
-	if _, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
+	policy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
 		Role: role.ID(),
 		Policy: group.Arn.ApplyT(func(arn string) string {
 			return security.Document(security.Allow("WriteFlowLogs",
 				[]string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
 				[]string{arn, arn + ":*"}))
 		}).(pulumi.StringOutput),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return err
 	}
+	// The flow log takes only the role's ARN, so without the explicit dependency EC2 may
+	// create it before the role may write, and delivery fails until someone recreates it.
 	_, err = ec2.NewFlowLog(ctx, name, &ec2.FlowLogArgs{
 		VpcId:                  vpc.ID(),
 		TrafficType:            pulumi.String("ALL"),
@@ -301,6 +309,6 @@ func flowLogs(ctx *pulumi.Context, n *Network, a *NetworkArgs, vpc *ec2.Vpc, par
 		IamRoleArn:             role.Arn,
 		MaxAggregationInterval: pulumi.Int(60),
 		Tags:                   pulumi.StringMap{"Name": pulumi.String(name)},
-	}, parent)
+	}, parent, pulumi.DependsOn([]pulumi.Resource{policy}))
 	return err
 }

@@ -104,7 +104,9 @@ func TestDatabaseBadSettings(t *testing.T) {
 		{"windows overlap across midnight", "staging", map[string]string{"canalco:dbBackupWindow": "23:30-00:30", "canalco:dbMaintenanceWindow": "mon:00:00-mon:01:00"}, "dbMaintenanceWindow", "does not overlap"},
 		{"backup window too short", "prod", map[string]string{"canalco:dbBackupWindow": "07:00-07:15"}, "dbBackupWindow", "at least 30 minutes"},
 		{"maintenance window malformed", "prod", map[string]string{"canalco:dbMaintenanceWindow": "Sunday 3am"}, "dbMaintenanceWindow", "ddd:hh:mm-ddd:hh:mm"},
-		{"replica in dev without the setting", "dev", map[string]string{"canalco:dbReadReplica": "true"}, "dbReadReplica", "dbReadReplicaInDev"},
+		// RDS User Guide, "Limitations for Secrets Manager integration with Amazon RDS".
+		{"replica of a managed-password instance", "prod", map[string]string{"canalco:dbReadReplica": "true"}, "dbReadReplica", "master password it manages in Secrets Manager"},
+		{"replica in dev", "dev", map[string]string{"canalco:dbReadReplica": "true"}, "dbReadReplica", "master password it manages in Secrets Manager"},
 		{"single-AZ prod", "prod", map[string]string{"canalco:dbMultiAz": "false"}, "dbMultiAz", "true outside dev"},
 		{"unsupported major", "prod", map[string]string{"canalco:dbEngineVersion": "13"}, "dbEngineVersion", "standard support"},
 		{"minor pinned", "prod", map[string]string{"canalco:dbEngineVersion": "17.2"}, "dbEngineVersion", "major version"},
@@ -148,10 +150,6 @@ func TestDatabaseAcceptedSettings(t *testing.T) {
 	}{
 		{"retention 0 is the profile's, never no backups", "prod", map[string]string{"canalco:dbBackupRetentionDays": "0"},
 			func(t *testing.T, d settings.Database) { assert.Equal(t, 30, d.BackupRetention) }},
-		{"replica in dev with the setting", "dev", map[string]string{"canalco:dbReadReplica": "true", "canalco:dbReadReplicaInDev": "true"},
-			func(t *testing.T, d settings.Database) { assert.True(t, d.ReadReplica) }},
-		{"replica in prod", "prod", map[string]string{"canalco:dbReadReplica": "true"},
-			func(t *testing.T, d settings.Database) { assert.True(t, d.ReadReplica) }},
 		{"windows across midnight that do not overlap", "prod", map[string]string{"canalco:dbBackupWindow": "23:30-00:30", "canalco:dbMaintenanceWindow": "sun:01:00-sun:02:00"},
 			func(t *testing.T, d settings.Database) { assert.Equal(t, "23:30-00:30", d.BackupWindow) }},
 		{"a planned change applied at once in prod", "prod", map[string]string{"canalco:dbApplyImmediately": "true", "canalco:dbAllowMajorUpgrade": "true"},

@@ -43,6 +43,7 @@ var keySettings = map[string][]string{
 	"aws:ecr/repository:Repository":                {"tags=imageTagMutability", "scanOnPush=imageScanningConfiguration.scanOnPush"},
 	"aws:wafv2/webAcl:WebAcl":                      {"scope=scope"},
 	"aws:budgets/budget:Budget":                    {"limit=limitAmount"},
+	"aws:route53/record:Record":                    {"name=name", "type=type"},
 }
 
 // ruleTypes show the port and the other side of a security-group rule.
@@ -62,6 +63,10 @@ func Plan(w io.Writer, res *offline.Result, s *settings.Settings) *policy.Report
 	}
 	fmt.Fprintf(w, "Stack %s  environment %s  region %s\n", s.Stack, s.Environment, s.Region)
 	fmt.Fprintf(w, "Resources: %d (%d AWS resources, %d components and providers)\n", len(res.Resources), custom, len(res.Resources)-custom)
+	if s.Domain.Zone != "" {
+		// The program looks the zone up: it must exist, delegated, before the first `pulumi up`.
+		fmt.Fprintf(w, "DNS zone: %s (existing Route 53 public hosted zone; records below as aws:route53/record:Record)\n", s.Domain.Zone)
+	}
 
 	fmt.Fprintln(w, "\n== Resources ==")
 	tree(w, x)
