@@ -22,12 +22,12 @@ type Delegation struct {
 const delegationTTL = 172800
 
 // delegate writes the subzone's NS records in the stack's zone.
-func delegate(ctx *pulumi.Context, a *NetworkArgs, parent pulumi.ResourceOption) error {
+func delegate(ctx *pulumi.Context, n *Network, a *NetworkArgs) error {
 	d := a.Delegation
 	if d == nil {
 		return nil
 	}
-	zone, err := route53.LookupZone(ctx, &route53.LookupZoneArgs{Name: pulumi.StringRef(d.Zone), PrivateZone: pulumi.BoolRef(false)}, parent)
+	zone, err := route53.LookupZone(ctx, &route53.LookupZoneArgs{Name: pulumi.StringRef(d.Zone), PrivateZone: pulumi.BoolRef(false)}, pulumi.Parent(n))
 	if err != nil {
 		return err
 	}
@@ -37,6 +37,6 @@ func delegate(ctx *pulumi.Context, a *NetworkArgs, parent pulumi.ResourceOption)
 		Type:    pulumi.String("NS"),
 		Ttl:     pulumi.Int(delegationTTL),
 		Records: pulumi.ToStringArray(d.NameServers),
-	}, parent)
+	}, pulumi.Parent(n))
 	return err
 }

@@ -35,6 +35,8 @@ type NetworkArgs struct {
 	AlbCloudFrontOnly bool
 	// Delegation, when set, delegates a subzone of the stack's zone to another hosted zone.
 	Delegation *Delegation
+	// InstanceTypes are the EC2 types the backend may launch: each must be offered in every AZ.
+	InstanceTypes []string
 }
 
 // Network is the network layer's output.
@@ -89,6 +91,9 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 }
 
 func build(ctx *pulumi.Context, n *Network, a *NetworkArgs) error {
+	if err := checkOfferings(ctx, n, a); err != nil {
+		return err
+	}
 	parent := pulumi.Parent(n)
 	tags := func(thing string) pulumi.StringMap {
 		return pulumi.StringMap{"Name": pulumi.String(a.Prefix + "-" + thing)}
@@ -240,7 +245,7 @@ func build(ctx *pulumi.Context, n *Network, a *NetworkArgs) error {
 	if err := securityGroups(ctx, n, a, vpc, parent); err != nil {
 		return err
 	}
-	if err := delegate(ctx, a, parent); err != nil {
+	if err := delegate(ctx, n, a); err != nil {
 		return err
 	}
 

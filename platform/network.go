@@ -22,6 +22,7 @@ func (p *platform) deployNetwork() error {
 		AlbPort:             albPort(s),
 		AlbCloudFrontOnly:   s.Network.AlbCloudFrontOnly,
 		Delegation:          delegation(s.Domain),
+		InstanceTypes:       s.Compute.InstanceTypes(),
 	}, p.opts...)
 	return err
 }
