@@ -128,8 +128,10 @@ func validateDatabase(s *Settings, p *problems) {
 	if d.AllocatedGb < 20 || d.AllocatedGb > 65536 {
 		p.add("dbAllocatedStorageGb", d.AllocatedGb, "20 to 65536 (gp3 limits)")
 	}
-	if d.MaxAllocatedGb <= d.AllocatedGb || d.MaxAllocatedGb > 65536 {
-		p.add("dbMaxAllocatedStorageGb", d.MaxAllocatedGb, fmt.Sprintf("more than dbAllocatedStorageGb (%d) and at most 65536", d.AllocatedGb))
+	// RDS User Guide, "Managing capacity automatically with Amazon RDS storage autoscaling": the
+	// maximum storage threshold must be at least 10% above the allocated storage.
+	if d.MaxAllocatedGb*10 < d.AllocatedGb*11 || d.MaxAllocatedGb > 65536 {
+		p.add("dbMaxAllocatedStorageGb", d.MaxAllocatedGb, fmt.Sprintf("at least 10%% more than dbAllocatedStorageGb (%d, so %d) and at most 65536", d.AllocatedGb, (d.AllocatedGb*11+9)/10))
 	}
 	if d.BackupRetention < 1 || d.BackupRetention > 35 {
 		p.add("dbBackupRetentionDays", d.BackupRetention, "1 to 35 days (RDS limits; 0 would turn backups off)")

@@ -112,7 +112,9 @@ func TestDatabaseBadSettings(t *testing.T) {
 		{"minor pinned", "prod", map[string]string{"canalco:dbEngineVersion": "17.2"}, "dbEngineVersion", "major version"},
 		{"postgres as master user", "prod", map[string]string{"canalco:dbUsername": "postgres"}, "dbUsername", "not postgres"},
 		{"backup copy in the same region", "prod", map[string]string{"canalco:dbBackupReplicationRegion": "us-east-1"}, "dbBackupReplicationRegion", "other than us-east-1"},
-		{"storage ceiling below the start", "prod", map[string]string{"canalco:dbMaxAllocatedStorageGb": "40"}, "dbMaxAllocatedStorageGb", "more than dbAllocatedStorageGb"},
+		{"storage ceiling below the start", "prod", map[string]string{"canalco:dbMaxAllocatedStorageGb": "40"}, "dbMaxAllocatedStorageGb", "at least 10% more than dbAllocatedStorageGb"},
+		// RDS User Guide, "Managing capacity automatically with Amazon RDS storage autoscaling".
+		{"storage ceiling under 10% above the start", "prod", map[string]string{"canalco:dbMaxAllocatedStorageGb": "54"}, "dbMaxAllocatedStorageGb", "(50, so 55)"},
 		{"apply immediately not a boolean", "prod", map[string]string{"canalco:dbApplyImmediately": "yes"}, "dbApplyImmediately", "true or false"},
 		{"slow query threshold 0 ms is the default, 5 is too low", "prod", map[string]string{"canalco:dbSlowQueryMs": "5"}, "dbSlowQueryMs", "10 to 60000"},
 	} {
