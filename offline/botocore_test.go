@@ -199,9 +199,14 @@ func (m *model) violations(s *shape, v any) []string {
 		if s.Min != nil && float64(len(x)) < *s.Min || s.Max != nil && float64(len(x)) > *s.Max {
 			out = append(out, fmt.Sprintf("%q: length %d outside [%v, %v]", x, len(x), deref(s.Min), deref(s.Max)))
 		}
-		// AWS validates the whole value; the models' patterns are written unanchored.
-		if s.Pattern != "" && !regexp.MustCompile(`^(?:`+s.Pattern+`)$`).MatchString(x) {
-			out = append(out, fmt.Sprintf("%q does not match %s", x, s.Pattern))
+		if s.Pattern != "" {
+			re, err := wholeValue(s.Pattern)
+			switch {
+			case err != nil:
+				out = append(out, fmt.Sprintf("pattern %s: %v", s.Pattern, err))
+			case !re.MatchString(x):
+				out = append(out, fmt.Sprintf("%q does not match %s", x, s.Pattern))
+			}
 		}
 		if len(s.Enum) > 0 && !contains(s.Enum, x) {
 			out = append(out, fmt.Sprintf("%q is not one of %v", x, s.Enum))
@@ -224,6 +229,18 @@ func (m *model) violations(s *shape, v any) []string {
 		}
 	}
 	return out
+}
+
+// javaEscape is a \uXXXX escape of the models' Java-style patterns.
+var javaEscape = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
+
+// wholeValue turns a model's pattern into Go's syntax, anchored: AWS validates the whole
+// value, while the models write patterns unanchored. Java spells the supplementary planes as
+// a surrogate-pair range, which Go writes as code points.
+func wholeValue(pattern string) (*regexp.Regexp, error) {
+	p := strings.ReplaceAll(pattern, `\uD800\uDC00-\uDBFF\uDFFF`, `\x{10000}-\x{10FFFF}`)
+	p = javaEscape.ReplaceAllString(p, `\x{$1}`)
+	return regexp.Compile(`^(?:` + p + `)$`)
 }
 
 func deref(f *float64) any {
