@@ -49,7 +49,7 @@ var apiParams = []struct{ typ, input, service, op, member string }{
 	{"aws:cloudwatch/logGroup:LogGroup", "name", "logs", "CreateLogGroup", "logGroupName"},
 	{"aws:cloudwatch/logGroup:LogGroup", "kmsKeyId", "logs", "CreateLogGroup", "kmsKeyId"},
 	{"aws:lambda/function:Function", "name", "lambda", "CreateFunction", "FunctionName"},
-	{"aws:lambda/function:Function", "runtime", "lambda", "CreateFunction", "Runtime"},
+	// Not Runtime: Debian's 2022 model predates the python3.13 runtime, so its enum is stale.
 	{"aws:lambda/function:Function", "handler", "lambda", "CreateFunction", "Handler"},
 	{"aws:lambda/function:Function", "memorySize", "lambda", "CreateFunction", "MemorySize"},
 	{"aws:lambda/function:Function", "timeout", "lambda", "CreateFunction", "Timeout"},
