@@ -54,14 +54,20 @@ func (c *Compute) loadBalancer(ctx *pulumi.Context, a *ComputeArgs, parent pulum
 		EnableWafFailOpen:        pulumi.Bool(false),
 		XffHeaderProcessingMode:  pulumi.String("append"),
 		PreserveHostHeader:       pulumi.Bool(false),
-	}, parent, pulumi.DependsOn(a.AccessLogsReady))
+		// A new type or scheme replaces the load balancer under its fixed name, so the old one
+		// must go first (its listeners with it); deletion protection still stops that in a
+		// protected stack until someone lifts it for the replacement.
+	}, parent, pulumi.DependsOn(a.AccessLogsReady), pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return pulumi.StringOutput{}, fmt.Errorf("load balancer: %w", err)
 	}
 	c.AlbArn, c.AlbArnSuffix, c.AlbDNSName, c.AlbZoneID = alb.Arn, alb.ArnSuffix, alb.DnsName, alb.ZoneId
 
-	tg, err := lb.NewTargetGroup(ctx, e.Name("backend"), &lb.TargetGroupArgs{
-		Name:                pulumi.String(e.Name("backend")),
+	// No fixed name: a new port or protocol replaces the group, and the listener and the Auto
+	// Scaling group still use the old one while the new one is created, so it cannot go first.
+	// Pulumi auto-names it from the logical name plus a hyphen and seven random characters,
+	// which with the longest stack name still fits ELB's 32 characters.
+	tg, err := lb.NewTargetGroup(ctx, e.Name("tg"), &lb.TargetGroupArgs{
 		TargetType:          pulumi.String("instance"),
 		Port:                pulumi.Int(network.BackendPort),
 		Protocol:            pulumi.String("HTTP"),

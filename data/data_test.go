@@ -351,40 +351,6 @@ func TestNoReplicaOrBackupCopyByDefault(t *testing.T) {
 	})
 }
 
-func TestReadReplica(t *testing.T) {
-	for _, c := range []struct {
-		stack  string
-		values map[string]string
-	}{
-		{"prod", map[string]string{"canalco:dbReadReplica": "true"}},
-		{"dev", map[string]string{"canalco:dbReadReplica": "true", "canalco:dbReadReplicaInDev": "true"}},
-	} {
-		t.Run(c.stack, func(t *testing.T) {
-			want := profiles[c.stack]
-			db := load(t, withConfig(t, c.stack, c.values), c.stack)
-			id := prefix(c.stack) + "-postgres-replica"
-			r := find(t, db.res, instanceType, id)
-			sharedSettings(t, db, r, want)
-			assert.Equal(t, id, r.Str("identifier"))
-			assert.Regexp(t, rdsName, id)
-			assert.Equal(t, db.primary.Str("identifier"), r.Str("replicateSourceDb"))
-			assert.Nil(t, r.Get("dbSubnetGroupName"), "a same-region replica inherits the primary's subnet group")
-			assert.Equal(t, 0.0, r.Num("backupRetentionPeriod"))
-			assert.Equal(t, true, r.Get("skipFinalSnapshot"))
-			assert.Nil(t, r.Get("finalSnapshotIdentifier"), "RDS rejects a final snapshot for a replica")
-			assert.Equal(t, false, r.Get("multiAz"))
-			for _, k := range []string{"username", "dbName", "manageMasterUserPassword", "engine"} {
-				assert.Nil(t, r.Get(k), "%s comes from the primary", k)
-			}
-			for _, kind := range []string{"postgresql", "upgrade"} {
-				group := db.logGroup("/aws/rds/instance/" + id + "/" + kind)
-				require.NotNil(t, group)
-				assert.True(t, r.DependsOn(group.URN))
-			}
-		})
-	}
-}
-
 func TestBackupReplication(t *testing.T) {
 	res := withConfig(t, "prod", map[string]string{"canalco:dbBackupReplicationRegion": "us-west-2"})
 	db := load(t, res, "prod")

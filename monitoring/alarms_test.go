@@ -219,9 +219,6 @@ func TestReplicaLagFollowsTheReplica(t *testing.T) {
 	for _, name := range offline.Stacks {
 		check(load(t, name))
 	}
-	st := override(t, "prod", map[string]string{"canalco:dbReadReplica": "true"})
-	require.NotEmpty(t, st.replica, "the data layer adds a replica")
-	check(st)
 }
 
 // The connections alarm follows the class: 80% of db.r7g.xlarge's 3604 connections.

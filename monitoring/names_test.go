@@ -40,7 +40,7 @@ func TestMonitoringNamesFitAWSLimits(t *testing.T) {
 		results = append(results, offline.Stack(t, name))
 	}
 	results = append(results, override(t, "prod", map[string]string{
-		"canalco:costAnomalyDetection": "true", "canalco:backupCopyRegion": "ap-southeast-2", "canalco:dbReadReplica": "true",
+		"canalco:costAnomalyDetection": "true", "canalco:backupCopyRegion": "ap-southeast-2",
 	}).res)
 	for _, res := range results {
 		checked := 0

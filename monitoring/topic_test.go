@@ -179,7 +179,6 @@ func TestRDSEventsReachTheTopic(t *testing.T) {
 	for _, name := range offline.Stacks {
 		check(load(t, name))
 	}
-	check(override(t, "prod", map[string]string{"canalco:dbReadReplica": "true"}))
 }
 
 // Bounces, complaints and rendering failures reach people: the alarm addresses subscribe to the

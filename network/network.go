@@ -33,6 +33,10 @@ type NetworkArgs struct {
 	AlbPort int
 	// AlbCloudFrontOnly admits CloudFront's origin-facing prefix list instead of 0.0.0.0/0.
 	AlbCloudFrontOnly bool
+	// Delegation, when set, delegates a subzone of the stack's zone to another hosted zone.
+	Delegation *Delegation
+	// InstanceTypes are the EC2 types the backend may launch: each must be offered in every AZ.
+	InstanceTypes []string
 }
 
 // Network is the network layer's output.
@@ -93,6 +97,9 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 }
 
 func build(ctx *pulumi.Context, n *Network, a *NetworkArgs) error {
+	if err := checkOfferings(ctx, n, a); err != nil {
+		return err
+	}
 	parent := pulumi.Parent(n)
 	tags := func(thing string) pulumi.StringMap {
 		return pulumi.StringMap{"Name": pulumi.String(a.Prefix + "-" + thing)}
@@ -244,6 +251,9 @@ func build(ctx *pulumi.Context, n *Network, a *NetworkArgs) error {
 	if err := securityGroups(ctx, n, a, vpc, parent); err != nil {
 		return err
 	}
+	if err := delegate(ctx, n, a); err != nil {
+		return err
+	}
 
 	dbSubnets, err := rds.NewSubnetGroup(ctx, a.Prefix+"-db", &rds.SubnetGroupArgs{
 		Name:        pulumi.String(a.Prefix + "-db"),
@@ -289,16 +299,19 @@ func flowLogs(ctx *pulumi.Context, n *Network, a *NetworkArgs, vpc *ec2.Vpc, par
 	if err != nil {
 		return err
 	}
-	if _, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
+	policy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
 		Role: role.ID(),
 		Policy: group.Arn.ApplyT(func(arn string) string {
 			return security.Document(security.Allow("WriteFlowLogs",
 				[]string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
 				[]string{arn, arn + ":*"}))
 		}).(pulumi.StringOutput),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return err
 	}
+	// The flow log takes only the role's ARN, so without the explicit dependency EC2 may
+	// create it before the role may write, and delivery fails until someone recreates it.
 	_, err = ec2.NewFlowLog(ctx, name, &ec2.FlowLogArgs{
 		VpcId:                  vpc.ID(),
 		TrafficType:            pulumi.String("ALL"),
@@ -307,6 +320,6 @@ func flowLogs(ctx *pulumi.Context, n *Network, a *NetworkArgs, vpc *ec2.Vpc, par
 		IamRoleArn:             role.Arn,
 		MaxAggregationInterval: pulumi.Int(60),
 		Tags:                   pulumi.StringMap{"Name": pulumi.String(name)},
-	}, parent)
+	}, parent, pulumi.DependsOn([]pulumi.Resource{policy}))
 	return err
 }

@@ -137,7 +137,10 @@ func TestSecurityGroupsMatchTheSeedTable(t *testing.T) {
 				assert.NotEmpty(t, g.Str("description"))
 				assert.Nil(t, g.Get("ingress"), "no inline rules")
 				assert.Nil(t, g.Get("egress"), "no inline rules")
-				groups[g.Outputs["id"].(string)] = g.Str("name")[len(prefix)+1:]
+				// A name prefix, so a replacement never collides with the group it replaces.
+				assert.Nil(t, g.Get("name"))
+				assert.Equal(t, g.Str("tags.Name")+"-", g.Str("namePrefix"))
+				groups[g.Outputs["id"].(string)] = g.Str("tags.Name")[len(prefix)+1:]
 			}
 			viewer := "0.0.0.0/0"
 			if want.cloudFrontOnly {
@@ -204,6 +207,10 @@ func TestFlowLogsAreEncryptedAndKept(t *testing.T) {
 		require.NotNil(t, role)
 		assert.Contains(t, role.Str("assumeRolePolicy"), "vpc-flow-logs.amazonaws.com")
 		assert.Contains(t, role.Str("assumeRolePolicy"), "aws:SourceAccount")
+		// The flow log names only the role: it must also wait for the policy that lets it write.
+		policy := res.Named("aws:iam/rolePolicy:RolePolicy", "canalco-"+stack+"-vpc-flow-logs")
+		require.NotNil(t, policy)
+		assert.True(t, fl[0].DependsOn(policy.URN), "the flow log waits for its role's policy")
 	}
 }
 

@@ -22,7 +22,10 @@ type rule struct {
 func securityGroups(ctx *pulumi.Context, n *Network, a *NetworkArgs, v *ec2.Vpc, parent pulumi.ResourceOption) error {
 	group := func(thing, description string) (*ec2.SecurityGroup, error) {
 		return ec2.NewSecurityGroup(ctx, a.Prefix+"-"+thing, &ec2.SecurityGroupArgs{
-			Name:        pulumi.String(a.Prefix + "-" + thing),
+			// A prefix, not a name: a new description or VPC replaces the group, and the new
+			// one must exist (and take over every reference) before the old one can go, which
+			// create-before-delete does only if the names differ. The Name tag stays fixed.
+			NamePrefix:  pulumi.String(a.Prefix + "-" + thing + "-"),
 			Description: pulumi.String(description),
 			VpcId:       v.ID(),
 			Tags:        pulumi.StringMap{"Name": pulumi.String(a.Prefix + "-" + thing)},

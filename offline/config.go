@@ -1,16 +1,16 @@
 package offline
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 
+	pkgworkspace "github.com/pulumi/pulumi/pkg/v3/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag/colors"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/esc"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 )
@@ -25,8 +25,15 @@ type Config struct {
 	Secrets []string
 }
 
-// LoadConfig reads Pulumi.yaml and Pulumi.<stack>.yaml from dir the way the CLI does: the
-// project's declared defaults fill every key the stack omits, and secure values are blinded.
+// LoadConfig reads Pulumi.yaml and Pulumi.<stack>.yaml from dir and merges and validates them
+// with the CLI's own code (pkg/v3/workspace, the call `pulumi up` and `pulumi preview` make
+// before they start the program): project defaults, declared types, secret keys and required
+// keys. The error is the CLI's, worded as `pulumi up` prints it.
+//
+// There is no KMS here, so secure values go through the blinding decrypter, the one the CLI's
+// `pulumi config` uses to list a stack without its secrets provider: validation reads whether
+// a value is secure from its ciphertext, and the "[secret]" stand-in passes the type check of
+// a string key exactly as a real secret does (settings keeps every secret key a string).
 func LoadConfig(dir, stack string) (*Config, error) {
 	project, err := workspace.LoadProject(filepath.Join(dir, "Pulumi.yaml"))
 	if err != nil {
@@ -37,8 +44,16 @@ func LoadConfig(dir, stack string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("offline: stack %s: %w", stack, err)
 	}
-	c := &Config{Project: project.Name.String(), Stack: stack, Values: map[string]string{}}
+	if ps.Environment != nil {
+		// Opening a Pulumi ESC environment needs Pulumi Cloud.
+		return nil, fmt.Errorf("offline: stack %s imports an ESC environment, which cannot be opened offline", stack)
+	}
 	dec := config.NewBlindingDecrypter()
+	if err := pkgworkspace.ValidateStackConfigAndApplyProjectConfig(
+		context.Background(), stack, project, esc.Value{}, ps.Config, config.NopEncrypter, dec); err != nil {
+		return nil, fmt.Errorf("validating stack config: %w", err)
+	}
+	c := &Config{Project: project.Name.String(), Stack: stack, Values: map[string]string{}}
 	for key, v := range ps.Config {
 		s, err := v.Value(dec)
 		if err != nil {
@@ -50,37 +65,6 @@ func LoadConfig(dir, stack string) (*Config, error) {
 			c.Secrets = append(c.Secrets, name)
 		}
 	}
-	for name, t := range project.Config {
-		full := name
-		if !strings.Contains(name, ":") {
-			full = c.Project + ":" + name
-		}
-		if _, set := c.Values[full]; set || t.Default == nil {
-			continue
-		}
-		s, err := defaultString(t.Default)
-		if err != nil {
-			return nil, fmt.Errorf("offline: default of %s: %w", full, err)
-		}
-		c.Values[full] = s
-	}
 	sort.Strings(c.Secrets)
 	return c, nil
-}
-
-// defaultString renders a project default as the CLI passes it: scalars as text, lists as JSON.
-func defaultString(v any) (string, error) {
-	switch t := v.(type) {
-	case string:
-		return t, nil
-	case bool:
-		return strconv.FormatBool(t), nil
-	case int:
-		return strconv.Itoa(t), nil
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64), nil
-	default:
-		b, err := json.Marshal(t)
-		return string(b), err
-	}
 }

@@ -43,6 +43,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Protect = rpc.GetProtect()
 		r.RetainOnDelete = rpc.GetRetainOnDelete()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		r.Provider = rpc.GetProvider()
 	}
 	state := args.Inputs.Copy()
@@ -179,6 +180,8 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:route53/getZone:getZone":
 		zone := args.Args["name"].StringValue()
 		out = map[string]any{"zoneId": "Z0" + strings.ToUpper(hex(zone) + hex(zone+"#"))[:18], "id": "zone", "name": zone}
+	case "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
+		out = offerings(args.Args)
 	case "aws:elb/getServiceAccount:getServiceAccount":
 		out = map[string]any{"arn": "arn:aws:iam::127311923021:root", "id": "127311923021"}
 	default:
@@ -199,4 +202,24 @@ func hex(s string) string {
 func uuid(s string) string {
 	a, b := hex(s), hex(s+"#")
 	return fmt.Sprintf("%s-%s-%s-%s-%s", a[:8], a[8:12], a[12:16], b[:4], b[4:16])
+}
+
+// offerings answers DescribeInstanceTypeOfferings as an account whose every AZ offers every
+// requested type: which zones lack a type differs per account and is only known online.
+func offerings(args resource.PropertyMap) map[string]any {
+	filter := map[string][]any{}
+	for _, f := range args["filters"].ArrayValue() {
+		var values []any
+		for _, v := range f.ObjectValue()["values"].ArrayValue() {
+			values = append(values, v.StringValue())
+		}
+		filter[f.ObjectValue()["name"].StringValue()] = values
+	}
+	var types, locations, kinds []any
+	for _, t := range filter["instance-type"] {
+		for _, z := range filter["location"] {
+			types, locations, kinds = append(types, t), append(locations, z), append(kinds, "availability-zone")
+		}
+	}
+	return map[string]any{"id": "offerings", "instanceTypes": types, "locations": locations, "locationTypes": kinds}
 }

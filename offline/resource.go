@@ -24,7 +24,9 @@ type Resource struct {
 	Protect        bool
 	RetainOnDelete bool
 	IgnoreChanges  []string
-	Provider       string
+	// DeleteBeforeReplace: on a replacement the old resource goes first, so a fixed name is free.
+	DeleteBeforeReplace bool
+	Provider            string
 }
 
 // Secret wraps a value Pulumi keeps encrypted in state.

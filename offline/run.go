@@ -19,11 +19,12 @@ import (
 // runMu serializes runs: the engine hands config to a program through process environment.
 var runMu sync.Mutex
 
-// Run plans the stack whose files are in dir.
+// Run plans the stack whose files are in dir. A config the CLI refuses stops it before the
+// program starts, as `pulumi up` does: the result then holds no resources.
 func Run(dir, stack string) (*Result, error) {
 	cfg, err := LoadConfig(dir, stack)
 	if err != nil {
-		return nil, err
+		return &Result{byURN: map[string]*Resource{}}, err
 	}
 	return RunConfig(cfg)
 }

@@ -21,8 +21,18 @@ func (p *platform) deployNetwork() error {
 		Logs:                p.env.Logs,
 		AlbPort:             albPort(s),
 		AlbCloudFrontOnly:   s.Network.AlbCloudFrontOnly,
+		Delegation:          delegation(s.Domain),
+		InstanceTypes:       s.Compute.InstanceTypes(),
 	}, p.opts...)
 	return err
+}
+
+// delegation is the subzone the stack delegates to another account's hosted zone, if any.
+func delegation(d settings.Domain) *network.Delegation {
+	if d.DelegatedZone == "" {
+		return nil
+	}
+	return &network.Delegation{Zone: d.Zone, Subzone: d.DelegatedZone, NameServers: d.DelegatedNameServers}
 }
 
 // albPort is 443, or 80 in a stack without an API certificate, where settings require that

@@ -22,9 +22,8 @@ type Database struct {
 	MaintenanceWindow string // UTC, ddd:hh:mm-ddd:hh:mm
 	Name              string
 	Username          string
-	ReadReplica       bool
-	// ReadReplicaInDev acknowledges a replica in dev, where nobody runs reports on it.
-	ReadReplicaInDev bool
+	// ReadReplica is refused by validation while RDS manages the master password (see there).
+	ReadReplica bool
 	// AllowMajorUpgrade lets a change of EngineMajor upgrade the running instance.
 	AllowMajorUpgrade bool
 	// ApplyImmediately applies changes now instead of in the maintenance window.
@@ -83,8 +82,7 @@ var databaseSection = section{
 		str("dbMaintenanceWindow", "Weekly maintenance window in UTC (ddd:hh:mm-ddd:hh:mm). Empty: sun:08:30-sun:09:30, Sunday 03:30 in Colombia.", func(s *Settings) *string { return &s.Database.MaintenanceWindow }),
 		str("dbName", "Name of the application database.", func(s *Settings) *string { return &s.Database.Name }),
 		str("dbUsername", "Master user name (never postgres); its password is managed by RDS in Secrets Manager.", func(s *Settings) *string { return &s.Database.Username }),
-		boolean("dbReadReplica", "Add a read replica for reports.", func(s *Settings) *bool { return &s.Database.ReadReplica }),
-		boolean("dbReadReplicaInDev", "Allow dbReadReplica in dev, to test the replica path there: it doubles dev's database cost.", func(s *Settings) *bool { return &s.Database.ReadReplicaInDev }),
+		boolean("dbReadReplica", "Read replica for reports: refused while RDS manages the master password (docs/database.md).", func(s *Settings) *bool { return &s.Database.ReadReplica }),
 		boolean("dbAllowMajorUpgrade", "Let a dbEngineVersion change upgrade the running instance; set it only for the upgrade (docs/database.md).", func(s *Settings) *bool { return &s.Database.AllowMajorUpgrade }),
 		tristate("dbApplyImmediately", "true: database changes apply at once (brief outage for some); false: in the maintenance window. Empty: true in dev, false elsewhere.", func(s *Settings) *bool { return &s.Database.ApplyImmediately }),
 		str("dbBackupReplicationRegion", "Region to copy automated backups to, for a region loss. Empty: off.", func(s *Settings) *string { return &s.Database.BackupReplicationRegion }),
@@ -130,8 +128,10 @@ func validateDatabase(s *Settings, p *problems) {
 	if d.AllocatedGb < 20 || d.AllocatedGb > 65536 {
 		p.add("dbAllocatedStorageGb", d.AllocatedGb, "20 to 65536 (gp3 limits)")
 	}
-	if d.MaxAllocatedGb <= d.AllocatedGb || d.MaxAllocatedGb > 65536 {
-		p.add("dbMaxAllocatedStorageGb", d.MaxAllocatedGb, fmt.Sprintf("more than dbAllocatedStorageGb (%d) and at most 65536", d.AllocatedGb))
+	// RDS User Guide, "Managing capacity automatically with Amazon RDS storage autoscaling": the
+	// maximum storage threshold must be at least 10% above the allocated storage.
+	if d.MaxAllocatedGb*10 < d.AllocatedGb*11 || d.MaxAllocatedGb > 65536 {
+		p.add("dbMaxAllocatedStorageGb", d.MaxAllocatedGb, fmt.Sprintf("at least 10%% more than dbAllocatedStorageGb (%d, so %d) and at most 65536", d.AllocatedGb, (d.AllocatedGb*11+9)/10))
 	}
 	if d.BackupRetention < 1 || d.BackupRetention > 35 {
 		p.add("dbBackupRetentionDays", d.BackupRetention, "1 to 35 days (RDS limits; 0 would turn backups off)")
@@ -161,8 +161,12 @@ func validateDatabase(s *Settings, p *problems) {
 	if id := s.Name(ReplicaThing); !rdsIdentifierPattern.MatchString(id) || len(id) > 63 {
 		p.addf("stack name %q gives the RDS identifier %q: RDS wants 1 to 63 letters, digits or single hyphens, starting with a letter and not ending with a hyphen; rename the stack", s.Stack, id)
 	}
-	if s.Environment == Dev && d.ReadReplica && !d.ReadReplicaInDev {
-		p.add("dbReadReplica", d.ReadReplica, "false in dev (a second instance nobody reports on), or set dbReadReplicaInDev: true to test the replica path")
+	// RDS User Guide, "Limitations for Secrets Manager integration with Amazon RDS": no read
+	// replica of an instance whose master password RDS manages in Secrets Manager, as this
+	// one's is. Keeping the managed, rotated password is safer than one the program would hold.
+	if d.ReadReplica {
+		p.add("dbReadReplica", d.ReadReplica, "false: RDS cannot create a read replica of an instance whose master password it manages in Secrets Manager; "+
+			"for report load raise dbInstanceClass (docs/database.md, \"Read replica\")")
 	}
 	if d.BackupReplicationRegion != "" && (d.BackupReplicationRegion == s.Region || !regionPattern.MatchString(d.BackupReplicationRegion)) {
 		p.add("dbBackupReplicationRegion", d.BackupReplicationRegion, "an AWS region other than "+s.Region+", or empty")

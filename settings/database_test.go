@@ -104,13 +104,17 @@ func TestDatabaseBadSettings(t *testing.T) {
 		{"windows overlap across midnight", "staging", map[string]string{"canalco:dbBackupWindow": "23:30-00:30", "canalco:dbMaintenanceWindow": "mon:00:00-mon:01:00"}, "dbMaintenanceWindow", "does not overlap"},
 		{"backup window too short", "prod", map[string]string{"canalco:dbBackupWindow": "07:00-07:15"}, "dbBackupWindow", "at least 30 minutes"},
 		{"maintenance window malformed", "prod", map[string]string{"canalco:dbMaintenanceWindow": "Sunday 3am"}, "dbMaintenanceWindow", "ddd:hh:mm-ddd:hh:mm"},
-		{"replica in dev without the setting", "dev", map[string]string{"canalco:dbReadReplica": "true"}, "dbReadReplica", "dbReadReplicaInDev"},
+		// RDS User Guide, "Limitations for Secrets Manager integration with Amazon RDS".
+		{"replica of a managed-password instance", "prod", map[string]string{"canalco:dbReadReplica": "true"}, "dbReadReplica", "master password it manages in Secrets Manager"},
+		{"replica in dev", "dev", map[string]string{"canalco:dbReadReplica": "true"}, "dbReadReplica", "master password it manages in Secrets Manager"},
 		{"single-AZ prod", "prod", map[string]string{"canalco:dbMultiAz": "false"}, "dbMultiAz", "true outside dev"},
 		{"unsupported major", "prod", map[string]string{"canalco:dbEngineVersion": "13"}, "dbEngineVersion", "standard support"},
 		{"minor pinned", "prod", map[string]string{"canalco:dbEngineVersion": "17.2"}, "dbEngineVersion", "major version"},
 		{"postgres as master user", "prod", map[string]string{"canalco:dbUsername": "postgres"}, "dbUsername", "not postgres"},
 		{"backup copy in the same region", "prod", map[string]string{"canalco:dbBackupReplicationRegion": "us-east-1"}, "dbBackupReplicationRegion", "other than us-east-1"},
-		{"storage ceiling below the start", "prod", map[string]string{"canalco:dbMaxAllocatedStorageGb": "40"}, "dbMaxAllocatedStorageGb", "more than dbAllocatedStorageGb"},
+		{"storage ceiling below the start", "prod", map[string]string{"canalco:dbMaxAllocatedStorageGb": "40"}, "dbMaxAllocatedStorageGb", "at least 10% more than dbAllocatedStorageGb"},
+		// RDS User Guide, "Managing capacity automatically with Amazon RDS storage autoscaling".
+		{"storage ceiling under 10% above the start", "prod", map[string]string{"canalco:dbMaxAllocatedStorageGb": "54"}, "dbMaxAllocatedStorageGb", "(50, so 55)"},
 		{"apply immediately not a boolean", "prod", map[string]string{"canalco:dbApplyImmediately": "yes"}, "dbApplyImmediately", "true or false"},
 		{"slow query threshold 0 ms is the default, 5 is too low", "prod", map[string]string{"canalco:dbSlowQueryMs": "5"}, "dbSlowQueryMs", "10 to 60000"},
 	} {
@@ -148,10 +152,6 @@ func TestDatabaseAcceptedSettings(t *testing.T) {
 	}{
 		{"retention 0 is the profile's, never no backups", "prod", map[string]string{"canalco:dbBackupRetentionDays": "0"},
 			func(t *testing.T, d settings.Database) { assert.Equal(t, 30, d.BackupRetention) }},
-		{"replica in dev with the setting", "dev", map[string]string{"canalco:dbReadReplica": "true", "canalco:dbReadReplicaInDev": "true"},
-			func(t *testing.T, d settings.Database) { assert.True(t, d.ReadReplica) }},
-		{"replica in prod", "prod", map[string]string{"canalco:dbReadReplica": "true"},
-			func(t *testing.T, d settings.Database) { assert.True(t, d.ReadReplica) }},
 		{"windows across midnight that do not overlap", "prod", map[string]string{"canalco:dbBackupWindow": "23:30-00:30", "canalco:dbMaintenanceWindow": "sun:01:00-sun:02:00"},
 			func(t *testing.T, d settings.Database) { assert.Equal(t, "23:30-00:30", d.BackupWindow) }},
 		{"a planned change applied at once in prod", "prod", map[string]string{"canalco:dbApplyImmediately": "true", "canalco:dbAllowMajorUpgrade": "true"},

@@ -20,6 +20,11 @@ type Domain struct {
 	AlbCertificateArn string
 	// CdnCertificateArn is an existing us-east-1 ACM certificate for AppDomain.
 	CdnCertificateArn string
+	// DelegatedZone is a subzone of Zone hosted elsewhere (staging's staging.canalco.co, in
+	// staging's account): this stack writes its NS delegation in Zone. Empty: none.
+	DelegatedZone string
+	// DelegatedNameServers are the name servers Route 53 assigned to DelegatedZone.
+	DelegatedNameServers []string
 }
 
 // HasAPICertificate reports whether the load balancer can serve HTTPS.
@@ -44,6 +49,8 @@ var domainSection = section{
 		str("apiDomain", "Hostname of the load balancer, e.g. api.canalco.co. Empty: no HTTPS on the load balancer.", func(s *Settings) *string { return &s.Domain.APIDomain }),
 		str("albCertificateArn", "Existing ACM certificate (stack region) for apiDomain, instead of one the program requests.", func(s *Settings) *string { return &s.Domain.AlbCertificateArn }),
 		str("cdnCertificateArn", "Existing ACM certificate (us-east-1) for appDomain, instead of one the program requests.", func(s *Settings) *string { return &s.Domain.CdnCertificateArn }),
+		str("dnsDelegatedZone", "Subzone of dnsZone hosted in another stack's account, e.g. staging.canalco.co; this stack writes its NS records. Empty: none.", func(s *Settings) *string { return &s.Domain.DelegatedZone }),
+		list("dnsDelegatedNameServers", "The four name servers Route 53 assigned to dnsDelegatedZone's hosted zone.", func(s *Settings) *[]string { return &s.Domain.DelegatedNameServers }),
 	},
 	validate: func(s *Settings, p *problems) {
 		d := s.Domain
@@ -77,8 +84,31 @@ var domainSection = section{
 		if d.AppDomain != "" && d.CdnCertificateArn == "" && d.Zone == "" {
 			p.add("appDomain", d.AppDomain, "dnsZone (to request and validate a certificate) or cdnCertificateArn as well")
 		}
+		validateDelegation(d, p)
 		if !d.HasAPICertificate() && !s.Network.AlbCloudFrontOnly {
 			p.addf("%s:albCloudFrontOnly = false: a stack without an API certificate serves its load balancer over HTTP, which only CloudFront may reach; set it to true or give apiDomain and dnsZone", Namespace)
 		}
 	},
+}
+
+// validateDelegation checks the NS delegation of a subzone: a child of dnsZone, with the name
+// servers of its hosted zone (Route 53 assigns four to every public hosted zone).
+func validateDelegation(d Domain, p *problems) {
+	switch {
+	case d.DelegatedZone == "" && len(d.DelegatedNameServers) == 0:
+		return
+	case d.Zone == "":
+		p.add("dnsDelegatedZone", d.DelegatedZone, "empty while dnsZone is empty (the NS records go in dnsZone)")
+	case d.DelegatedZone == "" || !hostnamePattern.MatchString(d.DelegatedZone) || !strings.HasSuffix(d.DelegatedZone, "."+d.Zone):
+		p.add("dnsDelegatedZone", d.DelegatedZone, "a subzone of dnsZone "+d.Zone+", such as staging."+d.Zone)
+	}
+	if len(d.DelegatedNameServers) != 4 {
+		p.add("dnsDelegatedNameServers", d.DelegatedNameServers, "the four name servers of "+d.DelegatedZone+"'s hosted zone (`aws route53 get-hosted-zone`)")
+		return
+	}
+	for _, ns := range d.DelegatedNameServers {
+		if !hostnamePattern.MatchString(strings.TrimSuffix(ns, ".")) {
+			p.add("dnsDelegatedNameServers", ns, "a name server host name such as ns-123.awsdns-45.com")
+		}
+	}
 }

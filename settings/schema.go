@@ -21,10 +21,10 @@ config:
 		if k.Kind == List {
 			b.WriteString("    items:\n      type: string\n")
 		}
+		// A secret key is not declared `secret: true`: the CLI merges a project default in as
+		// plain text and then refuses it as unencrypted, and without a default the key becomes
+		// required. Parse refuses a secret key's non-empty value unless it was set with --secret.
 		fmt.Fprintf(&b, "    description: %s\n", yamlString(k.Doc))
-		if k.Secret {
-			b.WriteString("    secret: true\n")
-		}
 		switch d := k.Kind.SchemaDefault(k.Value(profile)).(type) {
 		case string:
 			fmt.Fprintf(&b, "    default: %q\n", d)

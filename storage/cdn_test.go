@@ -14,10 +14,10 @@ import (
 )
 
 // appDomains are the stack files' app hostnames ("": no domain).
-var appDomains = map[string]string{"dev": "", "staging": "staging.canalco.co", "prod": "app.canalco.co"}
+var appDomains = map[string]string{"dev": "", "staging": "app.staging.canalco.co", "prod": "app.canalco.co"}
 
 // apiDomains are the stack files' API hostnames ("": none, the load balancer's own name).
-var apiDomains = map[string]string{"dev": "", "staging": "api-staging.canalco.co", "prod": "api.canalco.co"}
+var apiDomains = map[string]string{"dev": "", "staging": "api.staging.canalco.co", "prod": "api.canalco.co"}
 
 // TestDistributionBehaviors: the app is cached and routed by the function; the API is never
 // cached, takes every method and viewer header but Host, and has no function.
@@ -332,7 +332,7 @@ func TestCORS(t *testing.T) {
 			b, _ := lookupBuckets(t, res, stack)
 			want := map[string][]string{
 				"dev":     {"https://" + d.Outputs["domainName"].(string), "http://localhost:5173"},
-				"staging": {"https://staging.canalco.co"},
+				"staging": {"https://app.staging.canalco.co"},
 				"prod":    {"https://app.canalco.co"},
 			}[stack]
 			configs := res.OfType(corsType)

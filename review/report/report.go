@@ -46,6 +46,7 @@ var keySettings = map[string][]string{
 	"aws:backup/restoreTestingPlan:RestoreTestingPlan":           {"schedule=scheduleExpression", "tz=scheduleExpressionTimezone", "points=recoveryPointSelection.algorithm"},
 	"aws:backup/restoreTestingSelection:RestoreTestingSelection": {"type=protectedResourceType", "class=restoreMetadataOverrides.dbInstanceClass", "validationHours=validationWindowHours"},
 	"aws:backup/vaultLockConfiguration:VaultLockConfiguration":   {"coolingOffDays=changeableForDays", "minDays=minRetentionDays", "maxDays=maxRetentionDays"},
+	"aws:route53/record:Record":                                  {"name=name", "type=type"},
 }
 
 // ruleTypes show the port and the other side of a security-group rule.
@@ -65,6 +66,10 @@ func Plan(w io.Writer, res *offline.Result, s *settings.Settings) *policy.Report
 	}
 	fmt.Fprintf(w, "Stack %s  environment %s  region %s\n", s.Stack, s.Environment, s.Region)
 	fmt.Fprintf(w, "Resources: %d (%d AWS resources, %d components and providers)\n", len(res.Resources), custom, len(res.Resources)-custom)
+	if s.Domain.Zone != "" {
+		// The program looks the zone up: it must exist, delegated, before the first `pulumi up`.
+		fmt.Fprintf(w, "DNS zone: %s (existing Route 53 public hosted zone; records below as aws:route53/record:Record)\n", s.Domain.Zone)
+	}
 
 	fmt.Fprintln(w, "\n== Resources ==")
 	tree(w, x)
