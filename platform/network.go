@@ -20,13 +20,12 @@ func (p *platform) deployNetwork() error {
 		NatPerAz:            s.Network.NatPerAz,
 		Logs:                p.env.Logs,
 		AlbPort:             albPort(s),
-		AlbCloudFrontOnly:   s.Network.AlbCloudFrontOnly,
 	}, p.opts...)
 	return err
 }
 
-// albPort is 443, or 80 in a stack without an API certificate, where settings require that
-// only CloudFront reaches the load balancer.
+// albPort is 443, or 80 in a stack without an API certificate (dev), where CloudFront's VPC
+// origin reaches the internal load balancer over HTTP inside AWS's network.
 func albPort(s *settings.Settings) int {
 	if s.Domain.HasAPICertificate() {
 		return network.HTTPSPort

@@ -331,9 +331,10 @@ cmd_push() {
 		log "$repository:$tag is already in ECR"
 		return 0
 	fi
-	docker load --input "$archive"
-	docker tag "canalco-backend:$tag" "$repository:$tag"
-	docker push "$repository:$tag"
+	# The archive is a multi-architecture OCI image (arm64 and amd64): skopeo copies every
+	# platform and the index; docker load would keep only the runner's own. skopeo reads the
+	# ECR login docker wrote.
+	skopeo copy --all "oci-archive:$archive" "docker://$repository:$tag"
 }
 
 cmd_pin() {

@@ -77,8 +77,5 @@ var domainSection = section{
 		if d.AppDomain != "" && d.CdnCertificateArn == "" && d.Zone == "" {
 			p.add("appDomain", d.AppDomain, "dnsZone (to request and validate a certificate) or cdnCertificateArn as well")
 		}
-		if !d.HasAPICertificate() && !s.Network.AlbCloudFrontOnly {
-			p.addf("%s:albCloudFrontOnly = false: a stack without an API certificate serves its load balancer over HTTP, which only CloudFront may reach; set it to true or give apiDomain and dnsZone", Namespace)
-		}
 	},
 }

@@ -100,6 +100,11 @@ var generalSection = section{
 	},
 }
 
+// retired are keys the project no longer reads, with what replaced them and the fix.
+var retired = map[string]string{
+	"albCloudFrontOnly": "the load balancer is internal and only CloudFront's VPC origin reaches it (docs/cdn.md); run `pulumi config rm canalco:albCloudFrontOnly`",
+}
+
 // Input is the raw material of a stack's settings.
 type Input struct {
 	Project string
@@ -155,6 +160,10 @@ func Parse(in Input) (*Settings, error) {
 			continue
 		}
 		k, ok := known[name]
+		if fix, gone := retired[strings.TrimPrefix(name, Namespace+":")]; !ok && gone {
+			p.addf("%s is no longer a setting: %s", name, fix)
+			continue
+		}
 		if !ok {
 			hint := "remove it or check the spelling (see docs/settings.md)"
 			if c := closest(strings.TrimPrefix(name, Namespace+":"), Keys()); c != "" {

@@ -10,7 +10,7 @@ import (
 
 // storageInput is a valid stack plus the storage values under test.
 func storageInput(stack string, set map[string]string) Input {
-	values := map[string]string{"canalco:albCloudFrontOnly": "true", "canalco:emailSender": "a@canalco.co", "canalco:alarmEmails": `["ops@canalco.co"]`}
+	values := map[string]string{"canalco:emailSender": "a@canalco.co", "canalco:alarmEmails": `["ops@canalco.co"]`}
 	maps.Copy(values, set)
 	return base(stack, values)
 }
