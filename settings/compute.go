@@ -78,18 +78,27 @@ const (
 var siblingFamily = map[string]string{
 	"t3": "t3a", "t3a": "t3", "m6i": "m6a", "m6a": "m6i", "m7i": "m7a", "m7a": "m7i",
 	"c6i": "c6a", "c6a": "c6i", "c7i": "c7a", "c7a": "c7i",
-	// Graviton: the same size of the other generation; t4g has no burstable sibling.
+	// Graviton: the same size of the other generation.
 	"m6g": "m7g", "m7g": "m6g", "c6g": "c7g", "c7g": "c6g",
 }
 
+// gravitonBurstableSibling pairs each t4g size with the Graviton type of the same vCPUs and
+// memory (t4g has no burstable sibling); micro and small have none, so they take the next size,
+// launched only when the smaller one runs short.
+var gravitonBurstableSibling = map[string]string{
+	"micro": "t4g.small", "small": "t4g.medium", "medium": "c6g.large", "large": "m6g.large",
+	"xlarge": "m6g.xlarge", "2xlarge": "m6g.2xlarge",
+}
+
 // InstanceTypes are the types the Auto Scaling group may launch, the configured one first:
-// the same size in the sibling family, so every instance has the same CPU and memory.
+// the same size in the sibling family, so every instance has the same CPU and memory, and the
+// same architecture, since the launch template's AMI is of one architecture.
 func (c Compute) InstanceTypes() []string {
 	family, size, _ := strings.Cut(c.InstanceType, ".")
-	if sibling, ok := siblingFamily[family]; ok {
-		return []string{c.InstanceType, sibling + "." + size}
+	if family == "t4g" {
+		return []string{c.InstanceType, gravitonBurstableSibling[size]}
 	}
-	return []string{c.InstanceType}
+	return []string{c.InstanceType, siblingFamily[family] + "." + size}
 }
 
 var (
@@ -107,7 +116,7 @@ var computeSection = section{
 	keys: []Key{
 		str("backendArchitecture", "CPU architecture of the backend instances and image: arm64 (Graviton, about 20% cheaper for the same vCPUs and memory) or x86_64 (for a dependency without arm64 builds). Empty: arm64.", func(s *Settings) *string { return &s.Compute.Architecture }),
 		str("instanceType", "EC2 instance type of the backend, of backendArchitecture; an x86_64 group may also launch the same size of the other CPU vendor (t3 and t3a). Empty: t4g.small dev, t4g.medium staging and prod (t3.small/t3.medium on x86_64).", func(s *Settings) *string { return &s.Compute.InstanceType }),
-		tristate("sleepOutsideOfficeHours", "true: the backend scales to zero and the database stops outside office hours (EventBridge Scheduler and scheduled actions, in canalco:timezone). Empty: true in dev; never in prod.", func(s *Settings) *bool { return &s.Compute.Office.Sleep }),
+		tristate("sleepOutsideOfficeHours", "true: the backend scales to zero and the database stops outside office hours (EventBridge Scheduler and scheduled actions, in canalco:timezone). Empty: true in dev (false with readReplica, which RDS cannot stop); never in prod.", func(s *Settings) *bool { return &s.Compute.Office.Sleep }),
 		integer("officeHoursStart", "Hour (1 to 22, canalco:timezone) a sleeping stack wakes on office days. 0: 7.", func(s *Settings) *int { return &s.Compute.Office.Start }),
 		integer("officeHoursEnd", "Hour (2 to 23, canalco:timezone) a sleeping stack goes to sleep on office days. 0: 19.", func(s *Settings) *int { return &s.Compute.Office.End }),
 		str("officeDays", "Office days as a cron range of weekdays, e.g. MON-FRI; a sleeping stack sleeps through the others.", func(s *Settings) *string { return &s.Compute.Office.Days }),
@@ -145,6 +154,10 @@ var computeSection = section{
 			c.InstanceType = map[string]string{Arm64: "t4g.", X8664: "t3."}[c.Architecture] + size
 		}
 		c.Office.Timezone = s.Timezone
+		// RDS cannot stop a database with a read replica: such a dev stack stays awake.
+		if s.Database.ReadReplica {
+			c.Office.Sleep = false
+		}
 	},
 	validate: func(s *Settings, p *problems) {
 		c := &s.Compute
@@ -191,15 +204,11 @@ var computeSection = section{
 	},
 }
 
-// validateOffice checks the sleeping schedule: prod never sleeps, and a database with a read
-// replica cannot be stopped (RDS refuses StopDBInstance on a replica's source).
+// validateOffice checks the sleeping schedule: prod never sleeps.
 func validateOffice(s *Settings, p *problems) {
 	o := s.Compute.Office
 	if o.Sleep && s.IsProd() {
 		p.add("sleepOutsideOfficeHours", o.Sleep, "false in prod: users may work at any hour and the seed's availability applies around the clock")
-	}
-	if o.Sleep && s.Database.ReadReplica {
-		p.add("sleepOutsideOfficeHours", o.Sleep, "false with readReplica: RDS cannot stop a database that has a read replica")
 	}
 	if o.Start < 1 || o.Start > 22 || o.End <= o.Start || o.End > 23 {
 		p.add("officeHoursEnd", fmt.Sprintf("%d-%d", o.Start, o.End), "officeHoursStart 1 to 22 and officeHoursEnd after it, up to 23")

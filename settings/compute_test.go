@@ -1,6 +1,8 @@
 package settings
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,7 +34,6 @@ func TestBadComputeSettingsAreReported(t *testing.T) {
 		{"x86 type on arm", "prod", map[string]string{"canalco:instanceType": "t3.medium"}, []string{`canalco:instanceType = "t3.medium"`, "backendArchitecture: x86_64"}},
 		{"unknown architecture", "dev", map[string]string{"canalco:backendArchitecture": "aarch64"}, []string{`canalco:backendArchitecture = "aarch64"`, "arm64 or x86_64"}},
 		{"prod sleeps", "prod", map[string]string{"canalco:sleepOutsideOfficeHours": "true"}, []string{"canalco:sleepOutsideOfficeHours = true", "false in prod"}},
-		{"sleep with a replica", "staging", map[string]string{"canalco:sleepOutsideOfficeHours": "true", "canalco:readReplica": "true"}, []string{"canalco:sleepOutsideOfficeHours = true", "read replica"}},
 		{"office ends before it starts", "dev", map[string]string{"canalco:officeHoursStart": "18", "canalco:officeHoursEnd": "8"}, []string{"canalco:officeHoursEnd", "after it"}},
 		{"office days by number", "dev", map[string]string{"canalco:officeDays": "1-5"}, []string{`canalco:officeDays = "1-5"`, "MON-FRI"}},
 		{"office days wrap", "dev", map[string]string{"canalco:officeDays": "FRI-MON"}, []string{`canalco:officeDays = "FRI-MON"`, "does not wrap"}},
@@ -118,13 +119,14 @@ func TestInstanceTypesPairTheSameSize(t *testing.T) {
 		"m6i.large":   {"m6i.large", "m6a.large"},
 		"c7a.2xlarge": {"c7a.2xlarge", "c7i.2xlarge"},
 		"c6g.large":   {"c6g.large", "c7g.large"},
-		"t4g.medium":  {"t4g.medium"},
+		"t4g.medium":  {"t4g.medium", "c6g.large"},
+		"t4g.small":   {"t4g.small", "t4g.medium"},
 	} {
 		assert.Equal(t, want, Compute{InstanceType: typ}.InstanceTypes())
 	}
 	// Every sibling is accepted for the same architecture as the type it pairs with.
-	for family := range siblingFamily {
-		for _, size := range []string{"micro", "large", "2xlarge"} {
+	for _, family := range append(slices.Collect(maps.Keys(siblingFamily)), "t4g") {
+		for _, size := range []string{"micro", "small", "medium", "large", "xlarge", "2xlarge"} {
 			typ := family + "." + size
 			for _, pattern := range instanceTypePattern {
 				if pattern.MatchString(typ) {
