@@ -34,7 +34,7 @@ func TestProfilesFollowTheSeed(t *testing.T) {
 	assert.True(t, prod.Database.MultiAz)
 	assert.Equal(t, 2, prod.Compute.MinSize, "seed: ASG min 2")
 	assert.Equal(t, 10, prod.Compute.MaxSize, "seed: ASG max 10")
-	assert.Equal(t, "t3.medium", prod.Compute.InstanceType, "seed: t3.medium")
+	assert.Equal(t, "t4g.medium", prod.Compute.InstanceType, "seed: 2 vCPU and 4 GiB as its t3.medium, on Graviton")
 	assert.Equal(t, 30, prod.Database.BackupRetention, "seed: backups kept 30 days")
 	assert.GreaterOrEqual(t, prod.Network.LogRetentionDays, 365)
 
