@@ -38,6 +38,8 @@ type MonitoringArgs struct {
 	ConfigurationSet     string
 	// Storage.
 	DistributionID pulumi.StringInput
+	// Office are the hours a sleeping stack's alarms notify.
+	Office settings.OfficeHours
 }
 
 // Monitoring is the monitoring layer's output.

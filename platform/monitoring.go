@@ -22,6 +22,7 @@ func (p *platform) deployMonitoring() error {
 		DeadLetterQueueNames: p.serverless.DeadLetterQueueNames,
 		ConfigurationSet:     p.serverless.ConfigurationSet,
 		DistributionID:       p.cdn.DistributionID,
+		Office:               s.Compute.Office,
 	}, p.opts...)
 	return err
 }

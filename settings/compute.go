@@ -53,9 +53,9 @@ func (o OfficeHours) UnixCron(hour int) string {
 	return fmt.Sprintf("0 %d * * %d-%d", hour, first, last)
 }
 
-// SchedulerCron is the EventBridge Scheduler expression of hour on office days.
-func (o OfficeHours) SchedulerCron(hour int) string {
-	return fmt.Sprintf("cron(0 %d ? * %s *)", hour, o.Days)
+// SchedulerCron is the EventBridge Scheduler expression of hour:minute on office days.
+func (o OfficeHours) SchedulerCron(hour, minute int) string {
+	return fmt.Sprintf("cron(%d %d ? * %s *)", minute, hour, o.Days)
 }
 
 // AwakeHoursPerMonth are the hours a sleeping stack runs in AWS's 730-hour month.

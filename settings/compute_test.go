@@ -101,7 +101,8 @@ func TestOfficeHoursExpressions(t *testing.T) {
 	o := OfficeHours{Sleep: true, Start: 7, End: 19, Days: "MON-FRI"}
 	assert.Equal(t, "0 7 * * 1-5", o.UnixCron(o.Start))
 	assert.Equal(t, "0 19 * * 1-5", o.UnixCron(o.End))
-	assert.Equal(t, "cron(0 19 ? * MON-FRI *)", o.SchedulerCron(o.End))
+	assert.Equal(t, "cron(0 19 ? * MON-FRI *)", o.SchedulerCron(o.End, 0))
+	assert.Equal(t, "cron(20 7 ? * MON-FRI *)", o.SchedulerCron(o.Start, 20))
 	// 12 h × 5 days of a 168-hour week, in a 730-hour month.
 	assert.InDelta(t, 260.71, o.AwakeHoursPerMonth(), 0.01)
 	o.Sleep = false
