@@ -143,7 +143,7 @@ func TestBadSettingRegistersNothing(t *testing.T) {
 	for k, v := range cfg.Values {
 		values[k] = v
 	}
-	values["canalco:instanceType"] = "t4g.small"
+	values["canalco:instanceType"] = "t3.small"
 	cfg.Values = values
 	res, err := offline.RunConfig(cfg)
 	require.Error(t, err)
