@@ -16,8 +16,10 @@ import (
 // every API request with a 502.
 const TLSPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 
-// loadBalancer creates the ALB, the backend's target group, the listener and, with a domain,
-// the certificate and DNS records. It returns the target group's ARN for the Auto Scaling group.
+// loadBalancer creates the internal ALB, the backend's target group, the listener and, with a
+// domain, the certificate and DNS records. It returns the target group's ARN for the Auto
+// Scaling group. The ALB has no public address: CloudFront reaches it through a VPC origin
+// (the storage layer's CDN), over AWS's network.
 func (c *Compute) loadBalancer(ctx *pulumi.Context, a *ComputeArgs, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
 	e, d := a.Env, a.Domain
 	// The network layer opened AlbPort; it must be the port this listener needs.
@@ -33,10 +35,12 @@ func (c *Compute) loadBalancer(ctx *pulumi.Context, a *ComputeArgs, parent pulum
 	alb, err := lb.NewLoadBalancer(ctx, e.Name("alb"), &lb.LoadBalancerArgs{
 		Name:             pulumi.String(e.Name("alb")),
 		LoadBalancerType: pulumi.String("application"),
-		Internal:         pulumi.Bool(false),
-		IpAddressType:    pulumi.String("ipv4"),
-		Subnets:          a.PublicSubnetIDs,
-		SecurityGroups:   pulumi.StringArray{a.AlbSecurityGroupID},
+		// Internal, in the private subnets: no public IPv4 addresses (each was billed) and no
+		// listener reachable from the internet; only CloudFront's VPC origin reaches it.
+		Internal:       pulumi.Bool(true),
+		IpAddressType:  pulumi.String("ipv4"),
+		Subnets:        a.PrivateSubnetIDs,
+		SecurityGroups: pulumi.StringArray{a.AlbSecurityGroupID},
 		// ELB.4: malformed headers never reach the backend.
 		DropInvalidHeaderFields: pulumi.Bool(true),
 		// ELB.12: requests that risk HTTP desync are closed or not reused.
@@ -93,7 +97,8 @@ func (c *Compute) loadBalancer(ctx *pulumi.Context, a *ComputeArgs, parent pulum
 	c.TargetGroupArnSuffix = tg.ArnSuffix
 
 	// CloudFront's origin is APIDomain with a certificate, else the ALB's own DNS name; with
-	// the AllViewerExceptHostHeader policy it sends that origin name as Host.
+	// the AllViewerExceptHostHeader policy it sends that origin name as Host (and as SNI over
+	// HTTPS, which the certificate must cover).
 	listener := &lb.ListenerArgs{
 		LoadBalancerArn: alb.Arn,
 		Port:            pulumi.Int(a.AlbPort),
@@ -192,7 +197,8 @@ func certificate(ctx *pulumi.Context, a *ComputeArgs, zoneID pulumi.StringInput,
 	return validation.CertificateArn, nil
 }
 
-// apiAlias points APIDomain at the load balancer: CloudFront resolves it to reach its origin.
+// apiAlias points APIDomain at the load balancer: the name the certificate covers resolves to
+// the internal load balancer's private addresses, for checks from inside the VPC.
 func apiAlias(ctx *pulumi.Context, a *ComputeArgs, zoneID pulumi.StringInput, alb *lb.LoadBalancer, parent pulumi.ResourceOption) error {
 	_, err := route53.NewRecord(ctx, a.Env.Name("api-alias"), &route53.RecordArgs{
 		ZoneId: zoneID,

@@ -20,11 +20,11 @@ type ComputeArgs struct {
 	Domain   settings.Domain
 	// From the network layer.
 	VpcID                  pulumi.StringInput
-	PublicSubnetIDs        pulumi.StringArrayInput
 	PrivateSubnetIDs       pulumi.StringArrayInput
 	AlbSecurityGroupID     pulumi.StringInput
 	BackendSecurityGroupID pulumi.StringInput
-	// AlbPort is 443, or 80 in a stack without a certificate (only CloudFront reaches it).
+	// AlbPort is 443, or 80 in a stack without a certificate (CloudFront's VPC origin reaches
+	// the internal load balancer either way).
 	AlbPort int
 	// From the data layer.
 	DatabaseSecretArn pulumi.StringInput
@@ -59,7 +59,8 @@ type Compute struct {
 	AlbDNSName           pulumi.StringOutput
 	AlbZoneID            pulumi.StringOutput
 	TargetGroupArnSuffix pulumi.StringOutput
-	// APIOrigin is the hostname CloudFront uses for the API and APIOriginProtocol how.
+	// APIOrigin is the hostname CloudFront uses for the API (Host and SNI) and
+	// APIOriginProtocol how; CloudFront reaches the load balancer AlbArn through a VPC origin.
 	APIOrigin         pulumi.StringOutput
 	APIOriginProtocol string
 	// AsgName is known before deployment (monitoring and the deploy scripts use it).

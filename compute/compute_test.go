@@ -49,9 +49,9 @@ type profile struct {
 }
 
 var profiles = map[string]profile{
-	"dev":     {instanceTypes: []string{"t3.small", "t3a.small"}, min: 1, max: 2, port: 80, protocol: "HTTP"},
-	"staging": {instanceTypes: []string{"t3.medium", "t3a.medium"}, min: 2, max: 4, port: 443, protocol: "HTTPS", apiDomain: "api.staging.canalco.co", protected: true},
-	"prod":    {instanceTypes: []string{"t3.medium", "t3a.medium"}, min: 2, max: 10, port: 443, protocol: "HTTPS", apiDomain: "api.canalco.co", protected: true},
+	"dev":     {instanceTypes: []string{"t4g.small", "t4g.medium"}, min: 1, max: 2, port: 80, protocol: "HTTP"},
+	"staging": {instanceTypes: []string{"t4g.medium", "c6g.large"}, min: 2, max: 4, port: 443, protocol: "HTTPS", apiDomain: "api.staging.canalco.co", protected: true},
+	"prod":    {instanceTypes: []string{"t4g.medium", "c6g.large"}, min: 2, max: 10, port: 443, protocol: "HTTPS", apiDomain: "api.canalco.co", protected: true},
 }
 
 // layer is one stack's compute layer as the tests read it.
@@ -175,8 +175,8 @@ func TestLoadBalancer(t *testing.T) {
 	eachStack(t, func(t *testing.T, l *layer, want profile) {
 		a := l.alb
 		assert.Equal(t, "application", a.Str("loadBalancerType"))
-		assert.False(t, a.Bool("internal"), "internet-facing: CloudFront reaches it")
-		assert.Equal(t, ids(t, l.res, "aws:ec2/subnet:Subnet", name(l.stack, "public")), a.List("subnets"), "public subnets of both AZs (ELB.13)")
+		assert.True(t, a.Bool("internal"), "internal: only CloudFront's VPC origin reaches it")
+		assert.Equal(t, ids(t, l.res, "aws:ec2/subnet:Subnet", name(l.stack, "private")), a.List("subnets"), "private subnets of both AZs (ELB.13)")
 		albSG := find(t, l.res, "aws:ec2/securityGroup:SecurityGroup", name(l.stack, "alb"))
 		assert.Equal(t, []any{albSG.Outputs["id"]}, a.List("securityGroups"))
 		assert.True(t, a.Bool("dropInvalidHeaderFields"), "ELB.4")
@@ -271,9 +271,9 @@ func TestListenerPerStack(t *testing.T) {
 			"ELBSecurityPolicy-TLS13-1-3-2021-06":     {"TLSv1.3"},
 			"ELBSecurityPolicy-TLS13-1-2-Res-2021-06": {"TLSv1.3", "TLSv1.2"},
 		}[li.Str("sslPolicy")]
-		origin := apiOrigin(t, l)
+		vpcOrigin := l.res.OfType("aws:cloudfront/vpcOrigin:VpcOrigin")[0]
 		var common []string
-		for _, p := range origin["customOriginConfig"].(map[string]any)["originSslProtocols"].([]any) {
+		for _, p := range vpcOrigin.List("vpcOriginEndpointConfig.originSslProtocols.items") {
 			if slices.Contains(protocols, p.(string)) {
 				common = append(common, p.(string))
 			}
@@ -327,13 +327,13 @@ func TestCertificateIsValidatedByDNS(t *testing.T) {
 	})
 }
 
-// apiOrigin is the CloudFront distribution's origin for the API (the custom origin).
+// apiOrigin is the CloudFront distribution's origin for the API (the VPC origin).
 func apiOrigin(t *testing.T, l *layer) map[string]any {
 	t.Helper()
 	dists := l.res.OfType("aws:cloudfront/distribution:Distribution")
 	require.Len(t, dists, 1)
 	for _, o := range dists[0].List("origins") {
-		if m := o.(map[string]any); m["customOriginConfig"] != nil {
+		if m := o.(map[string]any); m["vpcOriginConfig"] != nil {
 			return m
 		}
 	}
@@ -341,11 +341,17 @@ func apiOrigin(t *testing.T, l *layer) map[string]any {
 	return nil
 }
 
-// CloudFront reaches the API where and how the compute layer says.
+// CloudFront reaches the API where and how the compute layer says: through a VPC origin that
+// points at this stack's internal load balancer.
 func TestCloudFrontOrigin(t *testing.T) {
 	eachStack(t, func(t *testing.T, l *layer, want profile) {
 		origin := apiOrigin(t, l)
-		cfg := origin["customOriginConfig"].(map[string]any)
+		vpcOrigins := l.res.OfType("aws:cloudfront/vpcOrigin:VpcOrigin")
+		require.Len(t, vpcOrigins, 1)
+		assert.Equal(t, out(vpcOrigins[0], "id"), origin["vpcOriginConfig"].(map[string]any)["vpcOriginId"])
+		cfg := vpcOrigins[0].Get("vpcOriginEndpointConfig").(map[string]any)
+		assert.Equal(t, out(l.alb, "arn"), cfg["arn"])
+		assert.Equal(t, []any{"TLSv1.2"}, cfg["originSslProtocols"].(map[string]any)["items"], "CloudFront.10")
 		// The host rule relies on CloudFront sending the origin's name as Host: every behavior
 		// to the API forwards the viewer's headers except Host (AllViewerExceptHostHeader).
 		var behaviors int
@@ -371,7 +377,9 @@ func TestCloudFrontOrigin(t *testing.T) {
 func TestLaunchTemplate(t *testing.T) {
 	eachStack(t, func(t *testing.T, l *layer, want profile) {
 		lt := l.lt
-		assert.Equal(t, "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", lt.Str("imageId"))
+		// AWS's public parameter of the arm64 AMI: the Graviton types need it (an x86_64 AMI
+		// does not boot on them).
+		assert.Equal(t, "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64", lt.Str("imageId"))
 		assert.Equal(t, want.instanceTypes[0], lt.Str("instanceType"))
 		assert.Equal(t, out(l.profile, "arn"), lt.Str("iamInstanceProfile.arn"))
 		assert.Equal(t, l.role.Str("name"), l.profile.Str("role"))
@@ -458,7 +466,7 @@ func TestAutoScalingGroup(t *testing.T) {
 		for _, o := range g.List("mixedInstancesPolicy.launchTemplate.overrides") {
 			types = append(types, o.(map[string]any)["instanceType"].(string))
 		}
-		assert.Equal(t, want.instanceTypes, types, "AutoScaling.6: two types of the same size")
+		assert.Equal(t, want.instanceTypes, types, "AutoScaling.6: two Graviton types, one architecture")
 		assert.Equal(t, 100.0, g.Num("mixedInstancesPolicy.instancesDistribution.onDemandPercentageAboveBaseCapacity"))
 		assert.Equal(t, "prioritized", g.Str("mixedInstancesPolicy.instancesDistribution.onDemandAllocationStrategy"))
 

@@ -128,8 +128,8 @@ func TestDevAndProdDiffer(t *testing.T) {
 	} {
 		assert.NotEqual(t, d.dev, d.prod, "%s is the same in dev and prod", d.what)
 	}
-	assert.Equal(t, "t3.small", dev.lt.Str("instanceType"))
-	assert.Equal(t, "t3.medium", prod.lt.Str("instanceType"), "seed: t3.medium")
+	assert.Equal(t, "t4g.small", dev.lt.Str("instanceType"))
+	assert.Equal(t, "t4g.medium", prod.lt.Str("instanceType"), "seed: 2 vCPU and 4 GiB as its t3.medium")
 	assert.Equal(t, 2.0, prod.asg.Num("minSize"), "seed: 2 to 10")
 	assert.Equal(t, 10.0, prod.asg.Num("maxSize"))
 }
@@ -156,7 +156,7 @@ func TestBadSettingRegistersNothing(t *testing.T) {
 	for k, v := range cfg.Values {
 		values[k] = v
 	}
-	values["canalco:instanceType"] = "t4g.small"
+	values["canalco:instanceType"] = "t3.small"
 	cfg.Values = values
 	res, err := offline.RunConfig(cfg)
 	require.Error(t, err)

@@ -15,9 +15,12 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// AmazonLinuxAMI is resolved by EC2 at every launch, so new instances always boot the latest
-// Amazon Linux 2023 and no AMI id is ever pinned in code.
-const AmazonLinuxAMI = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+// AmazonLinuxAMI is the image of an architecture (settings.Arm64 or X8664), resolved by EC2
+// at every launch, so new instances always boot the latest Amazon Linux 2023 and no AMI id is
+// ever pinned in code. AWS publishes one public parameter per architecture.
+func AmazonLinuxAMI(arch string) string {
+	return "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-" + arch
+}
 
 // managedPolicies give the instances Session Manager and Run Command (no SSH anywhere) and let
 // the CloudWatch agent publish metrics and logs.
@@ -131,7 +134,7 @@ func launchTemplate(ctx *pulumi.Context, a *ComputeArgs, profile *iam.InstancePr
 	lt, err := ec2.NewLaunchTemplate(ctx, name, &ec2.LaunchTemplateArgs{
 		Name:               pulumi.String(name),
 		Description:        pulumi.String("Backend instances of " + a.Env.Prefix),
-		ImageId:            pulumi.String(AmazonLinuxAMI),
+		ImageId:            pulumi.String(AmazonLinuxAMI(a.Settings.Architecture)),
 		InstanceType:       pulumi.String(a.Settings.InstanceType),
 		IamInstanceProfile: &ec2.LaunchTemplateIamInstanceProfileArgs{Arn: profile.Arn},
 		// EC2.3: the root volume is encrypted (the account's default EBS key).
@@ -267,6 +270,39 @@ func (c *Compute) autoScaling(ctx *pulumi.Context, a *ComputeArgs, lt *ec2.Launc
 		},
 	}, parent); err != nil {
 		return fmt.Errorf("scaling policy: %w", err)
+	}
+	return c.sleep(ctx, a, group, parent)
+}
+
+// sleep scales a sleeping stack's group to zero at the end of office days and back to its
+// minimum at their start, with the group's own scheduled actions: they take a time zone, need
+// no role, and the Friday evening action lasts until Monday morning. Terminated instances take
+// their volumes with them, so EBS is billed only while awake.
+func (c *Compute) sleep(ctx *pulumi.Context, a *ComputeArgs, group *autoscaling.Group, parent pulumi.ResourceOption) error {
+	s, o := a.Settings, a.Settings.Office
+	if !o.Sleep {
+		return nil
+	}
+	for _, action := range []struct {
+		name          string
+		hour          int
+		min, max, cap int
+	}{
+		{"wake", o.Start, s.MinSize, s.MaxSize, s.MinSize},
+		{"sleep", o.End, 0, 0, 0},
+	} {
+		name := c.AsgName + "-" + action.name
+		if _, err := autoscaling.NewSchedule(ctx, name, &autoscaling.ScheduleArgs{
+			ScheduledActionName:  pulumi.String(name),
+			AutoscalingGroupName: group.Name,
+			Recurrence:           pulumi.String(o.UnixCron(action.hour)),
+			TimeZone:             pulumi.String(o.Timezone),
+			MinSize:              pulumi.Int(action.min),
+			MaxSize:              pulumi.Int(action.max),
+			DesiredCapacity:      pulumi.Int(action.cap),
+		}, parent); err != nil {
+			return fmt.Errorf("%s schedule: %w", action.name, err)
+		}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/canalco/infra/env"
+	"github.com/canalco/infra/offhours"
 	"github.com/canalco/infra/security"
 	"github.com/canalco/infra/settings"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -20,6 +21,8 @@ type DatabaseArgs struct {
 	// SubnetGroupName and SecurityGroupID come from the network layer.
 	SubnetGroupName pulumi.StringInput
 	SecurityGroupID pulumi.StringInput
+	// Office are the hours a sleeping stack's database runs.
+	Office settings.OfficeHours
 }
 
 // Database is the data layer's output.
@@ -101,10 +104,29 @@ func (d *Database) build(ctx *pulumi.Context, a *DatabaseArgs) error {
 		}
 		d.ReplicaAddress = replica.Address
 	}
+	if err := d.sleep(ctx, a); err != nil {
+		return err
+	}
 	if s.BackupReplicationRegion != "" {
 		return d.replicateBackups(ctx, a, primary)
 	}
 	return nil
+}
+
+// sleep stops a sleeping stack's database after office hours and starts it half an hour before
+// they begin, so it is up when the instances boot. RDS starts an instance that stayed stopped
+// for 7 days by itself; a stack asleep only at night and over weekends is never stopped that
+// long, and if it were started (by RDS or by hand) the next evening's stop puts it back to sleep.
+func (d *Database) sleep(ctx *pulumi.Context, a *DatabaseArgs) error {
+	e := a.Env
+	arn := fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", e.Region, e.AccountID, d.InstanceID)
+	input := map[string]any{"DBInstanceIdentifier": d.InstanceID}
+	return offhours.New(ctx, offhours.Args{
+		Env: e, Office: a.Office, Thing: "postgres",
+		Sleep:             offhours.Call{Service: "rds", Action: "stopDBInstance", Permission: "rds:StopDBInstance", Resource: arn, Input: input},
+		Wake:              offhours.Call{Service: "rds", Action: "startDBInstance", Permission: "rds:StartDBInstance", Resource: arn, Input: input},
+		WakeOffsetMinutes: -30,
+	}, d)
 }
 
 // useThrough lets the account's principals use the key only through the given AWS services:

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/canalco/infra/offhours"
 	"github.com/canalco/infra/settings"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -220,5 +221,27 @@ func (b *builder) alarms() error {
 		b.alarmArns[t] = append(b.alarmArns[t], res.Arn)
 		b.m.AlarmNames = append(b.m.AlarmNames, name)
 	}
-	return nil
+	return b.sleep(specs)
+}
+
+// sleep silences the stack's alarms while a sleeping stack is asleep: their actions are
+// disabled after office hours and enabled 20 minutes after the start, once the database and
+// the instances are up (the transitions back to OK notify nobody). The one alarm in us-east-1
+// (CloudFront) keeps its actions where the stack's region is another.
+func (b *builder) sleep(specs []alarm) error {
+	e := b.a.Env
+	var names []string
+	for _, al := range specs {
+		if !al.global || e.Region == "us-east-1" {
+			names = append(names, e.Name(al.what))
+		}
+	}
+	resource := fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s-*", e.Region, e.AccountID, e.Prefix)
+	input := map[string]any{"AlarmNames": names}
+	return offhours.New(b.ctx, offhours.Args{
+		Env: e, Office: b.a.Office, Thing: "alarms",
+		Sleep:             offhours.Call{Service: "cloudwatch", Action: "disableAlarmActions", Permission: "cloudwatch:DisableAlarmActions", Resource: resource, Input: input},
+		Wake:              offhours.Call{Service: "cloudwatch", Action: "enableAlarmActions", Permission: "cloudwatch:EnableAlarmActions", Resource: resource, Input: input},
+		WakeOffsetMinutes: 20,
+	}, b.m)
 }

@@ -51,6 +51,8 @@ type MonitoringArgs struct {
 	RestoreSecurityGroupID pulumi.StringInput
 	RestoreCheckName       string
 	RestoreCheckArn        pulumi.StringInput
+	// Office are the hours a sleeping stack's alarms notify.
+	Office settings.OfficeHours
 }
 
 // Monitoring is the monitoring layer's output.

@@ -28,11 +28,9 @@ type NetworkArgs struct {
 	// NatPerAz gives each AZ its own NAT gateway; otherwise the first AZ's NAT serves all.
 	NatPerAz bool
 	Logs     logs.Settings
-	// AlbPort is the port the load balancer listens on: 443, or 80 when the stack has no
-	// certificate and only CloudFront reaches it.
+	// AlbPort is the port the internal load balancer listens on: 443, or 80 when the stack has
+	// no certificate (CloudFront's VPC origin reaches it over AWS's network either way).
 	AlbPort int
-	// AlbCloudFrontOnly admits CloudFront's origin-facing prefix list instead of 0.0.0.0/0.
-	AlbCloudFrontOnly bool
 	// Delegation, when set, delegates a subzone of the stack's zone to another hosted zone.
 	Delegation *Delegation
 	// InstanceTypes are the EC2 types the backend may launch: each must be offered in every AZ.
@@ -69,7 +67,8 @@ const (
 	HTTPSPort    = 443
 )
 
-// CloudFrontPrefixList is AWS's managed list of CloudFront's origin-facing addresses.
+// CloudFrontPrefixList is AWS's managed list of CloudFront's origin-facing addresses, which
+// CloudFront's "Restrict access with VPC origins" page has the origin's group admit.
 const CloudFrontPrefixList = "com.amazonaws.global.cloudfront.origin-facing"
 
 // NewNetwork creates the network layer.

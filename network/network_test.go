@@ -16,11 +16,10 @@ var layouts = map[string]struct {
 	public, private, database []string
 	nats                      int
 	albPort                   float64
-	cloudFrontOnly            bool
 }{
-	"dev":     {"10.2.0.0/16", []string{"10.2.1.0/24", "10.2.2.0/24"}, []string{"10.2.10.0/24", "10.2.11.0/24"}, []string{"10.2.20.0/24", "10.2.21.0/24"}, 1, 80, true},
-	"staging": {"10.1.0.0/16", []string{"10.1.1.0/24", "10.1.2.0/24"}, []string{"10.1.10.0/24", "10.1.11.0/24"}, []string{"10.1.20.0/24", "10.1.21.0/24"}, 2, 443, true},
-	"prod":    {"10.0.0.0/16", []string{"10.0.1.0/24", "10.0.2.0/24"}, []string{"10.0.10.0/24", "10.0.11.0/24"}, []string{"10.0.20.0/24", "10.0.21.0/24"}, 2, 443, true},
+	"dev":     {"10.2.0.0/16", []string{"10.2.1.0/24", "10.2.2.0/24"}, []string{"10.2.10.0/24", "10.2.11.0/24"}, []string{"10.2.20.0/24", "10.2.21.0/24"}, 1, 80},
+	"staging": {"10.1.0.0/16", []string{"10.1.1.0/24", "10.1.2.0/24"}, []string{"10.1.10.0/24", "10.1.11.0/24"}, []string{"10.1.20.0/24", "10.1.21.0/24"}, 2, 443},
+	"prod":    {"10.0.0.0/16", []string{"10.0.1.0/24", "10.0.2.0/24"}, []string{"10.0.10.0/24", "10.0.11.0/24"}, []string{"10.0.20.0/24", "10.0.21.0/24"}, 2, 443},
 }
 
 const (
@@ -142,12 +141,10 @@ func TestSecurityGroupsMatchTheSeedTable(t *testing.T) {
 				assert.Equal(t, g.Str("tags.Name")+"-", g.Str("namePrefix"))
 				groups[g.Outputs["id"].(string)] = g.Str("tags.Name")[len(prefix)+1:]
 			}
-			viewer := "0.0.0.0/0"
-			if want.cloudFrontOnly {
-				viewer = "pl-3b927c52"
-			}
+			// Only CloudFront's origin-facing prefix list reaches the internal load balancer, in
+			// every stack (CloudFront's "Restrict access with VPC origins").
 			expected := []rule{
-				{"alb", "in", want.albPort, viewer},
+				{"alb", "in", want.albPort, "pl-3b927c52"},
 				{"alb", "out", 8000, "backend"},
 				{"backend", "in", 8000, "alb"},
 				{"backend", "out", 5432, "rds"},

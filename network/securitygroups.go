@@ -31,7 +31,7 @@ func securityGroups(ctx *pulumi.Context, n *Network, a *NetworkArgs, v *ec2.Vpc,
 			Tags:        pulumi.StringMap{"Name": pulumi.String(a.Prefix + "-" + thing)},
 		}, parent)
 	}
-	alb, err := group("alb", "Load balancer: HTTPS in from viewers, to the backend on 8000")
+	alb, err := group("alb", "Internal load balancer: in from CloudFront's VPC origin only, to the backend on 8000")
 	if err != nil {
 		return err
 	}
@@ -56,16 +56,18 @@ func securityGroups(ctx *pulumi.Context, n *Network, a *NetworkArgs, v *ec2.Vpc,
 		return err
 	}
 
-	viewers := rule{name: "alb-in-viewers", port: a.AlbPort, cidr: "0.0.0.0/0", description: fmt.Sprintf("Viewers on %d", a.AlbPort)}
-	if a.AlbCloudFrontOnly {
-		pl, err := ec2.LookupManagedPrefixList(ctx, &ec2.LookupManagedPrefixListArgs{Name: pulumi.StringRef(CloudFrontPrefixList)}, pulumi.Parent(n))
-		if err != nil {
-			return fmt.Errorf("CloudFront prefix list: %w", err)
-		}
-		viewers = rule{name: "alb-in-cloudfront", port: a.AlbPort, prefixList: pulumi.String(pl.Id), description: fmt.Sprintf("CloudFront origin-facing addresses on %d", a.AlbPort)}
+	// The load balancer is internal: nothing on the internet can route to it, and inside the
+	// VPC only CloudFront's VPC-origin interfaces are admitted. CloudFront's "Restrict access
+	// with VPC origins" page has the origin's group admit the origin-facing prefix list; the
+	// service group CloudFront creates with the origin (CloudFront-VPCOrigins-Service-SG) does
+	// not exist before the first deployment, so it cannot be referenced here (docs/cdn.md).
+	pl, err := ec2.LookupManagedPrefixList(ctx, &ec2.LookupManagedPrefixListArgs{Name: pulumi.StringRef(CloudFrontPrefixList)}, pulumi.Parent(n))
+	if err != nil {
+		return fmt.Errorf("CloudFront prefix list: %w", err)
 	}
+	cloudFront := rule{name: "alb-in-cloudfront", port: a.AlbPort, prefixList: pulumi.String(pl.Id), description: fmt.Sprintf("CloudFront VPC origin on %d", a.AlbPort)}
 	ingress := map[*ec2.SecurityGroup][]rule{
-		alb:      {viewers},
+		alb:      {cloudFront},
 		backend:  {{name: "backend-in-alb", port: BackendPort, peer: alb, description: "Load balancer to the application"}},
 		db:       {{name: "rds-in-backend", port: DatabasePort, peer: backend, description: "Backend to PostgreSQL"}},
 		restored: {{name: "restore-test-in-validator", port: DatabasePort, peer: validator, description: "Restore validator to the restored PostgreSQL"}},

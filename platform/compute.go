@@ -22,7 +22,6 @@ func (p *platform) deployCompute() error {
 		Settings:               s.Compute,
 		Domain:                 s.Domain,
 		VpcID:                  p.net.VpcID,
-		PublicSubnetIDs:        p.net.PublicSubnetIDs,
 		PrivateSubnetIDs:       p.net.PrivateSubnetIDs,
 		AlbSecurityGroupID:     p.net.AlbSecurityGroupID,
 		BackendSecurityGroupID: p.net.BackendSecurityGroupID,

@@ -9,6 +9,7 @@ func (p *platform) deployData() error {
 		Settings:        p.s.Database,
 		SubnetGroupName: p.net.DBSubnetGroupName,
 		SecurityGroupID: p.net.DatabaseSecurityGroupID,
+		Office:          p.s.Compute.Office,
 		// The foundation's default tags, for the provider of the backup copy's region.
 	}, p.opts...)
 	return err

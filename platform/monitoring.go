@@ -31,6 +31,7 @@ func (p *platform) deployMonitoring() error {
 		RestoreSecurityGroupID: p.net.RestoreTestSecurityGroupID,
 		RestoreCheckName:       p.serverless.RestoreCheckName,
 		RestoreCheckArn:        p.serverless.RestoreCheckArn,
+		Office:                 s.Compute.Office,
 	}, p.opts...)
 	return err
 }

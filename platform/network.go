@@ -20,7 +20,6 @@ func (p *platform) deployNetwork() error {
 		NatPerAz:            s.Network.NatPerAz,
 		Logs:                p.env.Logs,
 		AlbPort:             albPort(s),
-		AlbCloudFrontOnly:   s.Network.AlbCloudFrontOnly,
 		Delegation:          delegation(s.Domain),
 		InstanceTypes:       s.Compute.InstanceTypes(),
 	}, p.opts...)
@@ -35,8 +34,8 @@ func delegation(d settings.Domain) *network.Delegation {
 	return &network.Delegation{Zone: d.Zone, Subzone: d.DelegatedZone, NameServers: d.DelegatedNameServers}
 }
 
-// albPort is 443, or 80 in a stack without an API certificate, where settings require that
-// only CloudFront reaches the load balancer.
+// albPort is 443, or 80 in a stack without an API certificate (dev), where CloudFront's VPC
+// origin reaches the internal load balancer over HTTP inside AWS's network.
 func albPort(s *settings.Settings) int {
 	if s.Domain.HasAPICertificate() {
 		return network.HTTPSPort

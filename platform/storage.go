@@ -1,6 +1,9 @@
 package platform
 
-import "github.com/canalco/infra/storage"
+import (
+	"github.com/canalco/infra/storage"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
 
 func (p *platform) deployBuckets() error {
 	var err error
@@ -21,6 +24,8 @@ func (p *platform) deployCdn() error {
 		Buckets:           p.buckets,
 		APIOrigin:         p.compute.APIOrigin,
 		APIOriginProtocol: p.compute.APIOriginProtocol,
+		APIOriginArn:      p.compute.AlbArn,
+		VpcOriginReady:    []pulumi.Resource{p.net},
 	}, p.opts...)
 	return err
 }

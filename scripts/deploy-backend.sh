@@ -398,9 +398,10 @@ cmd_push() {
 			return 0
 		fi
 	done
-	docker load --input "$archive"
-	docker tag "canalco-backend:$tag" "$REPOSITORY_URL:$BUILD_PREFIX$tag"
-	docker push "$REPOSITORY_URL:$BUILD_PREFIX$tag"
+	# The archive is a multi-architecture OCI image (arm64 and amd64): skopeo copies every
+	# platform and the index; docker load would keep only the runner's own. skopeo reads the
+	# ECR login docker wrote.
+	skopeo copy --all "oci-archive:$archive" "docker://$REPOSITORY_URL:$BUILD_PREFIX$tag"
 }
 
 need_args() {

@@ -85,9 +85,6 @@ var domainSection = section{
 			p.add("appDomain", d.AppDomain, "dnsZone (to request and validate a certificate) or cdnCertificateArn as well")
 		}
 		validateDelegation(d, p)
-		if !d.HasAPICertificate() && !s.Network.AlbCloudFrontOnly {
-			p.addf("%s:albCloudFrontOnly = false: a stack without an API certificate serves its load balancer over HTTP, which only CloudFront may reach; set it to true or give apiDomain and dnsZone", Namespace)
-		}
 	},
 }
 

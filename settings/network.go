@@ -19,8 +19,6 @@ type Network struct {
 	NatPerAz bool
 	// LogRetentionDays applies to every CloudWatch log group of the stack.
 	LogRetentionDays int
-	// AlbCloudFrontOnly admits only CloudFront's origin-facing addresses to the load balancer.
-	AlbCloudFrontOnly bool
 }
 
 // vpcSecondOctet gives each environment its own /16 so the VPCs can be peered later.
@@ -38,7 +36,6 @@ var networkSection = section{
 		list("databaseSubnetCidrs", "One database subnet per AZ (RDS, no internet route). Empty: x.y.20.0/24, x.y.21.0/24.", func(s *Settings) *[]string { return &s.Network.DatabaseSubnetCidrs }),
 		tristate("natPerAz", "true: one NAT gateway per AZ; false: one shared NAT. Empty: true except in dev.", func(s *Settings) *bool { return &s.Network.NatPerAz }),
 		integer("logRetentionDays", "Retention of every log group, in days (a value CloudWatch accepts). 0: 30 dev, 90 staging, 365 prod.", func(s *Settings) *int { return &s.Network.LogRetentionDays }),
-		boolean("albCloudFrontOnly", "Admit only CloudFront's origin-facing prefix list to the load balancer instead of the whole internet.", func(s *Settings) *bool { return &s.Network.AlbCloudFrontOnly }),
 	},
 	defaults: func(s *Settings) {
 		n := &s.Network

@@ -100,6 +100,14 @@ var generalSection = section{
 	},
 }
 
+// retired are keys the project no longer reads, with what replaced them and the fix: a stack
+// that still sets one is refused rather than silently ignored.
+var retired = map[string]string{
+	// A release in stack config was reset by every `pulumi up` from a clean checkout.
+	"backendImageTag":   "the backend release is no longer stack config: remove it with `pulumi config rm canalco:backendImageTag` and release with `scripts/deploy-backend.sh deploy <stack> <image-tag>` (docs/compute.md)",
+	"albCloudFrontOnly": "the load balancer is internal and only CloudFront's VPC origin reaches it (docs/cdn.md); run `pulumi config rm canalco:albCloudFrontOnly`",
+}
+
 // Input is the raw material of a stack's settings.
 type Input struct {
 	Project string
@@ -155,8 +163,8 @@ func Parse(in Input) (*Settings, error) {
 			continue
 		}
 		k, ok := known[name]
-		if fix, retired := retiredKeys[strings.TrimPrefix(name, Namespace+":")]; retired {
-			p.addf("%s is retired: %s", name, fix)
+		if fix, gone := retired[strings.TrimPrefix(name, Namespace+":")]; !ok && gone {
+			p.addf("%s is no longer a setting: %s", name, fix)
 			continue
 		}
 		if !ok {

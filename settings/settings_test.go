@@ -21,9 +21,9 @@ func base(stack string, values map[string]string) Input {
 }
 
 func TestProfilesFollowTheSeed(t *testing.T) {
-	dev, err := Parse(base("dev", map[string]string{"canalco:albCloudFrontOnly": "true", "canalco:emailSender": "a@canalco.co"}))
+	dev, err := Parse(base("dev", map[string]string{"canalco:emailSender": "a@canalco.co"}))
 	require.NoError(t, err)
-	prod, err := Parse(base("prod", map[string]string{"canalco:albCloudFrontOnly": "true", "canalco:emailSender": "a@canalco.co", "canalco:alarmEmails": `["ops@canalco.co"]`}))
+	prod, err := Parse(base("prod", map[string]string{"canalco:emailSender": "a@canalco.co", "canalco:alarmEmails": `["ops@canalco.co"]`}))
 	require.NoError(t, err)
 
 	assert.Equal(t, "10.0.0.0/16", prod.Network.VpcCidr, "seed: VPC 10.0.0.0/16 in prod")
@@ -34,7 +34,7 @@ func TestProfilesFollowTheSeed(t *testing.T) {
 	assert.True(t, prod.Database.MultiAz)
 	assert.Equal(t, 2, prod.Compute.MinSize, "seed: ASG min 2")
 	assert.Equal(t, 10, prod.Compute.MaxSize, "seed: ASG max 10")
-	assert.Equal(t, "t3.medium", prod.Compute.InstanceType, "seed: t3.medium")
+	assert.Equal(t, "t4g.medium", prod.Compute.InstanceType, "seed: 2 vCPU and 4 GiB as its t3.medium, on Graviton")
 	assert.Equal(t, 30, prod.Database.BackupRetention, "seed: backups kept 30 days")
 	assert.GreaterOrEqual(t, prod.Network.LogRetentionDays, 365)
 
@@ -109,7 +109,7 @@ func TestProjectFileDeclaresEveryKey(t *testing.T) {
 
 // Each case is one mistake a user can make; each must be reported with the key and the fix.
 func TestBadSettingsAreReported(t *testing.T) {
-	ok := map[string]string{"canalco:albCloudFrontOnly": "true", "canalco:emailSender": "a@canalco.co", "canalco:alarmEmails": `["ops@canalco.co"]`}
+	ok := map[string]string{"canalco:emailSender": "a@canalco.co", "canalco:alarmEmails": `["ops@canalco.co"]`}
 	cases := []struct {
 		name, stack string
 		set         map[string]string
@@ -117,7 +117,7 @@ func TestBadSettingsAreReported(t *testing.T) {
 	}{
 		{"misspelt key", "dev", map[string]string{"canalco:vpcCidrr": "10.5.0.0/16"}, []string{"canalco:vpcCidrr is not a setting", "did you mean canalco:vpcCidr"}},
 		{"wrong type", "dev", map[string]string{"canalco:asgMaxSize": "ten"}, []string{`canalco:asgMaxSize = "ten"`, "whole number"}},
-		{"bad boolean", "dev", map[string]string{"canalco:albCloudFrontOnly": "yes"}, []string{"canalco:albCloudFrontOnly", "true or false"}},
+		{"bad boolean", "dev", map[string]string{"canalco:natPerAz": "yes"}, []string{"canalco:natPerAz", "true or false"}},
 		{"bad list", "dev", map[string]string{"canalco:alarmEmails": "ops@canalco.co"}, []string{"canalco:alarmEmails", "list of strings"}},
 		{"malformed cidr", "dev", map[string]string{"canalco:vpcCidr": "10.0.0.0/33"}, []string{"canalco:vpcCidr", "IPv4 network CIDR"}},
 		{"public vpc", "dev", map[string]string{"canalco:vpcCidr": "8.8.0.0/16"}, []string{"canalco:vpcCidr", "private range"}},
@@ -135,7 +135,7 @@ func TestBadSettingsAreReported(t *testing.T) {
 		{"bad stack name", "Prod_EU", map[string]string{"canalco:environment": "prod"}, []string{`stack name "Prod_EU"`}},
 		{"missing region", "dev", map[string]string{"aws:region": ""}, []string{"aws:region", "pulumi config set aws:region"}},
 		{"plain secret", "dev", map[string]string{"canalco:chatWebhookUrl": "https://hooks.example.com/x"}, []string{"canalco:chatWebhookUrl is stored in plain text", "--secret"}},
-		{"http without cloudfront", "dev", map[string]string{"canalco:albCloudFrontOnly": "false"}, []string{"canalco:albCloudFrontOnly = false", "only CloudFront may reach"}},
+		{"retired key", "dev", map[string]string{"canalco:albCloudFrontOnly": "true"}, []string{"canalco:albCloudFrontOnly is no longer a setting", "VPC origin", "pulumi config rm canalco:albCloudFrontOnly"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -159,8 +159,8 @@ func TestBadSettingsAreReported(t *testing.T) {
 
 func TestAllProblemsAreReportedAtOnce(t *testing.T) {
 	_, err := Parse(base("dev", map[string]string{
-		"canalco:albCloudFrontOnly": "true", "canalco:emailSender": "a@canalco.co",
-		"canalco:vpcCidrr": "x", "canalco:asgMaxSize": "ten", "canalco:dbBackupRetentionDays": "40",
+		"canalco:emailSender": "a@canalco.co",
+		"canalco:vpcCidrr":    "x", "canalco:asgMaxSize": "ten", "canalco:dbBackupRetentionDays": "40",
 	}))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "3 problems")
@@ -168,7 +168,7 @@ func TestAllProblemsAreReportedAtOnce(t *testing.T) {
 }
 
 func TestSecretConfigIsAccepted(t *testing.T) {
-	in := base("dev", map[string]string{"canalco:albCloudFrontOnly": "true", "canalco:emailSender": "a@canalco.co", "canalco:chatWebhookUrl": "https://hooks.example.com/x"})
+	in := base("dev", map[string]string{"canalco:emailSender": "a@canalco.co", "canalco:chatWebhookUrl": "https://hooks.example.com/x"})
 	in.IsSecret = func(k string) bool { return k == "canalco:chatWebhookUrl" }
 	s, err := Parse(in)
 	require.NoError(t, err)
@@ -177,7 +177,7 @@ func TestSecretConfigIsAccepted(t *testing.T) {
 
 func TestStackOverridesOnlyWhatDiffers(t *testing.T) {
 	s, err := Parse(base("staging", map[string]string{
-		"canalco:albCloudFrontOnly": "true", "canalco:emailSender": "a@canalco.co", "canalco:alarmEmails": `["ops@canalco.co"]`,
+		"canalco:emailSender": "a@canalco.co", "canalco:alarmEmails": `["ops@canalco.co"]`,
 		"canalco:vpcCidr": "10.50.0.0/16", "canalco:asgMaxSize": "6",
 	}))
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package settings
 
 import (
 	"fmt"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -21,9 +22,15 @@ type Storage struct {
 	BackupReplicationRegion string
 	CdnPriceClass           string
 	WafEnabled              bool
-	// WafRateLimit is requests per 5 minutes per IP before WAF blocks it.
+	// WafRateLimit is API requests per 5 minutes per IP before WAF blocks it.
 	WafRateLimit int
+	// WafOfficeCidrs are the offices' public ranges, which the rate rule never counts.
+	WafOfficeCidrs []string
 }
+
+// wafRateHeadroom multiplies the busiest office's expected API requests: a burst (a report
+// opened by everyone at 9:00) must not be taken for an attack.
+const wafRateHeadroom = 2
 
 var priceClasses = []string{"PriceClass_100", "PriceClass_200", "PriceClass_All"}
 
@@ -35,8 +42,9 @@ var storageSection = section{
 		list("corsExtraOrigins", "Extra browser origins allowed to use presigned S3 URLs, e.g. [http://localhost:5173] in dev.", func(s *Settings) *[]string { return &s.Storage.CorsExtraOrigins }),
 		str("backupReplicationRegion", "Region to replicate the backups bucket to. Empty: off.", func(s *Settings) *string { return &s.Storage.BackupReplicationRegion }),
 		str("cdnPriceClass", "CloudFront price class: PriceClass_100, PriceClass_200 or PriceClass_All.", func(s *Settings) *string { return &s.Storage.CdnPriceClass }),
-		tristate("wafEnabled", "true: a WAF web ACL in front of CloudFront. Empty: true in prod only.", func(s *Settings) *bool { return &s.Storage.WafEnabled }),
-		integer("wafRateLimit", "Requests per 5 minutes from one IP before WAF blocks it. 0: 2000.", func(s *Settings) *int { return &s.Storage.WafRateLimit }),
+		tristate("wafEnabled", "true: a WAF web ACL in front of CloudFront. Empty: true in staging and prod (both public).", func(s *Settings) *bool { return &s.Storage.WafEnabled }),
+		integer("wafRateLimit", "API requests (/api/*) per 5 minutes from one IP before WAF blocks it. 0: usageUsersPerOffice × usageApiRequestsPerUserMinute × 5 minutes × 2.", func(s *Settings) *int { return &s.Storage.WafRateLimit }),
+		list("wafOfficeCidrs", "Public IPv4 ranges of the offices (their NAT), e.g. [190.85.10.0/28]: exempt from the WAF rate rule, since a whole office shares one address.", func(s *Settings) *[]string { return &s.Storage.WafOfficeCidrs }),
 	},
 	defaults: func(s *Settings) {
 		st := &s.Storage
@@ -44,8 +52,13 @@ var storageSection = section{
 		keep := map[Environment]int{Dev: 30, Staging: 90, Prod: 365}[s.Environment]
 		st.NoncurrentExpireDays, st.LogExpireDays = keep, keep
 		st.CdnPriceClass = "PriceClass_100"
-		st.WafEnabled = s.IsProd()
-		st.WafRateLimit = 2000
+		st.WafEnabled = s.Environment != Dev
+	},
+	// derive sizes the rate rule from the usage profile when the stack does not set it.
+	derive: func(s *Settings) {
+		if s.Storage.WafRateLimit == 0 {
+			s.Storage.WafRateLimit = s.Usage.UsersPerOffice * s.Usage.APIRequestsPerUserMinute * 5 * wafRateHeadroom
+		}
 	},
 	validate: func(s *Settings, p *problems) {
 		st := &s.Storage
@@ -81,6 +94,11 @@ var storageSection = section{
 		}
 		if st.WafRateLimit < 10 || st.WafRateLimit > 2000000000 {
 			p.add("wafRateLimit", st.WafRateLimit, "10 to 2,000,000,000 requests (WAF's limits)")
+		}
+		for _, c := range st.WafOfficeCidrs {
+			if pfx, err := netip.ParsePrefix(c); err != nil || !pfx.Addr().Is4() || pfx.Masked() != pfx || pfx.Bits() == 0 || isPrivate(pfx) {
+				p.add("wafOfficeCidrs", c, "a public IPv4 network CIDR such as 190.85.10.0/28 (what CloudFront sees: the office's NAT address, /32 for one address)")
+			}
 		}
 	},
 }

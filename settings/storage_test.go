@@ -10,7 +10,7 @@ import (
 
 // storageInput is a valid stack plus the storage values under test.
 func storageInput(stack string, set map[string]string) Input {
-	values := map[string]string{"canalco:albCloudFrontOnly": "true", "canalco:emailSender": "a@canalco.co", "canalco:alarmEmails": `["ops@canalco.co"]`}
+	values := map[string]string{"canalco:emailSender": "a@canalco.co", "canalco:alarmEmails": `["ops@canalco.co"]`}
 	maps.Copy(values, set)
 	return base(stack, values)
 }
@@ -60,14 +60,19 @@ func TestStorageProfiles(t *testing.T) {
 		set            map[string]string
 		keep, glacier  int
 		waf            bool
+		rate           int
 		replication    string
 		extraOriginsOK []string
 	}{
-		{"dev", nil, 30, 365, false, "", nil},
-		{"staging", nil, 90, 365, false, "", nil},
-		{"prod", nil, 365, 365, true, "", nil},
-		{"prod", map[string]string{"canalco:wafEnabled": "false", "canalco:glacierAfterDays": "730", "canalco:backupReplicationRegion": "us-west-2", "canalco:corsExtraOrigins": `["https://admin.canalco.co"]`}, 365, 730, false, "us-west-2", []string{"https://admin.canalco.co"}},
-		{"dev", map[string]string{"canalco:wafEnabled": "true", "canalco:corsExtraOrigins": `["http://localhost:5173"]`}, 30, 365, true, "", []string{"http://localhost:5173"}},
+		// Staging is public like prod, so it has the web ACL too. The API rate limit is an
+		// office's users × their API requests a minute × 5 minutes × 2 (headroom).
+		{"dev", nil, 30, 365, false, 5 * 30 * 5 * 2, "", nil},
+		{"staging", nil, 90, 365, true, 10 * 30 * 5 * 2, "", nil},
+		{"prod", nil, 365, 365, true, 60 * 30 * 5 * 2, "", nil},
+		{"prod", map[string]string{"canalco:usageUsersPerOffice": "100", "canalco:usageApiRequestsPerUserMinute": "20"}, 365, 365, true, 100 * 20 * 5 * 2, "", nil},
+		{"prod", map[string]string{"canalco:wafRateLimit": "5000", "canalco:wafOfficeCidrs": `["190.85.10.0/28"]`}, 365, 365, true, 5000, "", nil},
+		{"prod", map[string]string{"canalco:wafEnabled": "false", "canalco:glacierAfterDays": "730", "canalco:backupReplicationRegion": "us-west-2", "canalco:corsExtraOrigins": `["https://admin.canalco.co"]`}, 365, 730, false, 18000, "us-west-2", []string{"https://admin.canalco.co"}},
+		{"dev", map[string]string{"canalco:wafEnabled": "true", "canalco:corsExtraOrigins": `["http://localhost:5173"]`}, 30, 365, true, 1500, "", []string{"http://localhost:5173"}},
 	}
 	for _, c := range cases {
 		s, err := Parse(storageInput(c.stack, c.set))
@@ -77,7 +82,7 @@ func TestStorageProfiles(t *testing.T) {
 		assert.Equal(t, c.keep, st.LogExpireDays, c.stack)
 		assert.Equal(t, c.glacier, st.GlacierAfterDays, c.stack)
 		assert.Equal(t, c.waf, st.WafEnabled, c.stack)
-		assert.Equal(t, 2000, st.WafRateLimit, c.stack)
+		assert.Equal(t, c.rate, st.WafRateLimit, c.stack)
 		assert.Equal(t, "PriceClass_100", st.CdnPriceClass, c.stack)
 		assert.Equal(t, c.replication, st.BackupReplicationRegion, c.stack)
 		assert.Equal(t, c.extraOriginsOK, st.CorsExtraOrigins, c.stack)

@@ -21,9 +21,14 @@ type CDNArgs struct {
 	Domain   settings.Domain
 	Buckets  *Buckets
 	// APIOrigin is the load balancer's hostname and APIOriginProtocol how CloudFront reaches it
-	// ("https-only" with a certificate, "http-only" without).
+	// ("https-only" with a certificate, "http-only" without); APIOriginArn is the internal load
+	// balancer the VPC origin points at.
 	APIOrigin         pulumi.StringInput
 	APIOriginProtocol string
+	APIOriginArn      pulumi.StringInput
+	// VpcOriginReady is what the VPC origin waits for besides the load balancer: the network,
+	// since CloudFront needs an internet gateway in the origin's VPC.
+	VpcOriginReady []pulumi.Resource
 }
 
 // CDN is the distribution in front of the web app and the API.
@@ -125,6 +130,10 @@ func (c *CDN) build(ctx *pulumi.Context, args *CDNArgs) error {
 	if err != nil {
 		return err
 	}
+	vpcOrigin, err := newVpcOrigin(ctx, args, parent)
+	if err != nil {
+		return err
+	}
 
 	distArgs := &cloudfront.DistributionArgs{
 		Enabled:           pulumi.Bool(true),
@@ -139,17 +148,12 @@ func (c *CDN) build(ctx *pulumi.Context, args *CDNArgs) error {
 				DomainName:            b.Frontend.RegionalDomainName, // CloudFront.12: the bucket of this stack
 				OriginAccessControlId: oac.ID(),
 			},
+			// The internal load balancer through the VPC origin; the domain name is the Host
+			// and, over HTTPS, the name the load balancer's certificate must match.
 			&cloudfront.DistributionOriginArgs{
-				OriginId:   pulumi.String(apiOrigin),
-				DomainName: args.APIOrigin,
-				CustomOriginConfig: &cloudfront.DistributionOriginCustomOriginConfigArgs{
-					HttpPort:  pulumi.Int(80),
-					HttpsPort: pulumi.Int(443),
-					// CloudFront.9: HTTPS to the load balancer when it has a certificate.
-					OriginProtocolPolicy: pulumi.String(args.APIOriginProtocol),
-					// CloudFront.10: no SSL 3 or TLS 1.0/1.1 to the origin.
-					OriginSslProtocols: pulumi.StringArray{pulumi.String("TLSv1.2")},
-				},
+				OriginId:        pulumi.String(apiOrigin),
+				DomainName:      args.APIOrigin,
+				VpcOriginConfig: &cloudfront.DistributionOriginVpcOriginConfigArgs{VpcOriginId: vpcOrigin.ID()},
 			},
 		},
 		DefaultCacheBehavior: &cloudfront.DistributionDefaultCacheBehaviorArgs{
@@ -221,6 +225,33 @@ func (c *CDN) build(ctx *pulumi.Context, args *CDNArgs) error {
 		return c.aliasRecords(ctx, e, d, zone.ZoneId, dist)
 	}
 	return nil
+}
+
+// newVpcOrigin is CloudFront's way into the VPC: it reaches the internal load balancer over
+// AWS's network, so the load balancer needs no public address. It depends only on the load
+// balancer and the network, so its creation (several minutes) runs while the database and the
+// instances are created.
+func newVpcOrigin(ctx *pulumi.Context, args *CDNArgs, parent pulumi.ResourceOption) (*cloudfront.VpcOrigin, error) {
+	name := args.Env.Name("api")
+	origin, err := cloudfront.NewVpcOrigin(ctx, name, &cloudfront.VpcOriginArgs{
+		VpcOriginEndpointConfig: &cloudfront.VpcOriginVpcOriginEndpointConfigArgs{
+			Name:      pulumi.String(name),
+			Arn:       args.APIOriginArn,
+			HttpPort:  pulumi.Int(80),
+			HttpsPort: pulumi.Int(443),
+			// CloudFront.9: HTTPS to the load balancer when it has a certificate. Dev has none
+			// and uses HTTP, which never leaves AWS's network (docs/cdn.md).
+			OriginProtocolPolicy: pulumi.String(args.APIOriginProtocol),
+			// CloudFront.10: no SSL 3 or TLS 1.0/1.1 to the origin.
+			OriginSslProtocols: &cloudfront.VpcOriginVpcOriginEndpointConfigOriginSslProtocolsArgs{
+				Items: pulumi.StringArray{pulumi.String("TLSv1.2")}, Quantity: pulumi.Int(1),
+			},
+		},
+	}, parent, pulumi.DependsOn(args.VpcOriginReady))
+	if err != nil {
+		return nil, fmt.Errorf("VPC origin: %w", err)
+	}
+	return origin, nil
 }
 
 // grantBuckets writes what depends on the distribution into the buckets: the frontend bucket's

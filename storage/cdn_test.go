@@ -102,14 +102,18 @@ func TestDistributionOrigins(t *testing.T) {
 				t.Errorf("frontend origin %v: want the frontend bucket's regional endpoint through OAC %v, no origin access identity", s3, oac.Outputs["id"])
 			}
 			// With an API hostname (and so its certificate) CloudFront speaks HTTPS to it;
-			// without (dev) HTTP to the load balancer's own name, which admits only CloudFront.
+			// without (dev) HTTP to the internal load balancer's own name, over the VPC origin.
 			wantHost, wantPolicy := apiDomains[stack], "https-only"
+			alb := single(t, res, "aws:lb/loadBalancer:LoadBalancer")
 			if wantHost == "" {
-				wantHost, wantPolicy = single(t, res, "aws:lb/loadBalancer:LoadBalancer").Outputs["dnsName"].(string), "http-only"
+				wantHost, wantPolicy = alb.Outputs["dnsName"].(string), "http-only"
 			}
-			custom, _ := origins["api"]["customOriginConfig"].(map[string]any)
-			if origins["api"]["domainName"] != wantHost || custom["originProtocolPolicy"] != wantPolicy || !slices.Equal(security.Strings(custom["originSslProtocols"]), []string{"TLSv1.2"}) {
-				t.Errorf("API origin %v, want %s %s with TLSv1.2 only", origins["api"], wantHost, wantPolicy)
+			vpcOrigin := single(t, res, "aws:cloudfront/vpcOrigin:VpcOrigin")
+			cfg, _ := vpcOrigin.Get("vpcOriginEndpointConfig").(map[string]any)
+			ref, _ := origins["api"]["vpcOriginConfig"].(map[string]any)
+			if origins["api"]["domainName"] != wantHost || ref["vpcOriginId"] != vpcOrigin.Outputs["id"] || origins["api"]["customOriginConfig"] != nil ||
+				cfg["arn"] != alb.Outputs["arn"] || cfg["originProtocolPolicy"] != wantPolicy || !slices.Equal(security.Strings(vpcOrigin.Get("vpcOriginEndpointConfig.originSslProtocols.items")), []string{"TLSv1.2"}) {
+				t.Errorf("API origin %v through %v, want %s %s with TLSv1.2 only to the load balancer", origins["api"], cfg, wantHost, wantPolicy)
 			}
 		})
 	}
@@ -283,9 +287,10 @@ func TestWebACL(t *testing.T) {
 			res := offline.Stack(t, stack)
 			d := single(t, res, distType)
 			acls := res.OfType(webACLType)
-			if stack != "prod" {
+			// Staging is public like prod, so it has the same web ACL.
+			if stack == "dev" {
 				if len(acls) != 0 || d.Str("webAclId") != "" {
-					t.Errorf("%d web ACLs, attached %q: want none outside prod", len(acls), d.Str("webAclId"))
+					t.Errorf("%d web ACLs, attached %q: want none in dev", len(acls), d.Str("webAclId"))
 				}
 				return
 			}
@@ -315,8 +320,18 @@ func TestWebACL(t *testing.T) {
 			if !slices.Equal(groups, []string{"AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"}) {
 				t.Errorf("managed rule groups %v", groups)
 			}
-			if rate != 2000 {
-				t.Errorf("rate limit %v per 5 minutes per IP, want the setting's 2000", rate)
+			// The office's users × 30 API requests a minute × 5 minutes × 2.
+			if want := map[string]float64{"staging": 10 * 30 * 5 * 2, "prod": 60 * 30 * 5 * 2}[stack]; rate != want {
+				t.Errorf("rate limit %v per 5 minutes per IP, want %v", rate, want)
+			}
+			// WAF counts only what the scope-down statement matches: API paths from outside the
+			// offices' IP set ("Rate-based rule statement" in the AWS WAF developer guide).
+			i := slices.IndexFunc(acl.List("rules"), func(r any) bool { return r.(map[string]any)["name"] == "rate-limit" })
+			scope := fmt.Sprintf("rules.%d.statement.rateBasedStatement.scopeDownStatement.andStatement.statements.", i)
+			offices := single(t, res, "aws:wafv2/ipSet:IpSet")
+			if acl.Str(scope+"0.byteMatchStatement.searchString") != "/api/" || acl.Str(scope+"0.byteMatchStatement.positionalConstraint") != "STARTS_WITH" ||
+				acl.Get(scope+"0.byteMatchStatement.fieldToMatch.uriPath") == nil || acl.Str(scope+"1.notStatement.statements.0.ipSetReferenceStatement.arn") != offices.Outputs["arn"] || offices.Str("scope") != "CLOUDFRONT" {
+				t.Errorf("rate rule scope %v: want /api/* outside the offices' IP set", acl.Get(fmt.Sprintf("rules.%d.statement.rateBasedStatement.scopeDownStatement", i)))
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/canalco/infra/env"
 	"github.com/canalco/infra/settings"
@@ -81,9 +82,13 @@ var wafRules = []wafRule{
 }
 
 // newWebACL is the CloudFront web ACL (CloudFront.6): AWS managed rules and a rate limit per
-// IP over 5 minutes. It lives in us-east-1, as CloudFront requires.
+// IP over 5 minutes on the API. It lives in us-east-1, as CloudFront requires.
 func newWebACL(ctx *pulumi.Context, parent pulumi.Resource, e env.Env, st settings.Storage) (*wafv2.WebAcl, error) {
 	name := e.Name("cdn")
+	scope, err := rateScope(ctx, parent, e, st)
+	if err != nil {
+		return nil, err
+	}
 	visibility := func(metric string) *wafv2.WebAclRuleVisibilityConfigArgs {
 		// WAF.12: metrics and sampled requests for every rule.
 		return &wafv2.WebAclRuleVisibilityConfigArgs{CloudwatchMetricsEnabled: pulumi.Bool(true), MetricName: pulumi.String(metric), SampledRequestsEnabled: pulumi.Bool(true)}
@@ -95,6 +100,7 @@ func newWebACL(ctx *pulumi.Context, parent pulumi.Resource, e env.Env, st settin
 			rule.Action = &wafv2.WebAclRuleActionArgs{Block: &wafv2.WebAclRuleActionBlockArgs{}}
 			rule.Statement = &wafv2.WebAclRuleStatementArgs{RateBasedStatement: &wafv2.WebAclRuleStatementRateBasedStatementArgs{
 				Limit: pulumi.Int(st.WafRateLimit), AggregateKeyType: pulumi.String("IP"), EvaluationWindowSec: pulumi.Int(300),
+				ScopeDownStatement: scope,
 			}}
 		} else {
 			var overrides wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArray
@@ -121,4 +127,41 @@ func newWebACL(ctx *pulumi.Context, parent pulumi.Resource, e env.Env, st settin
 			CloudwatchMetricsEnabled: pulumi.Bool(true), MetricName: pulumi.String(name), SampledRequestsEnabled: pulumi.Bool(true),
 		},
 	}, pulumi.Parent(parent), pulumi.Provider(e.USEast1))
+}
+
+// rateScope limits the rate rule to API requests from outside the offices' ranges. The IP set
+// exists even when empty (WAF accepts that, and IP sets cost nothing), so exempting an office
+// is a settings change: canalco:wafOfficeCidrs. A rate rule counts only the requests its scope-down statement matches
+// (WAF's "Rate-based rule statement" page): the app's files, mostly CloudFront cache hits, no
+// longer count, and an office whose people all share one NAT address is never blocked.
+func rateScope(ctx *pulumi.Context, parent pulumi.Resource, e env.Env, st settings.Storage) (*wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementArgs, error) {
+	// CloudFront sends /api/* to the load balancer; the pattern is case-sensitive, so the match
+	// is too (no text transformation).
+	api := &wafv2.WebAclRuleStatementByteMatchStatementArgs{
+		FieldToMatch:         &wafv2.WebAclRuleStatementByteMatchStatementFieldToMatchArgs{UriPath: &wafv2.WebAclRuleStatementByteMatchStatementFieldToMatchUriPathArgs{}},
+		PositionalConstraint: pulumi.String("STARTS_WITH"),
+		SearchString:         pulumi.String(strings.TrimSuffix(APIPath, "*")),
+		TextTransformations: wafv2.WebAclRuleStatementByteMatchStatementTextTransformationArray{
+			&wafv2.WebAclRuleStatementByteMatchStatementTextTransformationArgs{Priority: pulumi.Int(0), Type: pulumi.String("NONE")},
+		},
+	}
+	name := e.Name("offices")
+	offices, err := wafv2.NewIpSet(ctx, name, &wafv2.IpSetArgs{
+		Name:             pulumi.String(name),
+		Description:      pulumi.String("Office addresses the API rate rule of " + e.Prefix + " does not count"),
+		Scope:            pulumi.String("CLOUDFRONT"),
+		IpAddressVersion: pulumi.String("IPV4"),
+		Addresses:        pulumi.ToStringArray(st.WafOfficeCidrs),
+	}, pulumi.Parent(parent), pulumi.Provider(e.USEast1))
+	if err != nil {
+		return nil, fmt.Errorf("office IP set: %w", err)
+	}
+	return &wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementArgs{AndStatement: &wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementAndStatementArgs{
+		Statements: wafv2.WebAclRuleStatementArray{
+			&wafv2.WebAclRuleStatementArgs{ByteMatchStatement: api},
+			&wafv2.WebAclRuleStatementArgs{NotStatement: &wafv2.WebAclRuleStatementNotStatementArgs{Statements: wafv2.WebAclRuleStatementArray{
+				&wafv2.WebAclRuleStatementArgs{IpSetReferenceStatement: &wafv2.WebAclRuleStatementIpSetReferenceStatementArgs{Arn: offices.Arn}},
+			}}},
+		},
+	}}, nil
 }

@@ -30,15 +30,20 @@ type Item struct {
 	Resource string // the logical name it is priced from, or a summary
 	Detail   string // quantities and unit prices
 	Monthly  float64
+	// Extra says why a line goes beyond the seed's architecture (empty: within the seed's scope,
+	// so comparable with its ~$300 estimate).
+	Extra string
 }
 
 // Estimate is a stack's monthly cost.
 type Estimate struct {
-	Items       []Item
-	Total       float64
-	Goal        float64
-	Env         settings.Environment
-	Assumptions []string
+	Items []Item
+	Total float64
+	// SeedScope is the total of the seed's parts; Extras the total of the lines beyond it.
+	SeedScope, Extras float64
+	Goal              float64
+	Env               settings.Environment
+	Assumptions       []string
 	// Cheapest is the lowest total that still meets the environment's requirements; set only
 	// when Total misses the goal.
 	Cheapest *Alternative
@@ -46,12 +51,14 @@ type Estimate struct {
 	changes []string
 }
 
-// Met reports whether the estimate meets the goal: at or under it, and strictly under in dev.
+// Met reports whether the estimate meets the goal: in dev everything strictly under it; in
+// staging and prod the seed's scope at or under it (the goal is the seed's ~$300, which did not
+// include what the platform adds beyond it: those lines are itemized as extras).
 func (e *Estimate) Met() bool {
 	if e.Env == settings.Dev {
 		return e.Total < e.Goal
 	}
-	return e.Total <= e.Goal
+	return e.SeedScope <= e.Goal
 }
 
 // Alternative is a cheaper configuration and its total.
@@ -94,8 +101,12 @@ func estimate(x *graph.Index, s *settings.Settings, k knobs) *Estimate {
 	for i := range e.Items {
 		e.Items[i].Monthly = round(e.Items[i].Monthly)
 		e.Total += e.Items[i].Monthly
+		if e.Items[i].Extra != "" {
+			e.Extras += e.Items[i].Monthly
+		}
 	}
-	e.Total = round(e.Total)
+	e.Total, e.Extras = round(e.Total), round(e.Extras)
+	e.SeedScope = round(e.Total - e.Extras)
 	e.Assumptions = assumptions(s)
 	return e
 }
@@ -120,7 +131,12 @@ func (p *pricer) note(change string) {
 }
 
 func (p *pricer) add(service, resource, detail string, monthly float64) {
-	p.e.Items = append(p.e.Items, Item{service, resource, detail, monthly})
+	p.e.Items = append(p.e.Items, Item{Service: service, Resource: resource, Detail: detail, Monthly: monthly})
+}
+
+// extra adds a line beyond the seed's architecture, with the reason it is there.
+func (p *pricer) extra(service, resource, detail, why string, monthly float64) {
+	p.e.Items = append(p.e.Items, Item{Service: service, Resource: resource, Detail: detail, Monthly: monthly, Extra: why})
 }
 
 func monthly(hourly float64) float64 { return hourly * HoursPerMonth }
@@ -135,10 +151,10 @@ func (p *pricer) compute() {
 			n = p.k.asgMin
 		}
 		// A mixed instances policy launches its first override first (prioritized on-demand).
-		p.instances(asg.Name, p.x.LaunchTemplate(asg), asg.Str("mixedInstancesPolicy.launchTemplate.overrides.0.instanceType"), n)
+		p.instances(asg.Name, p.x.LaunchTemplate(asg), asg.Str("mixedInstancesPolicy.launchTemplate.overrides.0.instanceType"), n, p.awakeHours(asg.Name, "aws:autoscaling/schedule:Schedule", "autoscalingGroupName"))
 	}
 	for _, i := range p.x.OfType("aws:ec2/instance:Instance") {
-		p.instances(i.Name, i, "", 1)
+		p.instances(i.Name, i, "", 1, HoursPerMonth)
 	}
 	if repos := p.x.OfType("aws:ecr/repository:Repository"); len(repos) > 0 {
 		gb := float64(p.s.Compute.KeepImages) * ecrGBPerImage * float64(len(repos))
@@ -148,7 +164,7 @@ func (p *pricer) compute() {
 
 // instances prices n instances launched from spec (a launch template or an instance), of the
 // type given or the one spec names.
-func (p *pricer) instances(name string, spec *offline.Resource, typ string, n int) {
+func (p *pricer) instances(name string, spec *offline.Resource, typ string, n int, hours float64) {
 	if spec == nil {
 		p.add("EC2", name, "no launch template found: not priced", 0)
 		return
@@ -157,14 +173,14 @@ func (p *pricer) instances(name string, spec *offline.Resource, typ string, n in
 		typ = spec.Str("instanceType")
 	}
 	if alt, ok := EC2[p.k.instanceType]; ok && alt.Hourly < EC2[typ].Hourly {
-		p.note(fmt.Sprintf("canalco:instanceType %s (was %s; x86_64 because the backend image is amd64)", p.k.instanceType, typ))
+		p.note(fmt.Sprintf("canalco:instanceType %s (was %s)", p.k.instanceType, typ))
 		typ = p.k.instanceType
 	}
 	it, ok := EC2[typ]
 	if !ok {
 		p.add("EC2", name, fmt.Sprintf("%d × %s: no price in the table", n, typ), 0)
 	} else {
-		p.add("EC2", name, fmt.Sprintf("%d × %s × 730 h × $%.4f", n, typ, it.Hourly), float64(n)*monthly(it.Hourly))
+		p.add("EC2", name, fmt.Sprintf("%d × %s × %.0f h × $%.4f", n, typ, hours, it.Hourly), float64(n)*hours*it.Hourly)
 	}
 	gb := 0.0
 	for i := range spec.List("blockDeviceMappings") {
@@ -174,11 +190,24 @@ func (p *pricer) instances(name string, spec *offline.Resource, typ string, n in
 		gb = spec.Num("rootBlockDevice.volumeSize")
 	}
 	if gb > 0 {
-		p.add("EBS", name, fmt.Sprintf("%d × %.0f GB gp3 × $%.2f", n, gb, EBSGp3GBMonth), float64(n)*gb*EBSGp3GBMonth)
+		// Volumes are deleted with their instances: a sleeping group pays for them while awake.
+		share := hours / HoursPerMonth
+		p.add("EBS", name, fmt.Sprintf("%d × %.0f GB gp3 × $%.2f × %.0f%% of the month", n, gb, EBSGp3GBMonth, share*100), float64(n)*gb*EBSGp3GBMonth*share)
 	}
 	if len(p.x.OfType("aws:dlm/lifecyclePolicy:LifecyclePolicy", "aws:backup/plan:Plan")) > 0 && gb > 0 {
 		p.add("EBS", name+" snapshots", fmt.Sprintf("≈ one full copy of %d × %.0f GB × $%.2f (incremental)", n, gb, EBSSnapshotGBMonth), float64(n)*gb*EBSSnapshotGBMonth)
 	}
+}
+
+// awakeHours are the hours a month a resource runs: the office hours when a schedule of type
+// kind names it in field (it sleeps outside them), else the whole month.
+func (p *pricer) awakeHours(name, kind, field string) float64 {
+	for _, sch := range p.x.OfType(kind) {
+		if strings.Contains(fmt.Sprint(sch.Get(field)), name) {
+			return p.s.Compute.Office.AwakeHoursPerMonth()
+		}
+	}
+	return HoursPerMonth
 }
 
 // network prices NAT gateways (hours and data), public IPv4 addresses, load balancers and
@@ -245,14 +274,16 @@ func (p *pricer) database() {
 			copies, az, storage = 2, "Multi-AZ", RDSGp3MultiAZGBMonth
 		}
 		hourly, ok := RDSHourly[class]
-		detail := fmt.Sprintf("%s %s 730 h × $%.3f × %.0f", class, az, hourly, copies)
+		// A stopped database pays for its storage only (the scheduler's stop names it).
+		hours := p.awakeHours(db.Str("identifier"), "aws:scheduler/schedule:Schedule", "target.input")
+		detail := fmt.Sprintf("%s %s %.0f h × $%.3f × %.0f", class, az, hours, hourly, copies)
 		if !ok {
 			detail = class + ": no price in the table"
 		}
 		if replica {
 			detail = "read replica " + detail
 		}
-		p.add("RDS", db.Name, detail, copies*monthly(hourly))
+		p.add("RDS", db.Name, detail, copies*hours*hourly)
 		p.add("RDS", db.Name+" storage", fmt.Sprintf("%.0f GB gp3 × $%.3f (%s)", gb, storage, az), gb*storage)
 	}
 }
@@ -285,8 +316,8 @@ func (p *pricer) edge() {
 	}
 	for _, acl := range p.x.OfType("aws:wafv2/webAcl:WebAcl") {
 		rules := len(acl.List("rules"))
-		p.add("WAF", acl.Name, fmt.Sprintf("web ACL $%.0f + %d rules × $%.0f + %.1fM requests × $%.2f/1M", WAFACLMonth, rules, WAFRuleMonth, reqs/1e6, WAFPer1MReqs),
-			WAFACLMonth+float64(rules)*WAFRuleMonth+reqs/1e6*WAFPer1MReqs)
+		p.extra("WAF", acl.Name, fmt.Sprintf("web ACL $%.0f + %d rules × $%.0f + %.1fM requests × $%.2f/1M", WAFACLMonth, rules, WAFRuleMonth, reqs/1e6, WAFPer1MReqs),
+			"CloudFront.6: the seed has no web application firewall", WAFACLMonth+float64(rules)*WAFRuleMonth+reqs/1e6*WAFPer1MReqs)
 	}
 }
 
@@ -363,7 +394,8 @@ func customMetrics(alarms []*offline.Resource) int {
 // managed master password.
 func (p *pricer) security() {
 	if keys := p.x.OfType("aws:kms/key:Key"); len(keys) > 0 {
-		p.add("KMS", fmt.Sprintf("%d keys", len(keys)), fmt.Sprintf("%d × $%.2f", len(keys), KMSKeyMonth), float64(len(keys))*KMSKeyMonth)
+		p.extra("KMS", fmt.Sprintf("%d keys", len(keys)), fmt.Sprintf("%d × $%.2f", len(keys), KMSKeyMonth),
+			"the seed's encryption at rest works with AWS-managed keys; customer-managed ones scope who may decrypt", float64(len(keys))*KMSKeyMonth)
 	}
 	secrets := len(p.x.OfType("aws:secretsmanager/secret:Secret"))
 	for _, db := range p.x.OfType("aws:rds/instance:Instance") {
@@ -377,11 +409,11 @@ func (p *pricer) security() {
 }
 
 // cheapest returns the lowest-cost settings the environment's requirements allow: the cheapest
-// x86 instance type and database class with 2 GiB of memory; dev may also drop the redundancy
+// instance type of the backend's architecture and database class with 2 GiB of memory; dev may also drop the redundancy
 // the seed requires elsewhere (NAT per AZ, Multi-AZ database, two instances).
 func cheapest(s *settings.Settings) knobs {
 	k := knobs{
-		instanceType: cheapestOf(EC2, func(_ string, t InstanceType) bool { return t.Arch == "x86_64" && t.MemoryGiB >= 2 }, func(t InstanceType) float64 { return t.Hourly }),
+		instanceType: cheapestOf(EC2, func(_ string, t InstanceType) bool { return t.Arch == s.Compute.Architecture && t.MemoryGiB >= 2 }, func(t InstanceType) float64 { return t.Hourly }),
 		dbClass: cheapestOf(RDSHourly, func(name string, _ float64) bool {
 			c, ok := settings.InstanceClasses[name]
 			return ok && c.MemoryGiB >= 2
@@ -419,6 +451,9 @@ func assumptions(s *settings.Settings) []string {
 		fmt.Sprintf("traffic: %d CloudFront requests per GB, %d PUT and %d GET per GB stored in S3, %.1f s per Lambda run, %d SQS requests per message, %d LCU per ALB",
 			cdnRequestsPerGB, s3PutsPerGB, s3GetsPerGB, lambdaSeconds, sqsPerInvocation, lcuPerALB),
 		"EC2 at the Auto Scaling group's minimum size; scaling out adds one instance's price per instance-month",
+		fmt.Sprintf("a sleeping stack (canalco:sleepOutsideOfficeHours) runs its instances and database %.0f h a month (%d:00-%d:00 %s, %s); NAT, load balancer and storage bill all month",
+			s.Compute.Office.AwakeHoursPerMonth(), s.Compute.Office.Start, s.Compute.Office.End, s.Compute.Office.Days, s.Compute.Office.Timezone),
+		"CloudFront VPC origins: no charge of their own (CloudFront pricing page); the internal load balancer has no public IPv4 addresses",
 		"free tiers counted: CloudFront 1 TB and 10M requests, Lambda 1M requests and 400k GB-s, SQS 1M requests, 10 alarms, 10 metrics, 3 dashboards, 5 GB of logs",
 		"RDS backups: within the free allowance (100% of the database's storage); Performance Insights within its free 7 days",
 		"not included: Route 53 hosted zone (not created by the program), data transfer out of NAT and between AZs, KMS and Secrets Manager API calls, taxes",

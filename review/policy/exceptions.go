@@ -25,14 +25,14 @@ func Exceptions() []Exception {
 			Match: func(r *offline.Resource, ctx *Context) bool {
 				return !ctx.Settings.Domain.HasAPICertificate() && cloudFrontOnly(r, ctx)
 			},
-			Reason: "a stack without apiDomain has no certificate for the load balancer: it listens on HTTP for CloudFront alone, and viewers are redirected to HTTPS at CloudFront (CloudFront.3)",
+			Reason: "dev only (no apiDomain, so no certificate): the load balancer is internal and listens on HTTP for CloudFront's VPC origin alone; that hop never crosses the internet, which is what ELB.1 guards against, and viewers are redirected to HTTPS at CloudFront (CloudFront.3)",
 		},
 		{
 			RuleID: "CloudFront.9",
 			Match: func(r *offline.Resource, ctx *Context) bool {
 				return !ctx.Settings.Domain.HasAPICertificate() && allALBsCloudFrontOnly(ctx)
 			},
-			Reason: "a stack without apiDomain has no certificate for the load balancer, so CloudFront reaches it over HTTP; the load balancer admits only CloudFront's addresses",
+			Reason: "dev only (no apiDomain, so no certificate): CloudFront reaches the internal load balancer over HTTP through a VPC origin, inside AWS's network, never over the internet, which is CloudFront.9's concern; the load balancer admits only CloudFront's VPC origin",
 		},
 		{
 			RuleID: "CloudFront.7",

@@ -212,13 +212,27 @@ func Cost(w io.Writer, e *cost.Estimate) {
 	}
 	fmt.Fprintf(w, "\n  %-16s %-44s %10s  %s\n", "Service", "Resource", "USD/month", "How")
 	for _, it := range e.Items {
-		fmt.Fprintf(w, "  %-16s %-44s %10.2f  %s\n", it.Service, it.Resource, it.Monthly, it.Detail)
+		if it.Extra == "" {
+			fmt.Fprintf(w, "  %-16s %-44s %10.2f  %s\n", it.Service, it.Resource, it.Monthly, it.Detail)
+		}
 	}
+	fmt.Fprintf(w, "Seed scope: $%.2f / month (the seed's parts, like for like with its ~$300)\n", e.SeedScope)
+	fmt.Fprintln(w, "Beyond the seed:")
+	for _, it := range e.Items {
+		if it.Extra != "" {
+			fmt.Fprintf(w, "  %-16s %-44s %10.2f  %s (%s)\n", it.Service, it.Resource, it.Monthly, it.Detail, it.Extra)
+		}
+	}
+	fmt.Fprintf(w, "Extras: $%.2f / month\n", e.Extras)
 	verdict := "met"
 	if !e.Met() {
 		verdict = fmt.Sprintf("over by $%.2f", e.Total-e.Goal)
 	}
-	fmt.Fprintf(w, "Total: $%.2f / month; goal $%.0f (canalco:monthlyBudgetUsd): %s\n", e.Total, e.Goal, verdict)
+	measured := "seed scope"
+	if e.Env == settings.Dev {
+		measured = "everything"
+	}
+	fmt.Fprintf(w, "Total: $%.2f / month; goal $%.0f (canalco:monthlyBudgetUsd, for %s): %s\n", e.Total, e.Goal, measured, verdict)
 	if c := e.Cheapest; c != nil {
 		gap := "meets the goal"
 		if c.Total > e.Goal {
