@@ -205,7 +205,7 @@ func TestRestoredDatabaseIsIsolated(t *testing.T) {
 		require.Len(t, ids, 1)
 		sg := byID(res, "aws:ec2/securityGroup:SecurityGroup", ids[0])
 		require.NotNil(t, sg)
-		assert.Equal(t, prefix+"-restore-test", sg.Str("name"))
+		assert.Equal(t, prefix+"-restore-test", sg.Str("tags.Name"))
 		validator := res.Named("aws:ec2/securityGroup:SecurityGroup", prefix+"-restore-validator")
 		backend := res.Named("aws:ec2/securityGroup:SecurityGroup", prefix+"-backend")
 		var ingress int

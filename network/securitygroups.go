@@ -31,7 +31,7 @@ func securityGroups(ctx *pulumi.Context, n *Network, a *NetworkArgs, v *ec2.Vpc,
 			Tags:        pulumi.StringMap{"Name": pulumi.String(a.Prefix + "-" + thing)},
 		}, parent)
 	}
-	alb, err := group("alb", "Internal load balancer: in from CloudFront's VPC origin only, to the backend on 8000")
+	alb, err := group("alb", "Internal load balancer: in from the CloudFront VPC origin only, to the backend on 8000")
 	if err != nil {
 		return err
 	}

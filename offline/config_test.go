@@ -45,8 +45,8 @@ func TestTheCLIConfigValidationRefusesBadConfig(t *testing.T) {
 		// merges in as plain text, so every stack failed.
 		{"secret with a plaintext default", declareSecret(t, project, "chatWebhookUrl"), stack,
 			"validating stack config: Stack 'dev' with configuration key 'chatWebhookUrl' must be encrypted as it's secret"},
-		{"secret in plain text", declareSecret(t, project, "smtpPassword"), stack + "  canalco:smtpPassword: hunter2\n",
-			"validating stack config: Stack 'dev' with configuration key 'smtpPassword' must be encrypted as it's secret"},
+		{"secret in plain text", declareSecret(t, project, "smtpClientSecret"), stack + "  canalco:smtpClientSecret: hunter2\n",
+			"validating stack config: Stack 'dev' with configuration key 'smtpClientSecret' must be encrypted as it's secret"},
 		{"missing required key", withoutDefault(t, project, "githubRepository"), strings.Replace(stack, "  canalco:githubRepository: canalco/infraestructura\n", "", 1),
 			"validating stack config: Stack 'dev' is missing configuration value 'githubRepository'"},
 	}
