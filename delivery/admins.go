@@ -59,7 +59,9 @@ func newAdmins(ctx *pulumi.Context, d *Delivery, prefix string) error {
 		Name:        pulumi.String(name + "-require-mfa"),
 		Description: pulumi.String("Denies everything but MFA self-service to " + name + " without an MFA session"),
 		Policy:      pulumi.String(security.Document(requireMFA()...)),
-	}, pulumi.Parent(d))
+		// A new description forces a replacement under the same name, which IAM refuses while
+		// the old policy exists: delete it first (its attachment is replaced with it).
+	}, pulumi.Parent(d), pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return fmt.Errorf("delivery: %w", err)
 	}

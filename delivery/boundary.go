@@ -41,11 +41,16 @@ func NewBoundary(ctx *pulumi.Context, e env.Env, opts ...pulumi.ResourceOption) 
 	if err := ctx.RegisterComponentResource("canalco:delivery:Boundary", name, b, opts...); err != nil {
 		return nil, err
 	}
+	// The boundary keeps its fixed name (the policies name its ARN before it exists) and sets
+	// no description: a description change forces a replacement, and neither order works for
+	// the boundary. Created first, the new policy collides with the old name; deleted first,
+	// IAM refuses to delete a policy still set as a role's permissions boundary (DeleteConflict),
+	// and if it did not, the roles would run without it. Stacks created with a description
+	// keep it: ignoring the field spares them a replacement.
 	policy, err := iam.NewPolicy(ctx, name, &iam.PolicyArgs{
-		Name:        pulumi.String(name),
-		Description: pulumi.String("Permissions boundary of every role of " + e.Prefix + ": no IAM escalation, no changes to the pipeline roles"),
-		Policy:      pulumi.String(security.Document(boundaryStatements(e.Prefix, e.AccountID)...)),
-	}, pulumi.Parent(b))
+		Name:   pulumi.String(name),
+		Policy: pulumi.String(security.Document(boundaryStatements(e.Prefix, e.AccountID)...)),
+	}, pulumi.Parent(b), pulumi.IgnoreChanges([]string{"description"}))
 	if err != nil {
 		return nil, fmt.Errorf("delivery: boundary: %w", err)
 	}

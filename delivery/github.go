@@ -97,7 +97,9 @@ func newPipelineRole(ctx *pulumi.Context, a pipelineRoleArgs, opts ...pulumi.Res
 			Name:        pulumi.String(name),
 			Description: pulumi.String("What " + a.name + " may do: " + suffix),
 			Policy:      a.documents(i),
-		}, pulumi.Parent(r))
+			// A new description forces a replacement under the same name, which IAM refuses
+			// while the old policy exists: delete it first (its attachment is replaced with it).
+		}, pulumi.Parent(r), pulumi.DeleteBeforeReplace(true))
 		if err != nil {
 			return nil, err
 		}
