@@ -33,11 +33,10 @@ func (p *platform) deployCompute() error {
 		DatabaseName:           p.db.DatabaseName,
 		DatabaseResourceID:     p.db.ResourceID,
 		AccessLogBucket:        p.buckets.Logs.Name,
-		// Waiting for the whole buckets component waits for the log bucket's policy.
-		AccessLogsReady:    []pulumi.Resource{p.buckets},
-		DocumentBuckets:    buckets,
-		DocumentBucketArns: p.buckets.DocumentArns(),
-		StorageKeyArn:      p.buckets.KeyArn,
+		AccessLogsReady:        []pulumi.Resource{p.buckets.LogsPolicy},
+		DocumentBuckets:        buckets,
+		DocumentBucketArns:     p.buckets.DocumentArns(),
+		StorageKeyArn:          p.buckets.KeyArn,
 		// The serverless layer comes later (it trusts this layer's instance role), so the
 		// backend finds its queues and topic by their fixed names.
 		AppSettings: map[string]string{

@@ -15,8 +15,7 @@ func (p *platform) deployServerless() error {
 		Buckets:         p.buckets.Documents,
 		StorageKeyArn:   p.buckets.KeyArn,
 		AccessLogBucket: p.buckets.Logs.Name,
-		// Waiting for the whole buckets component waits for the log bucket's policy.
-		AccessLogsReady: p.buckets,
+		AccessLogsReady: p.buckets.LogsPolicy,
 		BackendRoleArn:  p.compute.InstanceRoleArn,
 		AppURL:          p.cdn.AppURL,
 		Recovery:        p.recovery(),

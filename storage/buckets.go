@@ -39,15 +39,18 @@ type Buckets struct {
 	// Logs receives S3 server access logs, ALB access logs (under AlbLogPrefix) and
 	// CloudFront logs.
 	Logs Bucket
+	// LogsPolicy admits the log deliveries to the log bucket: whatever writes logs there (the
+	// load balancer, CloudFront, S3 access logging) waits for it, not for this whole component,
+	// whose children may still be registering when another layer starts.
+	LogsPolicy *s3.BucketPolicy
 	// KeyArn is the KMS key of the data buckets (SSE-KMS with bucket keys).
 	KeyArn pulumi.StringOutput
 	// BackupReplica is the cross-region copy of the backups bucket; empty Name when off.
 	BackupReplica Bucket
 
 	// For the CDN component of this package: the frontend bucket's policy and the CORS rules
-	// name the distribution, and log delivery starts once the log bucket admits it.
-	created    map[string]*bucket
-	logsPolicy *s3.BucketPolicy
+	// name the distribution.
+	created map[string]*bucket
 }
 
 // DocumentArns lists the data buckets' ARNs, for IAM policies.
@@ -129,7 +132,7 @@ func (b *Buckets) build(ctx *pulumi.Context, args *BucketsArgs) error {
 	if err != nil {
 		return err
 	}
-	b.Logs, b.logsPolicy = logs.Bucket, logs.policy
+	b.Logs, b.LogsPolicy = logs.Bucket, logs.policy
 
 	logged := func(purpose string) bucketSpec {
 		return bucketSpec{

@@ -332,7 +332,7 @@ func (c *CDN) deliverLogs(ctx *pulumi.Context, args *CDNArgs, dist *cloudfront.D
 			SuffixPath:               pulumi.String(CdnLogSuffixPath(e.AccountID)),
 			EnableHiveCompatiblePath: pulumi.Bool(false),
 		}},
-	}, append(inUSEast1, pulumi.DependsOn([]pulumi.Resource{args.Buckets.logsPolicy}))...); err != nil {
+	}, append(inUSEast1, pulumi.DependsOn([]pulumi.Resource{args.Buckets.LogsPolicy}))...); err != nil {
 		return fmt.Errorf("log delivery: %w", err)
 	}
 	return nil
