@@ -31,6 +31,9 @@ type DeliveryArgs struct {
 	Hostnames   []string
 	EmailDomain string
 	MailFrom    string
+	// DelegatedZone is the subzone of Zone hosted in another stack's account whose NS record
+	// this stack writes ("" for none), e.g. staging.canalco.co in prod.
+	DelegatedZone string
 	// EmailIdentity is the SES identity (domain or sender address) the stack verifies.
 	EmailIdentity string
 	// From the compute and storage layers: what the release scripts touch.
@@ -138,6 +141,7 @@ func newScope(ctx *pulumi.Context, d *Delivery, a *DeliveryArgs) (scope, error) 
 		artifactsBucket: a.ArtifactsBucket,
 		hostnames:       unique(a.Hostnames...),
 		emailIdentity:   a.EmailIdentity,
+		delegatedZone:   a.DelegatedZone,
 		boundary:        boundaryArn(a.Env.Prefix, a.Env.AccountID),
 		passedTo:        a.Boundary.passedTo(),
 		managedPolicies: a.Boundary.managedPolicies(),

@@ -62,10 +62,12 @@ func createActions() []string {
 
 // serviceLinkedRoles are the services whose service-linked roles a first deploy in a fresh
 // account creates: the load balancer, Auto Scaling, RDS, AWS Backup (and its restore
-// testing) and WAF's logging (each service's "Using service-linked roles" page).
+// testing), WAF's logging and CloudFront's VPC origins (each service's "Using service-linked
+// roles" page).
 var serviceLinkedRoles = []string{
 	"elasticloadbalancing.amazonaws.com", "autoscaling.amazonaws.com", "rds.amazonaws.com",
 	"backup.amazonaws.com", "restore-testing.backup.amazonaws.com", "wafv2.amazonaws.com",
+	"vpcorigin.cloudfront.amazonaws.com",
 }
 
 // deployPolicies are the deploy role's managed policies.
@@ -101,8 +103,19 @@ func deployNetwork(s scope) []security.Statement {
 			"elasticloadbalancing:Set*", "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags",
 			"elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
 			"elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets",
-		}, elb("loadbalancer/app/"+s.own()+"/*"), elb("targetgroup/"+s.own()+"/*"),
-			elb("listener/app/"+s.own()+"/*"), elb("listener-rule/app/"+s.own()+"/*")),
+		}, elb("loadbalancer/app/"+s.own()+"/*"), elb("listener/app/"+s.own()+"/*"), elb("listener-rule/app/"+s.own()+"/*")),
+		// The target group is auto-named (targetgroup/<generated>/<id>), so its name cannot
+		// scope it: its creation carries the stack's tags, and every later call needs them on
+		// the group (ELB supports aws:RequestTag and aws:ResourceTag, Service Authorization
+		// Reference).
+		s.tagged(allow("ElbTargetGroupCreateTagged", []string{
+			"elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:AddTags",
+		}, elb("targetgroup/*/*")), "aws:RequestTag"),
+		s.tagged(allow("ElbTargetGroupsTagged", []string{
+			"elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes",
+			"elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags",
+			"elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets",
+		}, elb("targetgroup/*/*")), "aws:ResourceTag"),
 		allow("AsgRead", []string{"autoscaling:Describe*"}, everything),
 		allow("AsgManage", []string{
 			"autoscaling:CreateAutoScalingGroup", "autoscaling:UpdateAutoScalingGroup", "autoscaling:DeleteAutoScalingGroup",
@@ -112,6 +125,8 @@ func deployNetwork(s scope) []security.Statement {
 			"autoscaling:AttachLoadBalancerTargetGroups", "autoscaling:DetachLoadBalancerTargetGroups",
 			"autoscaling:SetDesiredCapacity", "autoscaling:SuspendProcesses", "autoscaling:ResumeProcesses",
 			"autoscaling:StartInstanceRefresh", "autoscaling:CancelInstanceRefresh", "autoscaling:RollbackInstanceRefresh",
+			// The scheduled actions that put a sleeping stack's group to sleep and wake it.
+			"autoscaling:PutScheduledUpdateGroupAction", "autoscaling:DeleteScheduledAction",
 		}, s.arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/"+s.own())),
 	}
 }
@@ -131,9 +146,7 @@ func deployData(s scope) []security.Statement {
 			"rds:CreateDBSubnetGroup", "rds:ModifyDBSubnetGroup", "rds:DeleteDBSubnetGroup",
 			"rds:CreateOptionGroup", "rds:ModifyOptionGroup", "rds:DeleteOptionGroup",
 			"rds:StartDBInstanceAutomatedBackupsReplication", "rds:StopDBInstanceAutomatedBackupsReplication",
-			"rds:CreateEventSubscription", "rds:ModifyEventSubscription", "rds:DeleteEventSubscription",
-			"rds:AddSourceIdentifierToSubscription", "rds:RemoveSourceIdentifierFromSubscription",
-		}, rds("db"), rds("pg"), rds("og"), rds("subgrp"), rds("snapshot"), rds("es")),
+		}, rds("db"), rds("pg"), rds("og"), rds("subgrp"), rds("snapshot")),
 		// RDS creates the master password's secret (rds!db-...) with the caller's rights (RDS User
 		// Guide, "Password management with Amazon RDS and AWS Secrets Manager": permissions). RDS
 		// is not documented to set aws:CalledVia, so the name is the scope; no value reads.
@@ -173,8 +186,19 @@ func deployData(s scope) []security.Statement {
 			"backup:CreateBackupVault", "backup:DeleteBackupVault", "backup:DescribeBackupVault",
 			"backup:PutBackupVaultAccessPolicy", "backup:GetBackupVaultAccessPolicy", "backup:DeleteBackupVaultAccessPolicy",
 			"backup:PutBackupVaultNotifications", "backup:GetBackupVaultNotifications", "backup:DeleteBackupVaultNotifications",
-			"backup:PutBackupVaultLockConfiguration", "backup:TagResource", "backup:UntagResource", "backup:ListTags",
+			"backup:PutBackupVaultLockConfiguration", "backup:DeleteBackupVaultLockConfiguration",
+			"backup:TagResource", "backup:UntagResource", "backup:ListTags",
 		}, s.arn("backup", "backup-vault:"+s.prefix), s.arn("backup", "backup-vault:"+s.own())),
+		// The monthly restore test. Its plan's name allows only letters, digits and underscores
+		// (canalco_<stack>_restore_test) and AWS appends an ID to the ARN; the selections are
+		// authorized on their plan.
+		s.tagged(allow("RestoreTestingCreateTagged", []string{"backup:CreateRestoreTestingPlan", "backup:TagResource"}, s.restoreTestingPlans()), "aws:RequestTag"),
+		allow("RestoreTesting", []string{
+			"backup:GetRestoreTestingPlan", "backup:UpdateRestoreTestingPlan", "backup:DeleteRestoreTestingPlan",
+			"backup:CreateRestoreTestingSelection", "backup:GetRestoreTestingSelection", "backup:UpdateRestoreTestingSelection",
+			"backup:DeleteRestoreTestingSelection", "backup:ListRestoreTestingSelections",
+			"backup:TagResource", "backup:UntagResource", "backup:ListTags",
+		}, s.restoreTestingPlans()),
 		// AWS Backup stores a new vault's recovery points through this permission.
 		allow("BackupStorage", []string{"backup-storage:MountCapsule"}, everything),
 		s.tagged(allow("BackupPlanCreateTagged", []string{"backup:CreateBackupPlan", "backup:TagResource"}, s.arn("backup", "backup-plan:*")), "aws:RequestTag"),
@@ -206,6 +230,14 @@ func deployEdge(s scope) []security.Statement {
 		// provider's CreateDistributionWithTags call is authorized as CreateDistribution plus
 		// TagResource.
 		allow("CloudFrontCreate", []string{"cloudfront:CreateDistribution"}, everything),
+		// CreateVpcOrigin has no resource type either (Service Authorization Reference); the
+		// origin is then named by an ID and CloudFront offers no tag condition on it, so the
+		// resource type is the scope.
+		allow("CloudFrontVpcOriginCreate", []string{"cloudfront:CreateVpcOrigin"}, everything),
+		allow("CloudFrontVpcOrigins", []string{
+			"cloudfront:GetVpcOrigin", "cloudfront:UpdateVpcOrigin", "cloudfront:DeleteVpcOrigin",
+			"cloudfront:TagResource", "cloudfront:UntagResource", "cloudfront:ListTagsForResource",
+		}, cf("vpcorigin/*")),
 		allow("CloudFrontTagOnCreate", []string{"cloudfront:TagResource"}, cf("distribution/*")),
 		// CloudFront has no tag conditions on existing distributions: the stack's own, by ARN.
 		allow("CloudFrontDistribution", []string{
@@ -249,7 +281,7 @@ func deployEdge(s scope) []security.Statement {
 	// Developer Guide, "Using IAM policy conditions for fine-grained access control").
 	records := with(allow("DnsRecords", []string{"route53:ChangeResourceRecordSets"}, zone),
 		"ForAllValues:StringLike", "route53:ChangeResourceRecordSetsNormalizedRecordNames", names)
-	records = with(records, "ForAllValues:StringEquals", "route53:ChangeResourceRecordSetsRecordTypes", recordTypes)
+	records = with(records, "ForAllValues:StringEquals", "route53:ChangeResourceRecordSetsRecordTypes", s.types())
 	return append(statements,
 		allow("DnsZone", []string{"route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"}, zone),
 		records,
@@ -259,6 +291,15 @@ func deployEdge(s scope) []security.Statement {
 // recordTypes are the DNS record types the program writes: aliases, validation and DKIM
 // CNAMEs, DMARC and SPF texts, the MAIL FROM MX.
 var recordTypes = []string{"A", "AAAA", "CNAME", "MX", "TXT"}
+
+// types are the record types the stack writes: recordTypes, and NS when it delegates a
+// subzone to another stack's account.
+func (s scope) types() []string {
+	if s.delegatedZone == "" {
+		return recordTypes
+	}
+	return append(slices.Clone(recordTypes), "NS")
+}
 
 // recordPatterns are the record names the stack writes: its hostnames and their ACM
 // validation records (_<token>.<host>), the email domain's DKIM (<token>._domainkey.<domain>)
@@ -272,6 +313,8 @@ func (s scope) recordPatterns() []string {
 	if s.emailDomain != "" {
 		out = append(out, "*._domainkey."+s.emailDomain, "_dmarc."+s.emailDomain, s.mailFrom)
 	}
+	// The delegation's NS record is named as the subzone itself, nothing below it.
+	out = append(out, s.delegatedZone)
 	return unique(out...)
 }
 
@@ -289,6 +332,10 @@ func deployApp(s scope) []security.Statement {
 			"lambda:CreateAlias", "lambda:UpdateAlias", "lambda:DeleteAlias", "lambda:GetAlias",
 			"lambda:TagResource", "lambda:UntagResource", "lambda:ListTags",
 		}, s.arn("lambda", "function:"+s.own())),
+		// The functions' dependency layers (canalco-<stack>-<function>-deps): publishing names
+		// the layer, reading and deleting name one of its versions.
+		allow("FunctionLayers", []string{"lambda:PublishLayerVersion", "lambda:GetLayerVersion", "lambda:DeleteLayerVersion"},
+			s.arn("lambda", "layer:"+s.own()), s.arn("lambda", "layer:"+s.own()+":*")),
 		// Event source mappings are named by a UUID; the function they feed is the stack's.
 		with(allow("FunctionTriggers", []string{
 			"lambda:CreateEventSourceMapping", "lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping",
@@ -333,6 +380,8 @@ func deployApp(s scope) []security.Statement {
 			"ecr:TagResource", "ecr:UntagResource", "ecr:ListTagsForResource",
 			"ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload",
 			"ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:ListImages",
+			// scripts/deploy-backend.sh moves the release tag off the previous image.
+			"ecr:BatchDeleteImage",
 		}, s.arn("ecr", "repository/"+s.own())),
 		allow("ImagesLogin", []string{"ecr:GetAuthorizationToken"}, everything),
 	}
@@ -361,8 +410,10 @@ func deployOperations(s scope) []security.Statement {
 		}, everything),
 		// The instances' image comes from AWS's public parameters (latest Amazon Linux).
 		allow("PublicParameters", []string{"ssm:GetParameter", "ssm:GetParameters"}, publicParameters),
+		// scripts/deploy-backend.sh records each release in /canalco/<stack>/backend/release and
+		// reads its history to roll back.
 		allow("Parameters", []string{
-			"ssm:PutParameter", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameters",
+			"ssm:PutParameter", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory",
 			"ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:ListTagsForResource",
 		}, s.parameters()),
 		// Log groups of the stack, of its functions and of its database (AWS fixes the

@@ -24,7 +24,7 @@ var unscopedDeployActions = []string{
 	"ses:GetAccount", "ses:PutAccountSuppressionAttributes", "ecr:GetAuthorizationToken",
 	// These accept no resource but "*" (Service Authorization Reference).
 	"cloudfront:CreateDistribution", "cloudfront:CreateOriginAccessControl", "cloudfront:CreateCachePolicy",
-	"cloudfront:CreateOriginRequestPolicy", "cloudfront:CreateResponseHeadersPolicy", "ses:CreateTemplate", "ses:UpdateTemplate", "ses:DeleteTemplate", "ses:GetTemplate",
+	"cloudfront:CreateOriginRequestPolicy", "cloudfront:CreateResponseHeadersPolicy", "cloudfront:CreateVpcOrigin", "ses:CreateTemplate", "ses:UpdateTemplate", "ses:DeleteTemplate", "ses:GetTemplate",
 	"ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:ListCommandInvocations", "ssm:CancelCommand",
 	"ssm:DescribeInstanceInformation", "ssm:DescribeParameters",
 	"logs:DescribeLogGroups", "logs:DescribeMetricFilters", "logs:DescribeSubscriptionFilters",
@@ -39,6 +39,8 @@ var unnamed = map[string]string{
 	`arn:aws:secretsmanager:\*:ACCOUNT:secret:rds!db-\*`:                                                                "RDS's own master secrets (no value reads); RDS names them",
 	`arn:aws:iam::ACCOUNT:role/aws-service-role/\*`:                                                                     "service-linked roles, pinned by iam:AWSServiceName",
 	`arn:aws:cloudfront::ACCOUNT:(origin-access-control|cache-policy|origin-request-policy|response-headers-policy)/\*`: "ID-named CloudFront settings without tag conditions",
+	`arn:aws:cloudfront::ACCOUNT:vpcorigin/\*`:                                                                          "ID-named VPC origins, without tag conditions",
+	`arn:aws:elasticloadbalancing:\*:ACCOUNT:targetgroup/\*/\*`:                                                         "the auto-named target group, pinned by the stack's tags",
 	`arn:aws:wafv2:\*:\*:global/managedruleset/\*/\*`:                                                                   "AWS's managed rule groups a web ACL references",
 	`arn:aws:acm:\*:ACCOUNT:certificate/\*`:                                                                             "ACM refuses to delete a certificate in use",
 	`arn:aws:route53:::change/\*`:                                                                                       "the status of a DNS change",
@@ -52,9 +54,10 @@ var unnamed = map[string]string{
 }
 
 // ownName reports whether an ARN names only the stack's resources: canalco-<stack>-*, the
-// stack's own name (the backup vault, the SES configuration set) or /canalco/<stack>/*.
+// stack's own name (the backup vault, the SES configuration set), /canalco/<stack>/* or, where
+// AWS allows no hyphen (restore testing plans), canalco_<stack>_*.
 func ownName(arn, stack string) bool {
-	return strings.Contains(arn, "canalco-"+stack+"-") || strings.HasSuffix(arn, ":canalco-"+stack) ||
+	return strings.Contains(arn, "canalco-"+stack+"-") || strings.Contains(arn, ":canalco_"+stack+"_") || strings.HasSuffix(arn, ":canalco-"+stack) ||
 		strings.HasSuffix(arn, "/canalco-"+stack) || strings.Contains(arn, "parameter/canalco/"+stack+"/")
 }
 
@@ -461,7 +464,8 @@ func arnOf(r *offline.Resource) string {
 	case "aws:lb/loadBalancer:LoadBalancer":
 		return regional("elasticloadbalancing", "loadbalancer/app/"+in("name")+"/50dc6c495c0c9188")
 	case "aws:lb/targetGroup:TargetGroup":
-		return regional("elasticloadbalancing", "targetgroup/"+in("name")+"/943f017f100becff")
+		// Auto-named: AWS's name for it is generated, not canalco-<stack>-*.
+		return regional("elasticloadbalancing", "targetgroup/tf-20260101000000000000000001/943f017f100becff")
 	case "aws:autoscaling/group:Group":
 		return regional("autoscaling", "autoScalingGroup:8e9a6b4c-0000-4000-8000-000000000000:autoScalingGroupName/"+in("name"))
 	}
@@ -489,12 +493,51 @@ func TestDeployRoleReachesEveryNamedResource(t *testing.T) {
 			for _, r := range res.Resources {
 				if arn := arnOf(r); arn != "" && r.Str("name") != "canalco-"+stack+"-admins" {
 					checked++
+					if r.Type == "aws:lb/targetGroup:TargetGroup" {
+						assert.True(t, reachesByTags(t, res, stack, arn), "the deploy role cannot manage %s (%s) by the stack's tags", arn, r.Type)
+						continue
+					}
 					assert.True(t, anyMatches(patterns, arn, false), "the deploy role cannot manage %s (%s)", arn, r.Type)
 				}
 			}
 			assert.Greater(t, checked, 50)
 		})
 	}
+}
+
+// reachesByTags: the target group has no name of the stack, so the deploy role must create it
+// with the stack's tags and change and delete it by them: an Allow statement grants each call
+// on its ARN only where the tags (aws:RequestTag on creation, aws:ResourceTag after) are the
+// stack provider's default tags, which the group carries.
+func reachesByTags(t *testing.T, res *offline.Result, stack, arn string) bool {
+	t.Helper()
+	tags := map[string]string{}
+	for _, p := range res.OfType("pulumi:providers:aws") {
+		if p.Name == "aws" {
+			defaults, _ := p.Get("defaultTags.tags").(map[string]any)
+			for k, v := range defaults {
+				tags[k] = fmt.Sprint(v)
+			}
+		}
+	}
+	require.NotEmpty(t, tags["Project"], "the provider tags every resource with its Project")
+	require.NotEmpty(t, tags["Environment"], "the provider tags every resource with its Environment")
+	sts := statements(t, res, "canalco-"+stack+"-deploy")
+	granted := func(action, key string) bool {
+		for _, st := range sts {
+			eq := st.Condition["StringEquals"]
+			if allows(st, action, arn) && eq != nil &&
+				fmt.Sprint(eq[key+"/Project"]) == tags["Project"] && fmt.Sprint(eq[key+"/Environment"]) == tags["Environment"] {
+				return true
+			}
+		}
+		return false
+	}
+	ok := granted("elasticloadbalancing:CreateTargetGroup", "aws:RequestTag")
+	for _, action := range []string{"elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"} {
+		ok = ok && granted(action, "aws:ResourceTag")
+	}
+	return ok
 }
 
 // TestDeployRoleCanRelease: the calls of scripts/deploy-backend.sh and publish-frontend.sh.
@@ -515,6 +558,9 @@ func TestDeployRoleCanRelease(t *testing.T) {
 				{"autoscaling:StartInstanceRefresh", asg}, {"autoscaling:CancelInstanceRefresh", asg}, {"autoscaling:DescribeInstanceRefreshes", "*"},
 				{"ssm:SendCommand", "arn:aws:ssm:us-east-1::document/AWS-RunShellScript"}, {"ssm:SendCommand", "arn:aws:ec2:us-east-1:" + account + ":instance/i-0abc"},
 				{"ssm:GetCommandInvocation", "*"}, {"ssm:DescribeInstanceInformation", "*"},
+				{"ssm:CancelCommand", "*"}, {"autoscaling:DescribeAutoScalingGroups", "*"},
+				{"ecr:BatchGetImage", repo}, {"ecr:BatchDeleteImage", repo}, {"ecr:ListImages", repo},
+				{"ssm:GetParameter", "arn:aws:ssm:us-east-1:" + account + ":parameter/canalco/" + stack + "/backend/release"}, {"ssm:PutParameter", "arn:aws:ssm:us-east-1:" + account + ":parameter/canalco/" + stack + "/backend/release"}, {"ssm:GetParameterHistory", "arn:aws:ssm:us-east-1:" + account + ":parameter/canalco/" + stack + "/backend/release"},
 				{"s3:PutObject", "arn:aws:s3:::canalco-pulumi-state-" + account + "-us-east-1/.pulumi/stacks/canalco/" + stack + ".json"},
 			} {
 				granted := false

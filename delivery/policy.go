@@ -3,6 +3,7 @@ package delivery
 import (
 	"maps"
 	"sort"
+	"strings"
 
 	"github.com/canalco/infra/security"
 )
@@ -26,6 +27,7 @@ type scope struct {
 	emailDomain     string   // the email domain whose DKIM, DMARC and MAIL FROM records the stack writes
 	mailFrom        string   // the MAIL FROM domain
 	emailIdentity   string   // the SES identity: a domain, or a sender address
+	delegatedZone   string   // the subzone whose NS record the stack writes ("" for none)
 
 	boundary        string              // ARN of the permissions boundary of the stack's roles
 	passedTo        map[string][]string // service: the stack's roles handed to it
@@ -47,6 +49,12 @@ func (s scope) arn(service, resource string) string {
 // global is an ARN of a global service (IAM, CloudFront, budgets...), which has no region.
 func (s scope) global(service, resource string) string {
 	return "arn:aws:" + service + "::" + s.account + ":" + resource
+}
+
+// restoreTestingPlans are the stack's restore testing plans: AWS Backup allows no hyphen in
+// their names (canalco_<stack>_restore_test), and their ARNs end with -<id>.
+func (s scope) restoreTestingPlans() string {
+	return s.arn("backup", "restore-testing-plan:"+strings.ReplaceAll(s.prefix, "-", "_")+"_*")
 }
 
 // stateBucket is the bucket of the Pulumi state (canalco-pulumi-state-<account>-<region>).

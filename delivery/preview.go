@@ -37,6 +37,8 @@ var previewReads = []string{
 	"iam:GetOpenIDConnectProvider", "iam:ListOpenIDConnectProvider*",
 	"backup:DescribeBackupVault", "backup:GetBackupPlan", "backup:GetBackupSelection", "backup:GetBackupVault*",
 	"backup:ListBackupPlans", "backup:ListBackupSelections", "backup:ListBackupVaults", "backup:ListTags",
+	"backup:GetRestoreTestingPlan", "backup:GetRestoreTestingSelection", "backup:ListRestoreTestingPlans",
+	"backup:ListRestoreTestingSelections",
 	"budgets:ViewBudget", "budgets:ListTagsForResource",
 	"ce:GetAnomalyMonitors", "ce:GetAnomalySubscriptions", "ce:ListTagsForResource",
 }

@@ -99,6 +99,9 @@ var Operations = map[string]Operation{
 	"aws:autoscaling/policy:Policy": {Source: "autoscaling/policy.go", ARN: "arn:aws:autoscaling:{region}:{account}:autoScalingGroup:8e9a6b4c-0000-4000-8000-000000000000:autoScalingGroupName/{autoscalingGroupName}",
 		Create: []string{"autoscaling:PutScalingPolicy"}, Read: []string{"autoscaling:DescribePolicies"}, Update: []string{"autoscaling:PutScalingPolicy"}, Delete: []string{"autoscaling:DeletePolicy"}},
 
+	"aws:autoscaling/schedule:Schedule": {Source: "autoscaling/schedule.go", ARN: "arn:aws:autoscaling:{region}:{account}:autoScalingGroup:8e9a6b4c-0000-4000-8000-000000000000:autoScalingGroupName/{autoscalingGroupName}", OnTagged: true,
+		Create: []string{"autoscaling:PutScheduledUpdateGroupAction"}, Read: []string{"autoscaling:DescribeScheduledActions"},
+		Update: []string{"autoscaling:PutScheduledUpdateGroupAction"}, Delete: []string{"autoscaling:DeleteScheduledAction"}},
 	// Database, keys and backups.
 	"aws:rds/instance:Instance": {Source: "rds/instance.go", ARN: "arn:aws:rds:{region}:{account}:db:{identifier}", Tagged: true,
 		PassRole: "monitoringRoleArn", Service: "monitoring.rds.amazonaws.com",
@@ -121,6 +124,17 @@ var Operations = map[string]Operation{
 	"aws:backup/vault:Vault": {Source: "backup/vault.go", ARN: "arn:aws:backup:{region}:{account}:backup-vault:{name}", Tagged: true,
 		Create: []string{"backup:CreateBackupVault", "backup:TagResource", "backup-storage:MountCapsule"}, Read: []string{"backup:DescribeBackupVault", "backup:ListTags"},
 		Update: []string{"backup:TagResource", "backup:UntagResource"}, Delete: []string{"backup:DeleteBackupVault"}},
+	"aws:backup/vaultLockConfiguration:VaultLockConfiguration": {Source: "backup/vault_lock_configuration.go", ARN: "arn:aws:backup:{region}:{account}:backup-vault:{backupVaultName}", OnTagged: true,
+		Create: []string{"backup:PutBackupVaultLockConfiguration"}, Read: []string{"backup:DescribeBackupVault"},
+		Update: []string{"backup:PutBackupVaultLockConfiguration"}, Delete: []string{"backup:DeleteBackupVaultLockConfiguration"}},
+	// AWS appends an ID to a restore testing plan's ARN; the selections' calls name their plan.
+	"aws:backup/restoreTestingPlan:RestoreTestingPlan": {Source: "backup/restore_testing_plan.go", ARN: "arn:aws:backup:{region}:{account}:restore-testing-plan:{name}-a1b2c3d4", Tagged: true,
+		Create: []string{"backup:CreateRestoreTestingPlan", "backup:TagResource"}, Read: []string{"backup:GetRestoreTestingPlan", "backup:ListTags"},
+		Update: []string{"backup:UpdateRestoreTestingPlan", "backup:TagResource", "backup:UntagResource"}, Delete: []string{"backup:DeleteRestoreTestingPlan"}},
+	"aws:backup/restoreTestingSelection:RestoreTestingSelection": {Source: "backup/restore_testing_selection.go", ARN: "arn:aws:backup:{region}:{account}:restore-testing-plan:{restoreTestingPlanName}-a1b2c3d4", OnTagged: true,
+		PassRole: "iamRoleArn", Service: "backup.amazonaws.com",
+		Create: []string{"backup:CreateRestoreTestingSelection"}, Read: []string{"backup:GetRestoreTestingSelection"},
+		Update: []string{"backup:UpdateRestoreTestingSelection"}, Delete: []string{"backup:DeleteRestoreTestingSelection"}},
 	"aws:backup/plan:Plan": {Source: "backup/plan.go", ARN: "arn:aws:backup:{region}:{account}:backup-plan:{id}", Tagged: true,
 		Create: []string{"backup:CreateBackupPlan", "backup:TagResource"}, Read: []string{"backup:GetBackupPlan", "backup:ListTags"},
 		Update: []string{"backup:UpdateBackupPlan", "backup:TagResource", "backup:UntagResource"}, Delete: []string{"backup:DeleteBackupPlan"}},
@@ -167,6 +181,13 @@ var Operations = map[string]Operation{
 	"aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": {Source: "cloudfront/response_headers_policy.go", ARN: "arn:aws:cloudfront::{account}:response-headers-policy/67f7725c-6f97-4210-82d7-5512b31e9d03",
 		Create: []string{"cloudfront:CreateResponseHeadersPolicy"}, Read: []string{"cloudfront:GetResponseHeadersPolicy"},
 		Update: []string{"cloudfront:UpdateResponseHeadersPolicy"}, Delete: []string{"cloudfront:DeleteResponseHeadersPolicy"}},
+	// CreateVpcOrigin has no resource type: it is authorized on "*".
+	"aws:cloudfront/vpcOrigin:VpcOrigin": {Source: "cloudfront/vpc_origin.go", ARN: "arn:aws:cloudfront::{account}:vpcorigin/{id}", Tagged: true,
+		Create: []string{"cloudfront:CreateVpcOrigin *", "cloudfront:TagResource"}, Read: []string{"cloudfront:GetVpcOrigin", "cloudfront:ListTagsForResource"},
+		Update: []string{"cloudfront:UpdateVpcOrigin", "cloudfront:TagResource", "cloudfront:UntagResource"}, Delete: []string{"cloudfront:DeleteVpcOrigin"}},
+	"aws:wafv2/ipSet:IpSet": {Source: "wafv2/ip_set.go", ARN: "arn:aws:wafv2:us-east-1:{account}:global/ipset/{name}/a1b2c3d4", Tagged: true,
+		Create: []string{"wafv2:CreateIPSet", "wafv2:TagResource"}, Read: []string{"wafv2:GetIPSet", "wafv2:ListTagsForResource"},
+		Update: []string{"wafv2:UpdateIPSet", "wafv2:TagResource", "wafv2:UntagResource"}, Delete: []string{"wafv2:DeleteIPSet"}},
 	"aws:wafv2/webAcl:WebAcl": {Source: "wafv2/web_acl.go", ARN: "arn:aws:wafv2:us-east-1:{account}:global/webacl/{name}/a1b2c3d4", Tagged: true,
 		Create: []string{"wafv2:CreateWebACL", "wafv2:TagResource"}, Read: []string{"wafv2:GetWebACL", "wafv2:ListTagsForResource"},
 		Update: []string{"wafv2:UpdateWebACL", "wafv2:TagResource", "wafv2:UntagResource"}, Delete: []string{"wafv2:DeleteWebACL"}},
@@ -184,6 +205,10 @@ var Operations = map[string]Operation{
 		PassRole: "role", Service: "lambda.amazonaws.com",
 		Create: []string{"lambda:CreateFunction", "lambda:TagResource", "lambda:PutFunctionConcurrency"}, Read: []string{"lambda:GetFunction", "lambda:GetFunctionCodeSigningConfig", "lambda:ListVersionsByFunction", "lambda:GetFunctionConcurrency"},
 		Update: []string{"lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:PublishVersion", "lambda:TagResource", "lambda:UntagResource"}, Delete: []string{"lambda:DeleteFunction"}},
+	// Publishing names the layer; reading and deleting name the version.
+	"aws:lambda/layerVersion:LayerVersion": {Source: "lambda/layer_version.go", ARN: "arn:aws:lambda:{region}:{account}:layer:{layerName}:1",
+		Create: []string{"lambda:PublishLayerVersion arn:aws:lambda:{region}:{account}:layer:{layerName}"}, Read: []string{"lambda:GetLayerVersion"},
+		Update: []string{}, Delete: []string{"lambda:DeleteLayerVersion"}},
 	"aws:lambda/permission:Permission": {Source: "lambda/permission.go", ARN: "arn:aws:lambda:{region}:{account}:function:{function}",
 		Create: []string{"lambda:AddPermission"}, Read: []string{"lambda:GetPolicy"}, Update: []string{}, Delete: []string{"lambda:RemovePermission"}},
 	"aws:lambda/eventSourceMapping:EventSourceMapping": {Source: "lambda/event_source_mapping.go", ARN: "arn:aws:lambda:{region}:{account}:event-source-mapping:6d9bce8e-836b-442c-8070-74e77903c815", Tagged: true,
@@ -297,6 +322,9 @@ var Invokes = map[string]Invoke{
 	"aws:ec2/getManagedPrefixList:getManagedPrefixList": {Source: "ec2/vpc_managed_prefix_list_data_source.go", Calls: [][2]string{
 		{"ec2:DescribeManagedPrefixLists", "*"},
 		{"ec2:GetManagedPrefixListEntries", "arn:aws:ec2:{region}:aws:prefix-list/{id}"},
+	}},
+	"aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": {Source: "ec2/ec2_instance_type_offerings_data_source.go", Calls: [][2]string{
+		{"ec2:DescribeInstanceTypeOfferings", "*"},
 	}},
 	"aws:route53/getZone:getZone": {Source: "route53/zone_data_source.go", Calls: [][2]string{
 		{"route53:ListHostedZones", "*"},
