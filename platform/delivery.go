@@ -27,6 +27,7 @@ func (p *platform) deployDelivery() error {
 		Stack:           s.Stack,
 		Regions:         []string{s.Monitoring.BackupCopyRegion, s.Storage.BackupReplicationRegion, s.Database.BackupReplicationRegion},
 		Zone:            s.Domain.Zone,
+		DelegatedZone:   s.Domain.DelegatedZone,
 		Hostnames:       []string{s.Domain.AppDomain, s.Domain.APIDomain},
 		EmailDomain:     s.Serverless.EmailDomain,
 		MailFrom:        serverless.MailFromSubdomain + "." + s.Serverless.EmailDomain,
