@@ -76,22 +76,10 @@ func documentLifecycle(st settings.Storage, purpose string) lifecycleRules {
 	}
 	rules := lifecycleRules{archive}
 	if purpose == "reportes" {
-		rules = append(rules, &s3.BucketLifecycleConfigurationV2RuleArgs{
-			Id:                          pulumi.String("generated-reports"),
-			Status:                      pulumi.String("Enabled"),
-			Filter:                      &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(ReportsPrefix)},
-			Expiration:                  &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(ReportExpireDays)},
-			NoncurrentVersionExpiration: expireNoncurrent(1),
-		})
+		rules = append(rules, expirePrefix("generated-reports", ReportsPrefix, ReportExpireDays, 1))
 	}
 	if purpose == "adjuntos" {
-		rules = append(rules, &s3.BucketLifecycleConfigurationV2RuleArgs{
-			Id:                          pulumi.String("temporary-uploads"),
-			Status:                      pulumi.String("Enabled"),
-			Filter:                      &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(tmpPrefix)},
-			Expiration:                  &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(tmpExpireDays)},
-			NoncurrentVersionExpiration: expireNoncurrent(tmpExpireDays),
-		})
+		rules = append(rules, expirePrefix("temporary-uploads", tmpPrefix, tmpExpireDays, tmpExpireDays))
 	}
 	return rules
 }
@@ -119,4 +107,16 @@ func frontendLifecycle() lifecycleRules {
 		AbortIncompleteMultipartUpload: abortUploads(),
 		Expiration:                     &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{ExpiredObjectDeleteMarker: pulumi.Bool(true)},
 	}}
+}
+
+// expirePrefix deletes the objects under prefix after days, and their old versions after
+// noncurrentDays.
+func expirePrefix(id, prefix string, days, noncurrentDays int) *s3.BucketLifecycleConfigurationV2RuleArgs {
+	return &s3.BucketLifecycleConfigurationV2RuleArgs{
+		Id:                          pulumi.String(id),
+		Status:                      pulumi.String("Enabled"),
+		Filter:                      &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(prefix)},
+		Expiration:                  &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(days)},
+		NoncurrentVersionExpiration: expireNoncurrent(noncurrentDays),
+	}
 }
