@@ -55,13 +55,14 @@ func newAdmins(ctx *pulumi.Context, d *Delivery, prefix string) error {
 	if err != nil {
 		return fmt.Errorf("delivery: %w", err)
 	}
+	// The guard is never replaced, so the group never holds AdministratorAccess without it: no
+	// description (a new one forces a replacement, and deleting the guard first would leave
+	// the group unguarded), content changes are new policy versions. Stacks created with a
+	// description keep it: ignoring the field spares them a replacement.
 	mfa, err := iam.NewPolicy(ctx, name+"-require-mfa", &iam.PolicyArgs{
-		Name:        pulumi.String(name + "-require-mfa"),
-		Description: pulumi.String("Denies everything but MFA self-service to " + name + " without an MFA session"),
-		Policy:      pulumi.String(security.Document(requireMFA()...)),
-		// A new description forces a replacement under the same name, which IAM refuses while
-		// the old policy exists: delete it first (its attachment is replaced with it).
-	}, pulumi.Parent(d), pulumi.DeleteBeforeReplace(true))
+		Name:   pulumi.String(name + "-require-mfa"),
+		Policy: pulumi.String(security.Document(requireMFA()...)),
+	}, pulumi.Parent(d), pulumi.IgnoreChanges([]string{"description"}))
 	if err != nil {
 		return fmt.Errorf("delivery: %w", err)
 	}
