@@ -246,10 +246,11 @@ func deployEdge(s scope) []security.Statement {
 			"cloudfront:ListTagsForResource", "cloudfront:CreateInvalidation", "cloudfront:GetInvalidation",
 			"cloudfront:ListInvalidations", "cloudfront:AllowVendedLogDeliveryForResource",
 		}, s.distributionArn),
-		// Creating these takes Resource "*" (Service Authorization Reference, CloudFront).
+		// Creating these takes Resource "*" (Service Authorization Reference, CloudFront); a
+		// function does nothing until the stack's distribution, scoped above, uses it.
 		allow("CloudFrontPolicyCreate", []string{
 			"cloudfront:CreateOriginAccessControl", "cloudfront:CreateCachePolicy", "cloudfront:CreateOriginRequestPolicy",
-			"cloudfront:CreateResponseHeadersPolicy",
+			"cloudfront:CreateResponseHeadersPolicy", "cloudfront:CreateFunction",
 		}, everything),
 		allow("CloudFrontPolicies", []string{
 			"cloudfront:*OriginAccessControl*", "cloudfront:*CachePolicy*", "cloudfront:*OriginRequestPolicy*",

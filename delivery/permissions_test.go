@@ -24,7 +24,7 @@ var unscopedDeployActions = []string{
 	"ses:GetAccount", "ses:PutAccountSuppressionAttributes", "ecr:GetAuthorizationToken",
 	// These accept no resource but "*" (Service Authorization Reference).
 	"cloudfront:CreateDistribution", "cloudfront:CreateOriginAccessControl", "cloudfront:CreateCachePolicy",
-	"cloudfront:CreateOriginRequestPolicy", "cloudfront:CreateResponseHeadersPolicy", "cloudfront:CreateVpcOrigin", "ses:CreateTemplate", "ses:UpdateTemplate", "ses:DeleteTemplate", "ses:GetTemplate",
+	"cloudfront:CreateOriginRequestPolicy", "cloudfront:CreateResponseHeadersPolicy", "cloudfront:CreateVpcOrigin", "cloudfront:CreateFunction", "ses:CreateTemplate", "ses:UpdateTemplate", "ses:DeleteTemplate", "ses:GetTemplate",
 	"ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:ListCommandInvocations", "ssm:CancelCommand",
 	"ssm:DescribeInstanceInformation", "ssm:DescribeParameters",
 	"logs:DescribeLogGroups", "logs:DescribeMetricFilters", "logs:DescribeSubscriptionFilters",

@@ -172,8 +172,9 @@ var Operations = map[string]Operation{
 		// The provider calls CreateDistributionWithTags, authorized as these two actions.
 		Create: []string{"cloudfront:CreateDistribution", "cloudfront:TagResource"}, Read: []string{"cloudfront:GetDistribution", "cloudfront:ListTagsForResource"},
 		Update: []string{"cloudfront:UpdateDistribution", "cloudfront:GetDistributionConfig", "cloudfront:TagResource", "cloudfront:UntagResource"}, Delete: []string{"cloudfront:DeleteDistribution"}},
+	// CreateFunction has no resource type: it is authorized on "*".
 	"aws:cloudfront/function:Function": {Source: "cloudfront/function.go", ARN: "arn:aws:cloudfront::{account}:function/{name}",
-		Create: []string{"cloudfront:CreateFunction", "cloudfront:PublishFunction"}, Read: []string{"cloudfront:DescribeFunction", "cloudfront:GetFunction"},
+		Create: []string{"cloudfront:CreateFunction *", "cloudfront:PublishFunction"}, Read: []string{"cloudfront:DescribeFunction", "cloudfront:GetFunction"},
 		Update: []string{"cloudfront:UpdateFunction", "cloudfront:PublishFunction"}, Delete: []string{"cloudfront:DeleteFunction"}},
 	"aws:cloudfront/originAccessControl:OriginAccessControl": {Source: "cloudfront/origin_access_control.go", ARN: "arn:aws:cloudfront::{account}:origin-access-control/E2QWRUHAPOMQZL",
 		Create: []string{"cloudfront:CreateOriginAccessControl"}, Read: []string{"cloudfront:GetOriginAccessControl"},
