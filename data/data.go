@@ -1,7 +1,6 @@
 // Package data is the platform's PostgreSQL database on RDS: one instance (Multi-AZ outside
 // dev) encrypted with the layer's own KMS key, its parameter group, the Enhanced Monitoring
-// role, exported logs, an optional read replica for reports and an optional copy of the
-// automated backups in another region. docs/database.md explains the decisions.
+// role, exported logs and an optional copy of the automated backups in another region. docs/database.md explains the decisions.
 package data
 
 import (
@@ -30,9 +29,7 @@ type Database struct {
 	pulumi.ResourceState
 
 	// InstanceID is the RDS identifier, known before deployment (monitoring uses it).
-	InstanceID string
-	// ReplicaID is the read replica's identifier, or "" without one.
-	ReplicaID     string
+	InstanceID    string
 	InstanceClass string
 	Endpoint      pulumi.StringOutput
 	Address       pulumi.StringOutput
@@ -45,8 +42,6 @@ type Database struct {
 	// ResourceID is the instance's dbi resource id, the one IAM database authentication
 	// policies name (arn:aws:rds-db:<region>:<account>:dbuser:<ResourceID>/<user>).
 	ResourceID pulumi.StringOutput
-	// ReplicaAddress is the read replica's host name, or "" without one.
-	ReplicaAddress pulumi.StringOutput
 }
 
 // NewDatabase creates the data layer.
@@ -59,13 +54,12 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{
-		"endpoint":       d.Endpoint,
-		"address":        d.Address,
-		"port":           d.Port,
-		"secretArn":      d.SecretArn,
-		"keyArn":         d.KeyArn,
-		"resourceId":     d.ResourceID,
-		"replicaAddress": d.ReplicaAddress,
+		"endpoint":   d.Endpoint,
+		"address":    d.Address,
+		"port":       d.Port,
+		"secretArn":  d.SecretArn,
+		"keyArn":     d.KeyArn,
+		"resourceId": d.ResourceID,
 	})
 }
 
@@ -94,16 +88,7 @@ func (d *Database) build(ctx *pulumi.Context, a *DatabaseArgs) error {
 	d.Endpoint, d.Address, d.Port, d.ResourceID = primary.Endpoint, primary.Address, primary.Port, primary.ResourceId
 	d.SecretArn = primary.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
 	d.KeyArn = key.Arn
-	d.ReplicaAddress = pulumi.String("").ToStringOutput()
 
-	if s.ReadReplica {
-		d.ReplicaID = e.Name(settings.ReplicaThing)
-		replica, err := d.instance(ctx, c, d.ReplicaID, replicaArgs(primary))
-		if err != nil {
-			return err
-		}
-		d.ReplicaAddress = replica.Address
-	}
 	if err := d.sleep(ctx, a); err != nil {
 		return err
 	}

@@ -104,7 +104,7 @@ func (db *database) arn(r *offline.Resource) string {
 	return s
 }
 
-// sharedSettings checks what the primary and the replica share.
+// sharedSettings checks the instance's class, storage and encryption.
 func sharedSettings(t *testing.T, db *database, r *offline.Resource, want profile) {
 	t.Helper()
 	keyArn := db.arn(db.key)
@@ -348,9 +348,9 @@ func TestFinalSnapshotIsUniquePerReplacement(t *testing.T) {
 	}
 }
 
-func TestNoReplicaOrBackupCopyByDefault(t *testing.T) {
+func TestOneInstanceAndNoBackupCopyByDefault(t *testing.T) {
 	eachStack(t, func(t *testing.T, db *database, _ profile) {
-		assert.Len(t, db.res.OfType(instanceType), 1, "the replica is off by default")
+		assert.Len(t, db.res.OfType(instanceType), 1, "one instance per stack")
 		assert.Empty(t, db.res.OfType(replicationType), "the cross-region copy is off by default")
 	})
 }

@@ -60,7 +60,7 @@ func finalSnapshotID(id string, s settings.Database) string {
 	return fmt.Sprintf("%s-final-%x", id, h[:4])
 }
 
-// common is what the primary and the replica share.
+// common is what the instance is created with besides its own arguments.
 type common struct {
 	args   *DatabaseArgs
 	key    *security.Key
@@ -70,7 +70,7 @@ type common struct {
 	ready []pulumi.Resource
 }
 
-// shared creates what both instances use: the parameter group and the Enhanced Monitoring role.
+// shared creates what the instance uses: the parameter group and the Enhanced Monitoring role.
 func (d *Database) shared(ctx *pulumi.Context, a *DatabaseArgs, key *security.Key) (*common, error) {
 	e, s := a.Env, a.Settings
 	family := parameterFamily(s.EngineMajor)
@@ -175,17 +175,5 @@ func primaryArgs(a *DatabaseArgs, id string, key *security.Key) *rds.InstanceArg
 		// Protected stacks keep point-in-time recovery for the retention period even after
 		// the instance is gone.
 		DeleteAutomatedBackups: pulumi.Bool(!e.Protected),
-	}
-}
-
-// replicaArgs are what only the read replica sets. It inherits the engine, the credentials
-// and the subnet group from the primary; it holds nothing the primary does not, so it needs
-// neither backups nor a final snapshot (RDS rejects one for a replica).
-func replicaArgs(primary *rds.Instance) *rds.InstanceArgs {
-	return &rds.InstanceArgs{
-		ReplicateSourceDb:     primary.Identifier,
-		MultiAz:               pulumi.Bool(false),
-		BackupRetentionPeriod: pulumi.Int(0),
-		SkipFinalSnapshot:     pulumi.Bool(true),
 	}
 }

@@ -46,52 +46,40 @@ func (outputMocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 // TestOutputs checks the contract other layers read: the secret comes from the instance's
 // RDS-managed secret, the key is the data key, identifiers are known before deployment.
 func TestOutputs(t *testing.T) {
-	for _, replica := range []bool{false, true} {
-		t.Run(fmt.Sprint("replica=", replica), func(t *testing.T) {
-			s := settings.Profile(settings.Prod, "us-east-1").Database
-			s.ReadReplica = replica
-			var (
-				db   *data.Database
-				got  []any
-				wait sync.WaitGroup
-			)
-			wait.Add(1)
-			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-				var err error
-				db, err = data.NewDatabase(ctx, "canalco-prod", &data.DatabaseArgs{
-					Env: env.Env{Prefix: "canalco-prod", Environment: settings.Prod, Region: "us-east-1", AccountID: "123456789012", Protected: true,
-						Logs: logs.Settings{RetentionDays: 365, KmsKeyArn: pulumi.String("arn:aws:kms:us-east-1:123456789012:key/logs")}},
-					Settings:        s,
-					SubnetGroupName: pulumi.String("canalco-prod-db"),
-					SecurityGroupID: pulumi.String("sg-0123"),
-				})
-				if err != nil {
-					return err
-				}
-				pulumi.All(db.SecretArn, db.KeyArn, db.Address, db.Port, db.ResourceID, db.ReplicaAddress).ApplyT(func(all []any) error {
-					got = all
-					wait.Done()
-					return nil
-				})
-				return nil
-			}, pulumi.WithMocks("canalco", "prod", outputMocks{}))
-			require.NoError(t, err)
-			wait.Wait()
-			assert.Equal(t, secretArn, got[0], "SecretArn is the instance's masterUserSecrets[0].secretArn")
-			assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:key/canalco-prod-data", got[1])
-			assert.Equal(t, "canalco-prod-postgres.c0abcdefghij.us-east-1.rds.amazonaws.com", got[2])
-			assert.Equal(t, 5432, got[3])
-			assert.Equal(t, "db-canalco-prod-postgres", got[4])
-			assert.Equal(t, "canalco-prod-postgres", db.InstanceID)
-			assert.Equal(t, "db.t4g.medium", db.InstanceClass)
-			assert.Equal(t, "canalco", db.DatabaseName)
-			if replica {
-				assert.Equal(t, "canalco-prod-postgres-replica", db.ReplicaID)
-				assert.Equal(t, "canalco-prod-postgres-replica.c0abcdefghij.us-east-1.rds.amazonaws.com", got[5])
-			} else {
-				assert.Empty(t, db.ReplicaID)
-				assert.Empty(t, got[5])
-			}
+	s := settings.Profile(settings.Prod, "us-east-1").Database
+	var (
+		db   *data.Database
+		got  []any
+		wait sync.WaitGroup
+	)
+	wait.Add(1)
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		var err error
+		db, err = data.NewDatabase(ctx, "canalco-prod", &data.DatabaseArgs{
+			Env: env.Env{Prefix: "canalco-prod", Environment: settings.Prod, Region: "us-east-1", AccountID: "123456789012", Protected: true,
+				Logs: logs.Settings{RetentionDays: 365, KmsKeyArn: pulumi.String("arn:aws:kms:us-east-1:123456789012:key/logs")}},
+			Settings:        s,
+			SubnetGroupName: pulumi.String("canalco-prod-db"),
+			SecurityGroupID: pulumi.String("sg-0123"),
 		})
-	}
+		if err != nil {
+			return err
+		}
+		pulumi.All(db.SecretArn, db.KeyArn, db.Address, db.Port, db.ResourceID).ApplyT(func(all []any) error {
+			got = all
+			wait.Done()
+			return nil
+		})
+		return nil
+	}, pulumi.WithMocks("canalco", "prod", outputMocks{}))
+	require.NoError(t, err)
+	wait.Wait()
+	assert.Equal(t, secretArn, got[0], "SecretArn is the instance's masterUserSecrets[0].secretArn")
+	assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:key/canalco-prod-data", got[1])
+	assert.Equal(t, "canalco-prod-postgres.c0abcdefghij.us-east-1.rds.amazonaws.com", got[2])
+	assert.Equal(t, 5432, got[3])
+	assert.Equal(t, "db-canalco-prod-postgres", got[4])
+	assert.Equal(t, "canalco-prod-postgres", db.InstanceID)
+	assert.Equal(t, "db.t4g.medium", db.InstanceClass)
+	assert.Equal(t, "canalco", db.DatabaseName)
 }

@@ -140,7 +140,7 @@ func deployData(s scope) []security.Statement {
 		// Not snapshot sharing (ModifyDBSnapshotAttribute) nor log downloads.
 		allow("RdsManage", []string{
 			"rds:CreateDBInstance", "rds:ModifyDBInstance", "rds:DeleteDBInstance", "rds:RebootDBInstance",
-			"rds:CreateDBInstanceReadReplica", "rds:PromoteReadReplica", "rds:CreateDBSnapshot",
+			"rds:CreateDBSnapshot",
 			"rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:ListTagsForResource",
 			"rds:CreateDBParameterGroup", "rds:ModifyDBParameterGroup", "rds:ResetDBParameterGroup", "rds:DeleteDBParameterGroup",
 			"rds:CreateDBSubnetGroup", "rds:ModifyDBSubnetGroup", "rds:DeleteDBSubnetGroup",

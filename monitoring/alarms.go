@@ -35,8 +35,6 @@ const (
 	dbFreeStorageShare = 0.10
 	// Below 10% of the class's memory PostgreSQL's cache is gone and the instance swaps.
 	dbFreeMemoryShare = 0.10
-	// Reports read from the replica: a minute behind is visible to users.
-	replicaLagAlarmSeconds = 60
 	// The queues are drained in seconds; 15 minutes means the consumer fails or is throttled.
 	oldestMessageAlarmSeconds = 15 * 60
 	// SES reviews an account at 5% bounces and 0.1% complaints (and pauses sending at 10% and
@@ -125,11 +123,6 @@ func (b *builder) specs() ([]alarm, error) {
 		{what: "db-memory", meaning: fmt.Sprintf("The database has less than %d%% of the %g GiB of %s free for 15 minutes: it will swap.", int(dbFreeMemoryShare*100), class.MemoryGiB, a.InstanceClass),
 			namespace: "AWS/RDS", metric: "FreeableMemory", dims: db(a.DatabaseID), stat: "Average", period: 300, periods: 3,
 			comparison: below, threshold: math.Round(class.MemoryGiB * gib * dbFreeMemoryShare), missing: missingIsUnknown},
-	}
-	if a.ReplicaID != "" {
-		list = append(list, alarm{what: "db-replica-lag", meaning: fmt.Sprintf("The read replica is more than %d s behind the primary for 10 minutes: reports show old data.", replicaLagAlarmSeconds),
-			namespace: "AWS/RDS", metric: "ReplicaLag", dims: db(a.ReplicaID), stat: "Maximum", period: 300, periods: 2,
-			comparison: above, threshold: replicaLagAlarmSeconds, missing: missingIsUnknown})
 	}
 	for _, fn := range a.FunctionNames {
 		dims := pulumi.StringMap{"FunctionName": pulumi.String(fn)}

@@ -204,23 +204,6 @@ func TestOneAlarmPerFunctionAndQueue(t *testing.T) {
 	}
 }
 
-// The replica's lag is watched exactly when the stack has a replica.
-func TestReplicaLagFollowsTheReplica(t *testing.T) {
-	check := func(st *stack) {
-		a := st.alarms()["canalco-"+st.name+"-db-replica-lag"]
-		if st.replica == "" {
-			assert.Nil(t, a, st.name)
-			return
-		}
-		require.NotNil(t, a, st.name)
-		checkAlarm(t, st, a, want{"AWS/RDS", "ReplicaLag", "Maximum", func(st *stack) map[string]any { return map[string]any{"DBInstanceIdentifier": st.replica} },
-			300, 2, "GreaterThanThreshold", value(60), "missing"})
-	}
-	for _, name := range offline.Stacks {
-		check(load(t, name))
-	}
-}
-
 // The connections alarm follows the class: 80% of db.r7g.xlarge's 3604 connections.
 func TestConnectionsThresholdFollowsTheClass(t *testing.T) {
 	assert.Equal(t, "db.t4g.micro", load(t, "dev").s.Database.InstanceClass)

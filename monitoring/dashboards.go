@@ -164,20 +164,9 @@ func allAlarms(a *MonitoringArgs, r refs) []widget {
 	return append(alarmStatus("Alarms ("+a.Env.Region+")", r.alarms), alarmStatus("Alarms ("+globalRegion+": CloudFront)", r.globalAlarms)...)
 }
 
-// databases are the instances the dashboards graph: the primary and the replica, if any.
-func databases(a *MonitoringArgs) []string {
-	if a.ReplicaID == "" {
-		return []string{a.DatabaseID}
-	}
-	return []string{a.DatabaseID, a.ReplicaID}
-}
-
+// perDatabase is the database's metric, labelled with its identifier.
 func perDatabase(a *MonitoringArgs, name string) [][]any {
-	var out [][]any
-	for _, id := range databases(a) {
-		out = append(out, with(metric("AWS/RDS", name, "DBInstanceIdentifier", id), map[string]any{"label": id}))
-	}
-	return out
+	return [][]any{with(metric("AWS/RDS", name, "DBInstanceIdentifier", a.DatabaseID), map[string]any{"label": a.DatabaseID})}
 }
 
 func overview(a *MonitoringArgs, r refs) []widget {

@@ -70,15 +70,11 @@ func TestFourDashboardsOnTheGrid(t *testing.T) {
 func TestDashboardsGraphWhatExists(t *testing.T) {
 	for _, name := range offline.Stacks {
 		st := load(t, name)
-		databases := []string{st.database}
-		if st.replica != "" {
-			databases = append(databases, st.replica)
-		}
 		exists := map[string][]string{
 			"FunctionName":         st.functions,
 			"QueueName":            append(append([]string{}, st.queues...), st.deadLetterQueues...),
 			"AutoScalingGroupName": {st.asg},
-			"DBInstanceIdentifier": databases,
+			"DBInstanceIdentifier": {st.database},
 			"LoadBalancer":         {st.lbSuffix},
 			"TargetGroup":          {st.tgSuffix},
 			"DistributionId":       {st.distribution},

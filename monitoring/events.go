@@ -38,12 +38,7 @@ var rdsMessage = &cloudwatch.EventTargetInputTransformerArgs{
 // rdsEvents routes the database's events to the alarm topic with EventBridge rules.
 func (b *builder) rdsEvents() error {
 	e := b.a.Env
-	var arns []string
-	for _, id := range []string{b.a.DatabaseID, b.a.ReplicaID} {
-		if id != "" {
-			arns = append(arns, fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", e.Region, e.AccountID, id))
-		}
-	}
+	arns := []string{fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", e.Region, e.AccountID, b.a.DatabaseID)}
 	for _, r := range rdsRules {
 		pattern := map[string]any{
 			"source":      []string{"aws.rds"},

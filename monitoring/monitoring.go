@@ -28,7 +28,6 @@ type MonitoringArgs struct {
 	TargetGroupArnSuffix pulumi.StringInput
 	// Data.
 	DatabaseID    string
-	ReplicaID     string
 	InstanceClass string
 	// DatabaseAllocatedGb is the database's initial storage: the free-storage alarm is a share of it.
 	DatabaseAllocatedGb int

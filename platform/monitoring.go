@@ -17,7 +17,6 @@ func (p *platform) deployMonitoring() error {
 		AlbArnSuffix:           p.compute.AlbArnSuffix,
 		TargetGroupArnSuffix:   p.compute.TargetGroupArnSuffix,
 		DatabaseID:             p.db.InstanceID,
-		ReplicaID:              p.db.ReplicaID,
 		InstanceClass:          p.db.InstanceClass,
 		DatabaseAllocatedGb:    s.Database.AllocatedGb,
 		FunctionNames:          p.serverless.FunctionNames,

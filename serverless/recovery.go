@@ -41,8 +41,8 @@ var recoverySpecs = map[string]functionSpec{
 
 // Recovery is what the recovery functions watch and validate.
 type Recovery struct {
-	// DatabaseID is the live primary; LiveDatabaseIDs are every live instance (primary and
-	// replica), which the restore check must never modify.
+	// DatabaseID is the live instance; LiveDatabaseIDs are every live instance, which the
+	// restore check must never modify.
 	DatabaseID      string
 	LiveDatabaseIDs []string
 	// RestoreTestingPlan is the plan's name, empty when restore testing is off (no

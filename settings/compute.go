@@ -112,7 +112,7 @@ var computeSection = section{
 	keys: []Key{
 		str("backendArchitecture", "CPU architecture of the backend instances and image: arm64 (Graviton, about 20% cheaper for the same vCPUs and memory) or x86_64 (for a dependency without arm64 builds). Empty: arm64.", func(s *Settings) *string { return &s.Compute.Architecture }),
 		str("instanceType", "EC2 instance type of the backend, of backendArchitecture; an x86_64 group may also launch the same size of the other CPU vendor (t3 and t3a). Empty: t4g.small dev, t4g.medium staging and prod (t3.small/t3.medium on x86_64).", func(s *Settings) *string { return &s.Compute.InstanceType }),
-		tristate("sleepOutsideOfficeHours", "true: the backend scales to zero and the database stops outside office hours (EventBridge Scheduler and scheduled actions, in canalco:timezone). Empty: true in dev (false with readReplica, which RDS cannot stop); never in prod.", func(s *Settings) *bool { return &s.Compute.Office.Sleep }),
+		tristate("sleepOutsideOfficeHours", "true: the backend scales to zero and the database stops outside office hours (EventBridge Scheduler and scheduled actions, in canalco:timezone). Empty: true in dev; never in prod.", func(s *Settings) *bool { return &s.Compute.Office.Sleep }),
 		integer("officeHoursStart", "Hour (1 to 22, canalco:timezone) a sleeping stack wakes on office days. 0: 7.", func(s *Settings) *int { return &s.Compute.Office.Start }),
 		integer("officeHoursEnd", "Hour (2 to 23, canalco:timezone) a sleeping stack goes to sleep on office days. 0: 19.", func(s *Settings) *int { return &s.Compute.Office.End }),
 		str("officeDays", "Office days as a cron range of weekdays, e.g. MON-FRI; a sleeping stack sleeps through the others.", func(s *Settings) *string { return &s.Compute.Office.Days }),
@@ -149,10 +149,6 @@ var computeSection = section{
 			c.InstanceType = map[string]string{Arm64: "t4g.", X8664: "t3."}[c.Architecture] + size
 		}
 		c.Office.Timezone = s.Timezone
-		// RDS cannot stop a database with a read replica: such a dev stack stays awake.
-		if s.Database.ReadReplica {
-			c.Office.Sleep = false
-		}
 	},
 	validate: func(s *Settings, p *problems) {
 		c := &s.Compute

@@ -63,12 +63,9 @@ var (
 	rdsIdentifierPattern = regexp.MustCompile(`^[a-z](-?[a-z0-9])*$`)
 )
 
-// The things the data layer names: the instance is <prefix>-postgres, its replica
-// <prefix>-postgres-replica, the longest identifier the stack name must fit.
-const (
-	InstanceThing = "postgres"
-	ReplicaThing  = "postgres-replica"
-)
+// InstanceThing is what the data layer names its instance: <prefix>-postgres, the RDS
+// identifier the stack name must fit.
+const InstanceThing = "postgres"
 
 var databaseSection = section{
 	keys: []Key{
@@ -158,7 +155,7 @@ func validateDatabase(s *Settings, p *problems) {
 		p.add("dbUsername", d.Username, "1 to 63 lowercase letters, digits or underscores, not postgres, rdsadmin or another reserved name")
 	}
 	// The stack name allows hyphens that RDS identifiers do not (doubled or trailing).
-	if id := s.Name(ReplicaThing); !rdsIdentifierPattern.MatchString(id) || len(id) > 63 {
+	if id := s.Name(InstanceThing); !rdsIdentifierPattern.MatchString(id) || len(id) > 63 {
 		p.addf("stack name %q gives the RDS identifier %q: RDS wants 1 to 63 letters, digits or single hyphens, starting with a letter and not ending with a hyphen; rename the stack", s.Stack, id)
 	}
 	// RDS User Guide, "Limitations for Secrets Manager integration with Amazon RDS": no read
