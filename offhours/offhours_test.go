@@ -263,6 +263,8 @@ func TestSleepingStacks(t *testing.T) {
 					assert.Contains(t, alarms, n, "%s names an alarm the stack has", op)
 					assert.True(t, strings.HasPrefix(n, prefix+"-"), n)
 				}
+				// Every alarm in the stack's region is silenced, and none twice.
+				assert.ElementsMatch(t, alarms, names, op)
 			}
 			checkRole(t, res, prefix, "alarms", []string{"cloudwatch:DisableAlarmActions", "cloudwatch:EnableAlarmActions"},
 				fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s-*", regionOf(t, res), accountOf(t, res), prefix))
@@ -310,6 +312,7 @@ func TestAwakeStacks(t *testing.T) {
 		res, err := offline.WithValues(t, "prod", map[string]string{"canalco:sleepOutsideOfficeHours": "true"})
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "sleepOutsideOfficeHours")
+		assert.Contains(t, err.Error(), "false in prod")
 		if res != nil {
 			assert.Empty(t, schedules(res))
 			assert.Empty(t, res.OfType(asgScheduleType))
