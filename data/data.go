@@ -98,19 +98,20 @@ func (d *Database) build(ctx *pulumi.Context, a *DatabaseArgs) error {
 	return nil
 }
 
-// sleep stops a sleeping stack's database after office hours and starts it half an hour before
-// they begin, so it is up when the instances boot. RDS starts an instance that stayed stopped
-// for 7 days by itself; a stack asleep only at night and over weekends is never stopped that
-// long, and if it were started (by RDS or by hand) the next evening's stop puts it back to sleep.
+// sleep stops a sleeping stack's database a quarter of an hour after office hours, once the
+// backend has scaled in and drained, and starts it half an hour before they begin, so it is up
+// when the instances boot. RDS starts an instance that stayed stopped for 7 days by itself; a
+// stack asleep only at night and over weekends is never stopped that long, and if it were started (by RDS or by hand) the next evening's stop puts it back to sleep.
 func (d *Database) sleep(ctx *pulumi.Context, a *DatabaseArgs) error {
 	e := a.Env
 	arn := fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", e.Region, e.AccountID, d.InstanceID)
 	input := map[string]any{"DBInstanceIdentifier": d.InstanceID}
 	return offhours.New(ctx, offhours.Args{
 		Env: e, Office: a.Office, Thing: "postgres",
-		Sleep:             offhours.Call{Service: "rds", Action: "stopDBInstance", Permission: "rds:StopDBInstance", Resource: arn, Input: input},
-		Wake:              offhours.Call{Service: "rds", Action: "startDBInstance", Permission: "rds:StartDBInstance", Resource: arn, Input: input},
-		WakeOffsetMinutes: -30,
+		Sleep:              offhours.Call{Service: "rds", Action: "stopDBInstance", Permission: "rds:StopDBInstance", Resource: arn, Input: input},
+		Wake:               offhours.Call{Service: "rds", Action: "startDBInstance", Permission: "rds:StartDBInstance", Resource: arn, Input: input},
+		WakeOffsetMinutes:  -30,
+		SleepOffsetMinutes: 15,
 	}, d)
 }
 

@@ -41,6 +41,9 @@ type Args struct {
 	// WakeOffsetMinutes moves the wake call from the office start: earlier for the database
 	// (the instances need it when they boot), later for the alarms (they wait for both).
 	WakeOffsetMinutes int
+	// SleepOffsetMinutes moves the sleep call from the office end: later for the database, so
+	// it stops once the instances have scaled in and drained.
+	SleepOffsetMinutes int
 }
 
 // New creates the role and the two schedules, children of parent. Nothing is created when the
@@ -72,12 +75,13 @@ func New(ctx *pulumi.Context, a Args, parent pulumi.Resource) error {
 		return fmt.Errorf("%s office-hours policy: %w", a.Thing, err)
 	}
 	wake := a.Office.Start*60 + a.WakeOffsetMinutes
+	sleep := a.Office.End*60 + a.SleepOffsetMinutes
 	for _, s := range []struct {
 		what       string
 		expression string
 		call       Call
 	}{
-		{"sleep", a.Office.SchedulerCron(a.Office.End, 0), a.Sleep},
+		{"sleep", a.Office.SchedulerCron((sleep+24*60)/60%24, (sleep+24*60)%60), a.Sleep},
 		{"wake", a.Office.SchedulerCron((wake+24*60)/60%24, (wake+24*60)%60), a.Wake},
 	} {
 		input, err := json.Marshal(s.call.Input)
