@@ -1,13 +1,13 @@
 package compute_test
 
 import (
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/canalco/infra/offline"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -152,23 +152,13 @@ func TestFailedReleaseGoesBack(t *testing.T) {
 // such as `ssm wait`, have no operation and are skipped).
 func checkCallsAgainstModels(t *testing.T, calls []string) {
 	t.Helper()
-	models := map[string]string{"ssm": "ssm/2014-11-06", "ecr": "ecr/2015-09-21", "autoscaling": "autoscaling/2011-01-01"}
 	cliOnly := map[string]bool{"--query": true, "--output": true, "--region": true}
 	for _, call := range calls {
 		words := strings.Fields(call)
 		if len(words) < 2 || words[1] == "wait" {
 			continue
 		}
-		raw, err := os.ReadFile("/usr/lib/python3/dist-packages/botocore/data/" + models[words[0]] + "/service-2.json")
-		if os.IsNotExist(err) {
-			t.Skip("python3-botocore is not installed (scripts/test-deps.sh)")
-		}
-		require.NoError(t, err, call)
-		var model struct {
-			Operations map[string]struct{ Input struct{ Shape string } }
-			Shapes     map[string]struct{ Members map[string]any }
-		}
-		require.NoError(t, json.Unmarshal(raw, &model))
+		model := offline.LoadAPIModel(t, words[0])
 		var op string
 		for _, part := range strings.Split(words[1], "-") {
 			op += strings.ToUpper(part[:1]) + part[1:]

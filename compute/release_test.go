@@ -3,7 +3,6 @@ package compute_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"sort"
 	"strings"
@@ -160,26 +159,14 @@ type lifecycleRule struct {
 	} `json:"action"`
 }
 
-// botocoreShape reads one shape of a service model from Debian's python3-botocore.
-func botocoreShape(t *testing.T, service, version, shape string) map[string]any {
-	t.Helper()
-	raw, err := os.ReadFile("/usr/lib/python3/dist-packages/botocore/data/" + service + "/" + version + "/service-2.json")
-	if os.IsNotExist(err) {
-		t.Skip("python3-botocore is not installed (scripts/test-deps.sh)")
-	}
-	require.NoError(t, err)
-	var model struct{ Shapes map[string]map[string]any }
-	require.NoError(t, json.Unmarshal(raw, &model))
-	return model.Shapes[shape]
-}
-
 // checkLifecycle checks a repository's lifecycle policy against ECR's documented schema and
 // the invariant that no rule can select an image carrying only release tags.
 func checkLifecycle(t *testing.T, policy string, keep int) []lifecycleRule {
 	t.Helper()
-	text := botocoreShape(t, "ecr", "2015-09-21", "LifecyclePolicyText")
-	assert.GreaterOrEqual(t, len(policy), int(text["min"].(float64)), "PutLifecyclePolicy's lifecyclePolicyText")
-	assert.LessOrEqual(t, len(policy), int(text["max"].(float64)))
+	text := offline.LoadAPIModel(t, "ecr").Shapes["LifecyclePolicyText"]
+	require.NotNil(t, text, "ecr's model has LifecyclePolicyText")
+	assert.GreaterOrEqual(t, float64(len(policy)), *text.Min, "PutLifecyclePolicy's lifecyclePolicyText")
+	assert.LessOrEqual(t, float64(len(policy)), *text.Max)
 	var doc struct {
 		Rules []lifecycleRule `json:"rules"`
 	}

@@ -3,10 +3,7 @@ package offhours_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 
@@ -22,7 +19,6 @@ const (
 	rolePolicyType  = "aws:iam/rolePolicy:RolePolicy"
 	dbType          = "aws:rds/instance:Instance"
 	alarmType       = "aws:cloudwatch/metricAlarm:MetricAlarm"
-	botocoreData    = "/usr/lib/python3/dist-packages/botocore/data"
 )
 
 // schedulerCron is EventBridge Scheduler's cron format (EventBridge Scheduler User Guide,
@@ -41,42 +37,6 @@ func minuteOfDay(t *testing.T, expr string) (int, string) {
 	return hour*60 + minute, m[3]
 }
 
-// shape is the part of a botocore shape the tests read.
-type shape struct {
-	Type     string   `json:"type"`
-	Required []string `json:"required"`
-	Members  map[string]struct {
-		Shape string `json:"shape"`
-	} `json:"members"`
-	Max *int `json:"max"`
-}
-
-// model is a botocore service model.
-type model struct {
-	Operations map[string]struct {
-		Input struct {
-			Shape string `json:"shape"`
-		} `json:"input"`
-	} `json:"operations"`
-	Shapes map[string]shape `json:"shapes"`
-}
-
-// loadModel reads the newest model of a service Debian's python3-botocore ships.
-func loadModel(t *testing.T, service string) model {
-	t.Helper()
-	dirs, err := filepath.Glob(filepath.Join(botocoreData, service, "*", "service-2.json"))
-	require.NoError(t, err)
-	if len(dirs) == 0 {
-		t.Skipf("no botocore model of %s under %s (python3-botocore)", service, botocoreData)
-	}
-	sort.Strings(dirs)
-	raw, err := os.ReadFile(dirs[len(dirs)-1])
-	require.NoError(t, err)
-	var m model
-	require.NoError(t, json.Unmarshal(raw, &m))
-	return m
-}
-
 // checkInput checks a universal target's input against the operation's input shape: every key
 // a member (PascalCase, as the API names it), every required member present, lists within
 // their max.
@@ -85,7 +45,7 @@ func checkInput(t *testing.T, target, input string) map[string]any {
 	parts := strings.Split(strings.TrimPrefix(target, "arn:aws:scheduler:::aws-sdk:"), ":")
 	require.Len(t, parts, 2, target)
 	service, action := parts[0], parts[1]
-	m := loadModel(t, service)
+	m := offline.LoadAPIModel(t, service)
 	opName := strings.ToUpper(action[:1]) + action[1:]
 	op, ok := m.Operations[opName]
 	require.True(t, ok, "%s has no operation %s", service, opName)
@@ -101,7 +61,7 @@ func checkInput(t *testing.T, target, input string) map[string]any {
 			s := m.Shapes[member.Shape]
 			assert.Equal(t, "list", s.Type, "%s.%s", opName, k)
 			if s.Max != nil {
-				assert.LessOrEqual(t, len(list), *s.Max, "%s.%s lists at most %d", opName, k, *s.Max)
+				assert.LessOrEqual(t, float64(len(list)), *s.Max, "%s.%s lists at most %v", opName, k, *s.Max)
 			}
 			assert.NotEmpty(t, list, "%s.%s", opName, k)
 		}

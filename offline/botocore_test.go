@@ -1,12 +1,8 @@
 package offline_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 
@@ -14,10 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// botocoreData is where Debian's python3-botocore keeps AWS's service models
-// (scripts/test-deps.sh installs it).
-const botocoreData = "/usr/lib/python3/dist-packages/botocore/data"
 
 // apiParams maps a resource input to the API request member the provider sends it as:
 // service, operation and the member's path in the operation's input (dots for nested
@@ -136,40 +128,8 @@ var documented = []struct {
 	{"aws:cloudfront/distribution:Distribution", "comment", 128, regexp.MustCompile(`^.*$`), "CloudFront API Reference, DistributionConfig, Comment"},
 }
 
-// model is one service's botocore model.
-type model struct {
-	Operations map[string]struct {
-		Input struct{ Shape string } `json:"input"`
-	} `json:"operations"`
-	Shapes map[string]*shape `json:"shapes"`
-}
-
-type shape struct {
-	Type    string                            `json:"type"`
-	Min     *float64                          `json:"min"`
-	Max     *float64                          `json:"max"`
-	Pattern string                            `json:"pattern"`
-	Enum    []string                          `json:"enum"`
-	Members map[string]struct{ Shape string } `json:"members"`
-	Member  *struct{ Shape string }           `json:"member"`
-}
-
-// loadModel reads the newest API version of a service's model.
-func loadModel(t *testing.T, service string) *model {
-	t.Helper()
-	versions, err := filepath.Glob(filepath.Join(botocoreData, service, "*", "service-2.json"))
-	require.NoError(t, err)
-	require.NotEmpty(t, versions, "no botocore model for %s: run scripts/test-deps.sh", service)
-	sort.Strings(versions)
-	b, err := os.ReadFile(versions[len(versions)-1])
-	require.NoError(t, err)
-	var m model
-	require.NoError(t, json.Unmarshal(b, &m))
-	return &m
-}
-
 // memberShape follows a dotted member path from an operation's input.
-func (m *model) memberShape(op, path string) (*shape, error) {
+func memberShape(m *offline.APIModel, op, path string) (*offline.APIShape, error) {
 	o, ok := m.Operations[op]
 	if !ok {
 		return nil, fmt.Errorf("no operation %s", op)
@@ -186,7 +146,7 @@ func (m *model) memberShape(op, path string) (*shape, error) {
 }
 
 // violations lists how a value breaks the shape's rules.
-func (m *model) violations(s *shape, v any) []string {
+func violations(m *offline.APIModel, s *offline.APIShape, v any) []string {
 	var out []string
 	switch x := v.(type) {
 	case string:
@@ -207,7 +167,7 @@ func (m *model) violations(s *shape, v any) []string {
 		}
 	case float64:
 		if s.Type == "string" { // the provider sends some numbers as text
-			return m.violations(s, fmt.Sprint(x))
+			return violations(m, s, fmt.Sprint(x))
 		}
 		if s.Min != nil && x < *s.Min || s.Max != nil && x > *s.Max {
 			out = append(out, fmt.Sprintf("%v outside [%v, %v]", x, deref(s.Min), deref(s.Max)))
@@ -218,7 +178,7 @@ func (m *model) violations(s *shape, v any) []string {
 		}
 		if s.Member != nil {
 			for _, item := range x {
-				out = append(out, m.violations(m.Shapes[s.Member.Shape], item)...)
+				out = append(out, violations(m, m.Shapes[s.Member.Shape], item)...)
 			}
 		}
 	}
@@ -256,16 +216,16 @@ func contains(list []string, s string) bool {
 // Every value the stacks send AWS as an API parameter obeys the parameter's rule in AWS's own
 // API model (botocore's service-2.json) or, where the model is silent, its documented limit.
 func TestAPIValuesFollowAWSModels(t *testing.T) {
-	models := map[string]*model{}
+	models := map[string]*offline.APIModel{}
 	checked := map[int]int{}
 	for _, stack := range offline.Stacks {
 		res := offline.Stack(t, stack)
 		for i, p := range apiParams {
 			if models[p.service] == nil {
-				models[p.service] = loadModel(t, p.service)
+				models[p.service] = offline.LoadAPIModel(t, p.service)
 			}
 			m := models[p.service]
-			s, err := m.memberShape(p.op, p.member)
+			s, err := memberShape(m, p.op, p.member)
 			require.NoError(t, err, "%s %s", p.service, p.op)
 			for _, r := range res.OfType(p.typ) {
 				v := r.Get(p.input)
@@ -276,7 +236,7 @@ func TestAPIValuesFollowAWSModels(t *testing.T) {
 					continue
 				}
 				checked[i]++
-				for _, problem := range m.violations(s, v) {
+				for _, problem := range violations(m, s, v) {
 					t.Errorf("%s %s %s → %s %s.%s: %s", stack, r.Name, p.input, p.service, p.op, p.member, problem)
 				}
 			}

@@ -1,9 +1,6 @@
 package security_test
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -75,29 +72,11 @@ func TestServicePrincipalsKeyConditionsAreDocumented(t *testing.T) {
 	}
 }
 
-// botocoreModel is Debian's python3-botocore model of an AWS service (scripts/test-deps.sh).
-func botocoreModel(t *testing.T, service string) map[string]any {
-	t.Helper()
-	paths, _ := filepath.Glob("/usr/lib/python3/dist-packages/botocore/data/" + service + "/*/service-2.json")
-	if len(paths) == 0 {
-		t.Fatalf("no botocore model of %s: run scripts/test-deps.sh (python3-botocore)", service)
-	}
-	raw, err := os.ReadFile(paths[len(paths)-1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var model map[string]any
-	if err := json.Unmarshal(raw, &model); err != nil {
-		t.Fatal(err)
-	}
-	return model
-}
-
 // Every action of every SNS topic policy is one SNS documents as a topic-policy action (SNS
 // Developer Guide, "Amazon SNS API permissions: Actions and resources reference") and an
 // operation of SNS's API (botocore's model): no wildcard such as sns:*.
 func TestTopicPoliciesNameSNSActions(t *testing.T) {
-	operations, _ := botocoreModel(t, "sns")["operations"].(map[string]any)
+	operations := offline.LoadAPIModel(t, "sns").Operations
 	for _, a := range security.TopicPolicyActions {
 		if _, ok := operations[strings.TrimPrefix(a, "sns:")]; !ok {
 			t.Errorf("%s is not an SNS operation in botocore's model", a)
