@@ -41,6 +41,8 @@ type DeliveryArgs struct {
 	FrontendBucket  string
 	ArtifactsBucket string
 	DistributionArn pulumi.StringInput
+	// VpcID is the stack's VPC, whose default security group the network layer adopts.
+	VpcID pulumi.StringInput
 	// Boundary is the stack's permissions boundary (NewBoundary, created before any role).
 	Boundary *Boundary
 }
@@ -99,12 +101,12 @@ func pipelines(ctx *pulumi.Context, d *Delivery, a *DeliveryArgs) error {
 		description: fmt.Sprintf("pulumi up and releases of %s, from the %s environment of %s", a.Env.Prefix, a.Stack, repo),
 		trust:       trustOf(deploySubject(repo, a.Stack)),
 		policies:    names(deployPolicies(s)),
-		// The distribution's ARN is known once the CDN exists.
+		// The distribution's ARN and the VPC's ID are known once the CDN and the network exist.
 		documents: func(i int) pulumi.StringInput {
-			return a.DistributionArn.ToStringOutput().ApplyT(func(arn string) string {
-				withCDN := s
-				withCDN.distributionArn = arn
-				return security.Document(deployPolicies(withCDN)[i].statements...)
+			return pulumi.All(a.DistributionArn, a.VpcID).ApplyT(func(ids []any) string {
+				known := s
+				known.distributionArn, known.vpcID = ids[0].(string), ids[1].(string)
+				return security.Document(deployPolicies(known)[i].statements...)
 			}).(pulumi.StringOutput)
 		},
 	}, pulumi.Parent(d))

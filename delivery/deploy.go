@@ -74,6 +74,7 @@ var serviceLinkedRoles = []string{
 func deployPolicies(s scope) []policy {
 	return []policy{
 		{"network", deployNetwork(s)},
+		{"scaling", deployScaling(s)},
 		{"data", deployData(s)},
 		{"edge", deployEdge(s)},
 		{"app", deployApp(s)},
@@ -83,20 +84,35 @@ func deployPolicies(s scope) []policy {
 	}
 }
 
-// deployNetwork: the VPC, the load balancer and the Auto Scaling group.
+// deployNetwork: the VPC and its security groups.
 func deployNetwork(s scope) []security.Statement {
 	ec2 := func(kind string) string { return s.arn("ec2", kind+"/*") }
-	elb := func(resource string) string { return s.arn("elasticloadbalancing", resource) }
 	return []security.Statement{
 		// CloudFront's origin-facing prefix list is read with an action Describe* does not cover.
 		allow("Ec2Read", []string{"ec2:Describe*", "ec2:GetManagedPrefixListEntries"}, everything),
 		s.tagged(allow("Ec2CreateTagged", ec2Creates, each(ec2Created, ec2)...), "aws:RequestTag"),
 		with(allow("Ec2TagOnCreate", []string{"ec2:CreateTags"}, everything), "StringEquals", "ec2:CreateAction", createActions()),
 		s.tagged(allow("Ec2ManageTagged", slices.Concat(ec2Creates, ec2Manage), everything), "aws:ResourceTag"),
-		// Auto Scaling checks that whoever sets a launch template on a group may launch it.
-		with(with(allow("Ec2LaunchFromTemplate", []string{"ec2:RunInstances"}, everything),
+		// AWS creates the VPC's default security group untagged, and adopting it (EC2.2: no
+		// rules) tags it and revokes its rules: ec2:Vpc limits that to the stack's own VPC.
+		with(allow("Ec2AdoptDefaultSecurityGroup", []string{"ec2:CreateTags", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"}, ec2("security-group")),
+			"ArnLike", "ec2:Vpc", s.arn("ec2", "vpc/"+s.vpcID)),
+	}
+}
+
+// deployScaling: the load balancer, the Auto Scaling group and the launches it checks.
+func deployScaling(s scope) []security.Statement {
+	ec2 := func(kind string) string { return s.arn("ec2", kind+"/*") }
+	elb := func(resource string) string { return s.arn("elasticloadbalancing", resource) }
+	return []security.Statement{
+		// Auto Scaling checks that whoever sets a launch template on a group may launch it, on
+		// every resource of the launch (Auto Scaling User Guide, "Control Amazon EC2 launch
+		// template usage in Auto Scaling groups"): the stack's template, subnets and security
+		// groups; Amazon's images; and instances, volumes and interfaces made from a template.
+		s.tagged(allow("Ec2LaunchInStack", []string{"ec2:RunInstances"}, ec2("launch-template"), ec2("subnet"), ec2("security-group")), "aws:ResourceTag"),
+		with(allow("Ec2LaunchFromTemplate", []string{"ec2:RunInstances"}, ec2("instance"), ec2("volume"), ec2("network-interface")),
 			"ArnLike", "ec2:LaunchTemplate", ec2("launch-template")),
-			"Bool", "ec2:IsLaunchTemplateResource", "true"),
+		with(allow("Ec2LaunchAmazonImages", []string{"ec2:RunInstances"}, "arn:aws:ec2:*::image/*"), "StringEquals", "ec2:Owner", "amazon"),
 		allow("ElbRead", []string{"elasticloadbalancing:Describe*"}, everything),
 		allow("ElbManage", []string{
 			"elasticloadbalancing:Create*", "elasticloadbalancing:Delete*", "elasticloadbalancing:Modify*",

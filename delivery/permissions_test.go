@@ -32,25 +32,26 @@ var unscopedDeployActions = []string{
 
 // unnamed are the resources whose ARNs cannot carry the stack's name, and why they are safe.
 var unnamed = map[string]string{
-	`arn:aws:ssm:\*::document/AWS-RunShellScript`:                                                                       "AWS's document; the instances are pinned by a condition",
-	`arn:aws:ssm:\*::parameter/aws/service/\*`:                                                                          "AWS's public parameters (AMI IDs)",
-	`arn:aws:cloudfront::ACCOUNT:distribution/E[0-9A-F]+`:                                                               "the stack's own distribution, by ID",
-	`arn:aws:cloudfront::ACCOUNT:distribution/\*`:                                                                       "tags on a new distribution (CreateDistributionWithTags)",
-	`arn:aws:secretsmanager:\*:ACCOUNT:secret:rds!db-\*`:                                                                "RDS's own master secrets (no value reads); RDS names them",
-	`arn:aws:iam::ACCOUNT:role/aws-service-role/\*`:                                                                     "service-linked roles, pinned by iam:AWSServiceName",
+	`arn:aws:ssm:\*::document/AWS-RunShellScript`:         "AWS's document; the instances are pinned by a condition",
+	`arn:aws:ec2:\*::image/\*`:                            "images the group launches, only Amazon's (ec2:Owner)",
+	`arn:aws:ssm:\*::parameter/aws/service/\*`:            "AWS's public parameters (AMI IDs)",
+	`arn:aws:cloudfront::ACCOUNT:distribution/E[0-9A-F]+`: "the stack's own distribution, by ID",
+	`arn:aws:cloudfront::ACCOUNT:distribution/\*`:         "tags on a new distribution (CreateDistributionWithTags)",
+	`arn:aws:secretsmanager:\*:ACCOUNT:secret:rds!db-\*`:  "RDS's own master secrets (no value reads); RDS names them",
+	`arn:aws:iam::ACCOUNT:role/aws-service-role/\*`:       "service-linked roles, pinned by iam:AWSServiceName",
 	`arn:aws:cloudfront::ACCOUNT:(origin-access-control|cache-policy|origin-request-policy|response-headers-policy)/\*`: "ID-named CloudFront settings without tag conditions",
-	`arn:aws:cloudfront::ACCOUNT:vpcorigin/\*`:                                                                          "ID-named VPC origins, without tag conditions",
-	`arn:aws:elasticloadbalancing:\*:ACCOUNT:targetgroup/\*/\*`:                                                         "the auto-named target group, pinned by the stack's tags",
-	`arn:aws:wafv2:\*:\*:global/managedruleset/\*/\*`:                                                                   "AWS's managed rule groups a web ACL references",
-	`arn:aws:acm:\*:ACCOUNT:certificate/\*`:                                                                             "ACM refuses to delete a certificate in use",
-	`arn:aws:route53:::change/\*`:                                                                                       "the status of a DNS change",
-	`arn:aws:route53:::hostedzone/Z[0-9A-Z]+`:                                                                           "the stack's zone, with record names pinned by a condition",
-	`arn:aws:ses:\*:ACCOUNT:identity/[^*]+`:                                                                             "the stack's SES identity (a domain or an address)",
-	`arn:aws:lambda:\*:ACCOUNT:event-source-mapping:\*`:                                                                 "tags of ID-named triggers",
-	`arn:aws:logs:\*:ACCOUNT:delivery:\*`:                                                                               "ID-named log deliveries",
-	`arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com`:                                            "read only",
-	`arn:aws:s3:::canalco-pulumi-state-ACCOUNT-\*(/\*)?`:                                                                "the Pulumi state",
-	`arn:aws:iam::\*:mfa/\*`:                                                                                            "MFA devices are named by their users",
+	`arn:aws:cloudfront::ACCOUNT:vpcorigin/\*`:                               "ID-named VPC origins, without tag conditions",
+	`arn:aws:elasticloadbalancing:\*:ACCOUNT:targetgroup/\*/\*`:              "the auto-named target group, pinned by the stack's tags",
+	`arn:aws:wafv2:\*:\*:global/managedruleset/\*/\*`:                        "AWS's managed rule groups a web ACL references",
+	`arn:aws:acm:\*:ACCOUNT:certificate/\*`:                                  "ACM refuses to delete a certificate in use",
+	`arn:aws:route53:::change/\*`:                                            "the status of a DNS change",
+	`arn:aws:route53:::hostedzone/Z[0-9A-Z]+`:                                "the stack's zone, with record names pinned by a condition",
+	`arn:aws:ses:\*:ACCOUNT:identity/[^*]+`:                                  "the stack's SES identity (a domain or an address)",
+	`arn:aws:lambda:\*:ACCOUNT:event-source-mapping:\*`:                      "tags of ID-named triggers",
+	`arn:aws:logs:\*:ACCOUNT:delivery:\*`:                                    "ID-named log deliveries",
+	`arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com`: "read only",
+	`arn:aws:s3:::canalco-pulumi-state-ACCOUNT-\*(/\*)?`:                     "the Pulumi state",
+	`arn:aws:iam::\*:mfa/\*`:                                                 "MFA devices are named by their users",
 }
 
 // ownName reports whether an ARN names only the stack's resources: canalco-<stack>-*, the
@@ -73,8 +74,12 @@ func scopedByCondition(st security.Statement, stack string) bool {
 	return strings.Contains(fn, ":function:canalco-"+stack+"-") ||
 		c["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == "alias/canalco-pulumi-secrets" ||
 		c["StringEquals"]["aws:ResourceTag/aws:autoscaling:groupName"] == "canalco-"+stack+"-backend" ||
-		c["StringEquals"]["ec2:CreateAction"] != nil || c["ArnLike"]["ec2:LaunchTemplate"] != nil
+		c["StringEquals"]["ec2:CreateAction"] != nil || c["ArnLike"]["ec2:LaunchTemplate"] != nil ||
+		oneVpc.MatchString(fmt.Sprint(c["ArnLike"]["ec2:Vpc"]))
 }
+
+// oneVpc is the ARN of one VPC, by ID: the stack's.
+var oneVpc = regexp.MustCompile(`^arn:aws:ec2:[^:]*:[0-9]{12}:vpc/vpc-[0-9a-f]+$`)
 
 func unnamedReason(arn string) string {
 	for pattern, why := range unnamed {

@@ -22,6 +22,7 @@ type scope struct {
 	frontendBucket  string
 	artifactsBucket string
 	distributionArn string
+	vpcID           string
 	zoneID          string   // empty: the stack writes no DNS records
 	hostnames       []string // the app's and the API's hostnames in the zone
 	emailDomain     string   // the email domain whose DKIM, DMARC and MAIL FROM records the stack writes

@@ -98,13 +98,18 @@ func (m *mocks) computed(token, name string, in resource.PropertyMap) map[string
 	case "aws:ec2/vpc:Vpc":
 		out["id"] = "vpc-0" + hex(name)
 		out["defaultSecurityGroupId"] = "sg-0" + hex(name+"default")
-	case "aws:ec2/subnet:Subnet", "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/natGateway:NatGateway", "aws:ec2/eip:Eip", "aws:ec2/routeTable:RouteTable", "aws:ec2/internetGateway:InternetGateway":
-		out["id"] = map[string]string{"Subnet": "subnet-0", "SecurityGroup": "sg-0", "NatGateway": "nat-0", "Eip": "eipalloc-0", "RouteTable": "rtb-0", "InternetGateway": "igw-0"}[kind] + hex(name)
+	case "aws:ec2/subnet:Subnet", "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "aws:ec2/natGateway:NatGateway", "aws:ec2/eip:Eip", "aws:ec2/routeTable:RouteTable", "aws:ec2/internetGateway:InternetGateway":
+		out["id"] = map[string]string{"Subnet": "subnet-0", "SecurityGroup": "sg-0", "DefaultSecurityGroup": "sg-0", "NatGateway": "nat-0", "Eip": "eipalloc-0", "RouteTable": "rtb-0", "InternetGateway": "igw-0"}[kind] + hex(name)
 	case "aws:lb/loadBalancer:LoadBalancer":
 		out["dnsName"] = fmt.Sprintf("%s-1234567890.%s.elb.amazonaws.com", name, m.region)
 		out["zoneId"] = "Z35SXDOTRQ7X7K"
 		out["arnSuffix"] = "app/" + name + "/50dc6c495c0c9188"
 		out["arn"] = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/%s/50dc6c495c0c9188", m.region, Account, name)
+	case "aws:lb/listener:Listener":
+		// AWS's form: the load balancer's ARN with listener/ for loadbalancer/, then an ID.
+		out["arn"] = strings.Replace(in["loadBalancerArn"].StringValue(), ":loadbalancer/", ":listener/", 1) + "/" + hex(name)
+	case "aws:lb/listenerRule:ListenerRule":
+		out["arn"] = strings.Replace(in["listenerArn"].StringValue(), ":listener/", ":listener-rule/", 1) + "/" + hex(name)
 	case "aws:lb/targetGroup:TargetGroup":
 		out["arnSuffix"] = "targetgroup/" + name + "/943f017f100becff"
 		out["arn"] = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/943f017f100becff", m.region, Account, name)

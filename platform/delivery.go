@@ -36,6 +36,7 @@ func (p *platform) deployDelivery() error {
 		FrontendBucket:  p.buckets.Frontend.Name,
 		ArtifactsBucket: p.serverless.ArtifactsBucket,
 		DistributionArn: p.cdn.DistributionArn,
+		VpcID:           p.net.VpcID,
 		Boundary:        p.boundary,
 	}, p.opts...)
 	return err

@@ -27,6 +27,9 @@ type Simulation struct {
 	Identity       []string       `json:"identity"`
 	Boundary       []string       `json:"boundary,omitempty"`
 	ResourcePolicy string         `json:"resourcePolicy,omitempty"`
+	// Untyped is why the dataset has no resource type for this request, when the caller
+	// knows it cannot: the request is then evaluated without the dataset's type check.
+	Untyped string `json:"untyped,omitempty"`
 }
 
 // Input is what check.mjs reads: named policy documents and the requests.
@@ -44,6 +47,8 @@ type Unknown struct {
 // (with the evaluator's validation errors, such as a resource of the wrong type).
 type Result struct {
 	ID, Decision, Errors string
+	// Untyped: evaluated without the dataset's type check (Simulation.Untyped).
+	Untyped bool
 }
 
 // Output is check.mjs's answer.

@@ -15,6 +15,9 @@ type Operation struct {
 	// the default tags in the request, and later calls see them on the resource. OnTagged: the
 	// calls name a tagged parent (a backup plan), whose tags they see.
 	Tagged, OnTagged bool
+	// Adopted: AWS made the resource, untagged, and the create adopts it, so no create call
+	// sees tags on it.
+	Adopted bool
 	// PassRole is the input holding the role (ARN or name) the create and update hand to a
 	// service, and Service that service.
 	PassRole, Service string
@@ -49,7 +52,7 @@ var Operations = map[string]Operation{
 	"aws:ec2/securityGroup:SecurityGroup": {Source: "ec2/vpc_security_group.go", ARN: "arn:aws:ec2:{region}:{account}:security-group/{id}", Tagged: true,
 		Create: []string{"ec2:CreateSecurityGroup", "ec2:CreateTags", "ec2:RevokeSecurityGroupEgress"}, Read: []string{"ec2:DescribeSecurityGroups"},
 		Update: []string{"ec2:CreateTags", "ec2:DeleteTags"}, Delete: []string{"ec2:DeleteSecurityGroup"}},
-	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": {Source: "ec2/vpc_default_security_group.go", ARN: "arn:aws:ec2:{region}:{account}:security-group/{id}", Tagged: true,
+	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": {Source: "ec2/vpc_default_security_group.go", ARN: "arn:aws:ec2:{region}:{account}:security-group/{id}", Tagged: true, Adopted: true,
 		// Adopting the default group changes it: tags and emptied rules, no creation.
 		Create: []string{"ec2:CreateTags", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"}, Read: []string{"ec2:DescribeSecurityGroups"},
 		Update: []string{"ec2:CreateTags", "ec2:DeleteTags", "ec2:RevokeSecurityGroupIngress"}, Delete: []string{}},
@@ -81,18 +84,19 @@ var Operations = map[string]Operation{
 		Read:   []string{"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetGroupAttributes", "elasticloadbalancing:DescribeTags"},
 		Update: []string{"elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"},
 		Delete: []string{"elasticloadbalancing:DeleteTargetGroup"}},
-	"aws:lb/listener:Listener": {Source: "elbv2/listener.go", ARN: "arn:aws:elasticloadbalancing:{region}:{account}:listener/app/{prefix}-alb/50dc6c495c0c9188/0467ef3c8400ae65", Tagged: true,
+	"aws:lb/listener:Listener": {Source: "elbv2/listener.go", ARN: "{arn}", Tagged: true,
 		Create: []string{"elasticloadbalancing:CreateListener {loadBalancerArn}", "elasticloadbalancing:AddTags"},
 		Read:   []string{"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeListenerAttributes", "elasticloadbalancing:DescribeTags"},
 		Update: []string{"elasticloadbalancing:ModifyListener", "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"},
 		Delete: []string{"elasticloadbalancing:DeleteListener"}},
-	"aws:lb/listenerRule:ListenerRule": {Source: "elbv2/listener_rule.go", ARN: "arn:aws:elasticloadbalancing:{region}:{account}:listener-rule/app/{prefix}-alb/50dc6c495c0c9188/0467ef3c8400ae65/9683b2d02a6cabee", Tagged: true,
-		Create: []string{"elasticloadbalancing:CreateRule", "elasticloadbalancing:AddTags"},
+	"aws:lb/listenerRule:ListenerRule": {Source: "elbv2/listener_rule.go", ARN: "{arn}", Tagged: true,
+		Create: []string{"elasticloadbalancing:CreateRule {listenerArn}", "elasticloadbalancing:AddTags"},
 		Read:   []string{"elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags"},
 		Update: []string{"elasticloadbalancing:ModifyRule", "elasticloadbalancing:SetRulePriorities", "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"},
 		Delete: []string{"elasticloadbalancing:DeleteRule"}},
 	"aws:autoscaling/group:Group": {Source: "autoscaling/group.go", ARN: "arn:aws:autoscaling:{region}:{account}:autoScalingGroup:8e9a6b4c-0000-4000-8000-000000000000:autoScalingGroupName/{name}", Tagged: true,
-		Create: []string{"autoscaling:CreateAutoScalingGroup", "autoscaling:CreateOrUpdateTags", "autoscaling:EnableMetricsCollection", "ec2:RunInstances"},
+		// The launch check of a create or update (ec2:RunInstances...) is in iam_test.go's launch.
+		Create: []string{"autoscaling:CreateAutoScalingGroup", "autoscaling:CreateOrUpdateTags", "autoscaling:EnableMetricsCollection"},
 		Read:   []string{"autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeLifecycleHooks", "autoscaling:DescribeTrafficSources", "autoscaling:DescribeWarmPool"},
 		Update: []string{"autoscaling:UpdateAutoScalingGroup", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags", "autoscaling:StartInstanceRefresh", "autoscaling:AttachTrafficSources", "autoscaling:DetachTrafficSources"},
 		Delete: []string{"autoscaling:DeleteAutoScalingGroup"}},
