@@ -144,6 +144,7 @@ func newScope(ctx *pulumi.Context, d *Delivery, a *DeliveryArgs) (scope, error) 
 		hostnames:       unique(a.Hostnames...),
 		emailIdentity:   a.EmailIdentity,
 		delegatedZone:   a.DelegatedZone,
+		disposable:      !a.Env.Protected,
 		boundary:        boundaryArn(a.Env.Prefix, a.Env.AccountID),
 		passedTo:        a.Boundary.passedTo(),
 		managedPolicies: a.Boundary.managedPolicies(),

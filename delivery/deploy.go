@@ -76,6 +76,7 @@ func deployPolicies(s scope) []policy {
 		{"network", deployNetwork(s)},
 		{"scaling", deployScaling(s)},
 		{"data", deployData(s)},
+		{"backup", deployBackup(s)},
 		{"edge", deployEdge(s)},
 		{"app", deployApp(s)},
 		{"operations", deployOperations(s)},
@@ -96,7 +97,11 @@ func deployNetwork(s scope) []security.Statement {
 		// AWS creates the VPC's default security group untagged, and adopting it (EC2.2: no
 		// rules) tags it and revokes its rules: ec2:Vpc limits that to the stack's own VPC.
 		with(allow("Ec2AdoptDefaultSecurityGroup", []string{"ec2:CreateTags", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"}, ec2("security-group")),
-			"ArnLike", "ec2:Vpc", s.arn("ec2", "vpc/"+s.vpcID)),
+			"ArnLike", "ec2:Vpc", s.vpc()),
+		// Deleting a subnet or a security group first deletes the network interfaces a VPC
+		// function left in it: Lambda's, untagged (AWS detaches them itself).
+		with(allow("Ec2LingeringFunctionInterfaces", []string{"ec2:DeleteNetworkInterface"}, ec2("network-interface")),
+			"ArnLike", "ec2:Vpc", s.vpc()),
 	}
 }
 
@@ -147,7 +152,7 @@ func deployScaling(s scope) []security.Statement {
 	}
 }
 
-// deployData: the database, its keys and secrets, and AWS Backup.
+// deployData: the database, its keys and secrets.
 func deployData(s scope) []security.Statement {
 	rds := func(kind string) string { return s.arn("rds", kind+":"+s.own()) }
 	key := s.arn("kms", "key/*")
@@ -163,6 +168,9 @@ func deployData(s scope) []security.Statement {
 			"rds:CreateOptionGroup", "rds:ModifyOptionGroup", "rds:DeleteOptionGroup",
 			"rds:StartDBInstanceAutomatedBackupsReplication", "rds:StopDBInstanceAutomatedBackupsReplication",
 		}, rds("db"), rds("pg"), rds("og"), rds("subgrp"), rds("snapshot")),
+		// RDS authorizes a database's create and changes on the option group it uses too: the
+		// engine's default one, which AWS owns and nobody can change or delete.
+		allow("RdsDefaultOptionGroup", []string{"rds:CreateDBInstance", "rds:ModifyDBInstance"}, s.arn("rds", "og:default:*")),
 		// RDS creates the master password's secret (rds!db-...) with the caller's rights (RDS User
 		// Guide, "Password management with Amazon RDS and AWS Secrets Manager": permissions). RDS
 		// is not documented to set aws:CalledVia, so the name is the scope; no value reads.
@@ -191,6 +199,9 @@ func deployData(s scope) []security.Statement {
 			"kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias",
 			"kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
 		}, key), "aws:ResourceTag"),
+		// The provider tells an object's key from S3's AWS managed key by reading the latter's
+		// metadata (DescribeKey on alias/aws/s3): no use of the key.
+		with(allow("KmsS3ManagedKeyMetadata", []string{"kms:DescribeKey"}, key), "StringEquals", "kms:RequestAlias", "alias/aws/s3"),
 		with(s.tagged(allow("KmsGrantsForServices", []string{"kms:CreateGrant"}, key), "aws:ResourceTag"),
 			"Bool", "kms:GrantIsForAWSResource", "true"),
 		// Decrypt only through the services that need it while deploying: Lambda (the functions'
@@ -198,6 +209,12 @@ func deployData(s scope) []security.Statement {
 		// multipart uploads) and AWS Backup (a new vault).
 		with(s.tagged(allow("KmsDecryptViaServices", []string{"kms:Decrypt"}, key), "aws:ResourceTag"),
 			"StringLike", "kms:ViaService", []string{"lambda.*.amazonaws.com", "secretsmanager.*.amazonaws.com", "s3.*.amazonaws.com", "backup.*.amazonaws.com"}),
+	}
+}
+
+// deployBackup: AWS Backup's vault, plans and restore testing.
+func deployBackup(s scope) []security.Statement {
+	statements := []security.Statement{
 		allow("BackupVaults", []string{
 			"backup:CreateBackupVault", "backup:DeleteBackupVault", "backup:DescribeBackupVault",
 			"backup:PutBackupVaultAccessPolicy", "backup:GetBackupVaultAccessPolicy", "backup:DeleteBackupVaultAccessPolicy",
@@ -224,6 +241,15 @@ func deployData(s scope) []security.Statement {
 			"backup:ListBackupSelections", "backup:TagResource", "backup:UntagResource", "backup:ListTags",
 		}, s.arn("backup", "backup-plan:*")), "aws:ResourceTag"),
 	}
+	if !s.disposable {
+		return statements
+	}
+	// A stack that keeps no data deletes its vault's recovery points (the database's and the
+	// volumes' snapshots) before the vault (forceDestroy).
+	return append(statements,
+		allow("EmptyVaultList", []string{"backup:ListRecoveryPointsByBackupVault"}, s.arn("backup", "backup-vault:"+s.prefix)),
+		allow("EmptyVaultOnDestroy", []string{"backup:DescribeRecoveryPoint", "backup:DeleteRecoveryPoint"},
+			s.arn("rds", "snapshot:awsbackup:*"), "arn:aws:ec2:*::snapshot/*"))
 }
 
 // deployEdge: buckets, CloudFront, WAF, certificates and DNS records.
@@ -233,13 +259,13 @@ func deployEdge(s scope) []security.Statement {
 	statements := []security.Statement{
 		// Bucket configuration only: no object reads, the data stays out of reach.
 		allow("Buckets", []string{
-			"s3:CreateBucket", "s3:ListBucket", "s3:GetBucket*", "s3:PutBucket*", "s3:DeleteBucket*",
+			"s3:CreateBucket", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucket*", "s3:PutBucket*", "s3:DeleteBucket*",
 			"s3:Get*Configuration", "s3:Put*Configuration",
 		}, "arn:aws:s3:::"+s.own()),
 		allow("PublishFrontend", []string{"s3:PutObject", "s3:DeleteObject"}, "arn:aws:s3:::"+s.frontendBucket+"/*"),
 		// The functions' packages: the program uploads them, Lambda fetches them as the caller.
 		allow("FunctionPackages", []string{
-			"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject",
+			"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion",
 			"s3:PutObjectTagging", "s3:GetObjectTagging", "s3:DeleteObjectTagging",
 		}, s.artifacts()),
 		// CreateDistribution takes only Resource "*" (Service Authorization Reference); the
@@ -288,6 +314,10 @@ func deployEdge(s scope) []security.Statement {
 		}, s.arn("acm", "certificate/*")),
 		allow("DnsRead", []string{"route53:ListHostedZones", "route53:ListHostedZonesByName"}, everything),
 		allow("DnsChanges", []string{"route53:GetChange"}, "arn:aws:route53:::change/*"),
+	}
+	if s.disposable {
+		// A stack that keeps no data empties its buckets before deleting them (forceDestroy).
+		statements = append(statements, allow("EmptyBucketsOnDestroy", []string{"s3:DeleteObject", "s3:DeleteObjectVersion"}, "arn:aws:s3:::"+s.own()+"/*"))
 	}
 	names := s.recordPatterns()
 	if s.zoneID == "" || len(names) == 0 {

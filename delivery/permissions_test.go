@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -34,6 +35,9 @@ var unscopedDeployActions = []string{
 var unnamed = map[string]string{
 	`arn:aws:ssm:\*::document/AWS-RunShellScript`:         "AWS's document; the instances are pinned by a condition",
 	`arn:aws:ec2:\*::image/\*`:                            "images the group launches, only Amazon's (ec2:Owner)",
+	`arn:aws:rds:\*:ACCOUNT:og:default:\*`:                "the engine's default option group, which AWS owns and nobody changes",
+	`arn:aws:rds:\*:ACCOUNT:snapshot:awsbackup:\*`:        "AWS Backup's database snapshots, deleted only by a stack that keeps no data",
+	`arn:aws:ec2:\*::snapshot/\*`:                         "AWS Backup's volume snapshots, deleted only by a stack that keeps no data",
 	`arn:aws:ssm:\*::parameter/aws/service/\*`:            "AWS's public parameters (AMI IDs)",
 	`arn:aws:cloudfront::ACCOUNT:distribution/E[0-9A-F]+`: "the stack's own distribution, by ID",
 	`arn:aws:cloudfront::ACCOUNT:distribution/\*`:         "tags on a new distribution (CreateDistributionWithTags)",
@@ -75,7 +79,9 @@ func scopedByCondition(st security.Statement, stack string) bool {
 		c["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == "alias/canalco-pulumi-secrets" ||
 		c["StringEquals"]["aws:ResourceTag/aws:autoscaling:groupName"] == "canalco-"+stack+"-backend" ||
 		c["StringEquals"]["ec2:CreateAction"] != nil || c["ArnLike"]["ec2:LaunchTemplate"] != nil ||
-		oneVpc.MatchString(fmt.Sprint(c["ArnLike"]["ec2:Vpc"]))
+		oneVpc.MatchString(fmt.Sprint(c["ArnLike"]["ec2:Vpc"])) ||
+		// Not the stack's, but only the metadata of S3's AWS managed key.
+		(c["StringEquals"]["kms:RequestAlias"] == "alias/aws/s3" && slices.Equal(st.Action, []string{"kms:DescribeKey"}))
 }
 
 // oneVpc is the ARN of one VPC, by ID: the stack's.

@@ -23,6 +23,7 @@ type scope struct {
 	artifactsBucket string
 	distributionArn string
 	vpcID           string
+	disposable      bool     // the stack keeps no data: destroy empties its buckets and its vault
 	zoneID          string   // empty: the stack writes no DNS records
 	hostnames       []string // the app's and the API's hostnames in the zone
 	emailDomain     string   // the email domain whose DKIM, DMARC and MAIL FROM records the stack writes
@@ -37,6 +38,9 @@ type scope struct {
 
 // own is the wildcard of every name of the stack: canalco-<stack>-*.
 func (s scope) own() string { return s.prefix + "-*" }
+
+// vpc is the ARN of the stack's VPC, for the ec2:Vpc condition.
+func (s scope) vpc() string { return s.arn("ec2", "vpc/"+s.vpcID) }
 
 // parameters are the stack's SSM parameters, named as paths: /canalco/<stack>/*.
 func (s scope) parameters() string { return s.arn("ssm", "parameter/"+s.project+"/"+s.stack+"/*") }

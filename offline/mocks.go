@@ -105,6 +105,9 @@ func (m *mocks) computed(token, name string, in resource.PropertyMap) map[string
 		out["zoneId"] = "Z35SXDOTRQ7X7K"
 		out["arnSuffix"] = "app/" + name + "/50dc6c495c0c9188"
 		out["arn"] = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/%s/50dc6c495c0c9188", m.region, Account, name)
+	case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
+		out["id"] = "sgr-0" + hex(name)
+		out["arn"] = fmt.Sprintf("arn:aws:ec2:%s:%s:security-group-rule/%s", m.region, Account, out["id"])
 	case "aws:lb/listener:Listener":
 		// AWS's form: the load balancer's ARN with listener/ for loadbalancer/, then an ID.
 		out["arn"] = strings.Replace(in["loadBalancerArn"].StringValue(), ":loadbalancer/", ":listener/", 1) + "/" + hex(name)
@@ -150,6 +153,15 @@ func (m *mocks) computed(token, name string, in resource.PropertyMap) map[string
 		out["invokeArn"] = fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", m.region, out["arn"])
 		out["qualifiedArn"] = out["arn"].(string) + ":1"
 		out["version"] = "1"
+	case "aws:cloudwatch/logDeliverySource:LogDeliverySource":
+		out["arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:delivery-source:%s", m.region, Account, in["name"].StringValue())
+	case "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination":
+		out["arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:delivery-destination:%s", m.region, Account, in["name"].StringValue())
+	case "aws:wafv2/ipSet:IpSet":
+		scope := map[string]string{"CLOUDFRONT": "global", "REGIONAL": "regional"}[in["scope"].StringValue()]
+		out["arn"] = fmt.Sprintf("arn:aws:wafv2:%s:%s:%s/ipset/%s/%s", m.region, Account, scope, in["name"].StringValue(), uuid(name))
+	case "aws:lambda/layerVersion:LayerVersion":
+		out["arn"] = fmt.Sprintf("arn:aws:lambda:%s:%s:layer:%s:1", m.region, Account, in["layerName"].StringValue())
 	case "aws:cloudwatch/logGroup:LogGroup":
 		out["arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", m.region, Account, name)
 	case "aws:secretsmanager/secret:Secret":
