@@ -27,8 +27,9 @@ var extraCalls = map[string]func(p *plan, t *testing.T, r *offline.Resource, rea
 	"aws:wafv2/webAcl:WebAcl":               writes((*plan).webAclReferences),
 	"aws:rds/instance:Instance":             writes((*plan).databaseResources),
 	"aws:s3/bucketV2:BucketV2":              writes((*plan).emptyBucket),
-	"aws:backup/vault:Vault":                writes((*plan).emptyVault),
+	"aws:backup/vault:Vault":                writes((*plan).vaultCalls),
 	"aws:s3/bucketObjectv2:BucketObjectv2":  (*plan).objectKey,
+	"aws:ecr/repository:Repository":         writes((*plan).repositoryKey),
 }
 
 // writes adapts calls made only by a create, update or delete.
@@ -224,15 +225,26 @@ func (p *plan) emptyBucket(_ *testing.T, b *offline.Resource) []request {
 	}
 }
 
-// emptyVault: deleting a vault with forceDestroy first deletes its recovery points: the
-// database's snapshots and the volumes' (the provider's resourceVaultDelete).
-func (p *plan) emptyVault(_ *testing.T, v *offline.Resource) []request {
-	if !v.Bool("forceDestroy") {
-		return nil
+// vaultCalls: creating a vault with a customer managed key uses the key with the caller's
+// rights (AWS Backup Developer Guide, "Encryption for backups in AWS Backup"); deleting a vault
+// with forceDestroy first deletes its recovery points, the database's snapshots and the
+// volumes' (the provider's resourceVaultDelete).
+func (p *plan) vaultCalls(t *testing.T, v *offline.Resource) []request {
+	what := "vault " + v.Name
+	k := v.Str("kmsKeyArn")
+	require.NotEmpty(t, k, "%s: a customer managed key (Backup.1)", what)
+	via := map[string]any{"kms:ViaService": "backup.us-east-1.amazonaws.com"}
+	out := []request{
+		p.onKey(t, what, "kms:DescribeKey", k, nil),
+		p.onKey(t, what, "kms:CreateGrant", k, map[string]any{"kms:GrantIsForAWSResource": "true"}),
+		p.onKey(t, what, "kms:GenerateDataKey", k, via),
+		p.onKey(t, what, "kms:Decrypt", k, via),
 	}
-	what := "empty " + v.Name
-	out := []request{{what: what, action: "backup:ListRecoveryPointsByBackupVault",
-		resource: "arn:aws:backup:us-east-1:" + account + ":backup-vault:" + v.Str("name"), context: region()}}
+	if !v.Bool("forceDestroy") {
+		return out
+	}
+	out = append(out, request{what: what, action: "backup:ListRecoveryPointsByBackupVault",
+		resource: "arn:aws:backup:us-east-1:" + account + ":backup-vault:" + v.Str("name"), context: region()})
 	for _, point := range []string{
 		"arn:aws:rds:us-east-1:" + account + ":snapshot:awsbackup:job-0123456789abcdef",
 		"arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0",
@@ -257,6 +269,29 @@ func (p *plan) objectKey(_ *testing.T, o *offline.Resource, _ bool) []request {
 	return []request{{what: "read " + o.Name, action: "kms:DescribeKey", resource: "arn:aws:kms:us-east-1:" + account + ":key/0a1b2c3d-aws-s3-managed-key",
 		context: c, resourcePolicy: s3ManagedKeyPolicy}}
 }
+
+// repositoryKey: creating a repository encrypted with ECR's AWS managed key (aws/ecr) has ECR
+// describe the key and grant itself its use, with the caller's rights (Amazon ECR User Guide,
+// "Encryption at rest"); that key's policy allows it to the account's principals through ECR.
+func (p *plan) repositoryKey(_ *testing.T, repo *offline.Resource) []request {
+	if repo.Str("encryptionConfigurations.0.encryptionType") != "KMS" || repo.Str("encryptionConfigurations.0.kmsKey") != "" {
+		return nil
+	}
+	p.documents[ecrManagedKeyPolicy] = json.RawMessage(`{"Version": "2012-10-17", "Statement": [{"Sid": "Allow access through Amazon ECR for all principals in the account that are authorized to use Amazon ECR",
+		"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"], "Resource": "*",
+		"Condition": {"StringEquals": {"kms:ViaService": "ecr.us-east-1.amazonaws.com", "kms:CallerAccount": "` + account + `"}}}]}`)
+	c := region()
+	c["kms:ViaService"], c["kms:CallerAccount"], c["kms:GrantIsForAWSResource"] = "ecr.us-east-1.amazonaws.com", account, "true"
+	var out []request
+	for _, action := range []string{"kms:DescribeKey", "kms:CreateGrant"} {
+		out = append(out, request{what: "repository " + repo.Name, action: action, resource: "arn:aws:kms:us-east-1:" + account + ":key/0a1b2c3d-aws-ecr-managed-key",
+			context: c, resourcePolicy: ecrManagedKeyPolicy})
+	}
+	return out
+}
+
+// ecrManagedKeyPolicy names the ECR statement of the aws/ecr key's policy.
+const ecrManagedKeyPolicy = "AWS managed key aws/ecr policy"
 
 // s3ManagedKeyPolicy names the metadata statement of an AWS managed key's policy (KMS
 // Developer Guide, "AWS managed keys": every such key lets the account's principals read its
