@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/canalco/infra/offline"
+	"github.com/canalco/infra/security"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -83,20 +84,6 @@ type policy struct {
 	}
 }
 
-func strs(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, s := range x {
-			out = append(out, fmt.Sprint(s))
-		}
-		return out
-	}
-	return nil
-}
-
 // checkRole checks the schedules' role trusts only Scheduler (in the stack's account) and
 // allows exactly the two calls on exactly the resource.
 func checkRole(t *testing.T, res *offline.Result, prefix, thing string, perms []string, resource string) {
@@ -110,7 +97,7 @@ func checkRole(t *testing.T, res *offline.Result, prefix, thing string, perms []
 	st := trust.Statement[0]
 	assert.Equal(t, "Allow", st.Effect)
 	assert.Equal(t, map[string]any{"Service": "scheduler.amazonaws.com"}, st.Principal)
-	assert.Equal(t, []string{"sts:AssumeRole"}, strs(st.Action))
+	assert.Equal(t, []string{"sts:AssumeRole"}, security.Strings(st.Action))
 	if c, ok := st.Condition["StringEquals"]; ok {
 		assert.Regexp(t, `^\d{12}$`, c["aws:SourceAccount"])
 	}
@@ -121,8 +108,8 @@ func checkRole(t *testing.T, res *offline.Result, prefix, thing string, perms []
 	var actions []string
 	for _, s := range p.Statement {
 		assert.Equal(t, "Allow", s.Effect)
-		assert.Equal(t, []string{resource}, strs(s.Resource))
-		actions = append(actions, strs(s.Action)...)
+		assert.Equal(t, []string{resource}, security.Strings(s.Resource))
+		actions = append(actions, security.Strings(s.Action)...)
 	}
 	assert.ElementsMatch(t, perms, actions)
 }
@@ -209,7 +196,7 @@ func TestSleepingStacks(t *testing.T) {
 				require.NotNil(t, s, what)
 				assert.Equal(t, "arn:aws:scheduler:::aws-sdk:cloudwatch:"+op, s.Str("target.arn"))
 				body := checkInput(t, s.Str("target.arn"), s.Str("target.input"))
-				names := strs(body["AlarmNames"])
+				names := security.Strings(body["AlarmNames"])
 				assert.NotEmpty(t, names)
 				for _, n := range names {
 					assert.Contains(t, alarms, n, "%s names an alarm the stack has", op)

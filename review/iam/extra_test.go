@@ -116,7 +116,7 @@ func imageParameter(t *testing.T, lt *offline.Resource) request {
 // them itself). They are Lambda's, untagged, in the stack's VPC.
 func (p *plan) lingeringInterfaces(_ *testing.T, r *offline.Resource) []request {
 	ctx := region()
-	ctx["ec2:Vpc"] = "arn:aws:ec2:us-east-1:" + account + ":vpc/" + r.Str("vpcId")
+	ctx["ec2:Vpc"] = vpcArn(r.Str("vpcId"))
 	return []request{{what: "delete " + r.Name, action: "ec2:DeleteNetworkInterface",
 		resource: "arn:aws:ec2:us-east-1:" + account + ":network-interface/eni-0123456789abcdef0", context: ctx}}
 }
@@ -313,7 +313,8 @@ func (p *plan) launch(t *testing.T, group *offline.Resource) []request {
 	template := ec2("launch-template", ltID)
 	// fromTemplate: ec2:IsLaunchTemplateResource, false for what the group itself names.
 	launching := func(fromTemplate bool, on *offline.Resource) map[string]any {
-		ctx := map[string]any{"aws:RequestedRegion": "us-east-1", "ec2:LaunchTemplate": template, "ec2:IsLaunchTemplateResource": strconv.FormatBool(fromTemplate)}
+		ctx := region()
+		ctx["ec2:LaunchTemplate"], ctx["ec2:IsLaunchTemplateResource"] = template, strconv.FormatBool(fromTemplate)
 		if on != nil {
 			maps.Copy(ctx, p.tagContext(on, false))
 		}
@@ -332,7 +333,7 @@ func (p *plan) launch(t *testing.T, group *offline.Resource) []request {
 		sg := p.byID[id]
 		require.NotNil(t, sg, "security group %s", id)
 		ctx := launching(true, sg)
-		ctx["ec2:Vpc"] = ec2("vpc", sg.Str("vpcId"))
+		ctx["ec2:Vpc"] = vpcArn(sg.Str("vpcId"))
 		out = append(out, run(ec2("security-group", id), ctx))
 	}
 	// What the launch creates, and tags with the template's tag specifications.
@@ -351,7 +352,5 @@ func (p *plan) launch(t *testing.T, group *offline.Resource) []request {
 	out = append(out, run("arn:aws:ec2:us-east-1::image/ami-0123456789abcdef0", image))
 	profile := p.byArn[lt.Str("iamInstanceProfile.arn")]
 	require.NotNil(t, profile, "%s's instance profile", lt.Name)
-	out = append(out, request{what: what, action: "iam:PassRole", resource: "arn:aws:iam::" + account + ":role/" + profile.Str("role"),
-		context: map[string]any{"aws:RequestedRegion": "us-east-1", "iam:PassedToService": "ec2.amazonaws.com"}})
-	return out
+	return append(out, passRole(what, profile.Str("role"), "ec2.amazonaws.com"))
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/canalco/infra/offline"
 	"github.com/canalco/infra/review/iam"
+	"github.com/canalco/infra/security"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -212,12 +213,7 @@ func (p *plan) requests(t *testing.T, readsOnly bool) []request {
 				out = append(out, req)
 			}
 			if op.PassRole != "" && (phase == "create" || phase == "update") {
-				role := r.Str(op.PassRole)
-				if !strings.HasPrefix(role, "arn:") {
-					role = "arn:aws:iam::" + account + ":role/" + role
-				}
-				out = append(out, request{what: phase + " " + r.Type + " " + r.Name, action: "iam:PassRole", resource: role,
-					context: map[string]any{"aws:RequestedRegion": "us-east-1", "iam:PassedToService": op.Service}})
+				out = append(out, passRole(phase+" "+r.Type+" "+r.Name, r.Str(op.PassRole), op.Service))
 			}
 		}
 		if extra := extraCalls[r.Type]; extra != nil {
@@ -226,6 +222,19 @@ func (p *plan) requests(t *testing.T, readsOnly bool) []request {
 	}
 	return out
 }
+
+// passRole is the iam:PassRole a call makes to hand a role (ARN or name) to a service.
+func passRole(what, role, service string) request {
+	if !strings.HasPrefix(role, "arn:") {
+		role = "arn:aws:iam::" + account + ":role/" + role
+	}
+	ctx := region()
+	ctx["iam:PassedToService"] = service
+	return request{what: what, action: "iam:PassRole", resource: role, context: ctx}
+}
+
+// vpcArn is a VPC's ARN, as the ec2:Vpc key holds it.
+func vpcArn(id string) string { return "arn:aws:ec2:us-east-1:" + account + ":vpc/" + id }
 
 // serviceContext adds the service keys a resource's calls carry.
 func (p *plan) serviceContext(r *offline.Resource, ctx map[string]any, boundaryOf map[string]string, phase string) {
@@ -238,7 +247,7 @@ func (p *plan) serviceContext(r *offline.Resource, ctx map[string]any, boundaryO
 		ctx["iam:PermissionsBoundary"] = boundaryOf[r.Str("role")]
 		ctx["iam:PolicyARN"] = r.Str("policyArn")
 	case "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
-		ctx["ec2:Vpc"] = "arn:aws:ec2:us-east-1:" + account + ":vpc/" + r.Str("vpcId")
+		ctx["ec2:Vpc"] = vpcArn(r.Str("vpcId"))
 	case "aws:lambda/eventSourceMapping:EventSourceMapping":
 		ctx["lambda:FunctionArn"] = r.Str("functionName")
 	case "aws:route53/record:Record":
@@ -371,14 +380,7 @@ func actionsOf(t *testing.T, doc json.RawMessage) []string {
 	require.NoError(t, json.Unmarshal(doc, &d))
 	var out []string
 	for _, st := range d.Statement {
-		switch a := st["Action"].(type) {
-		case string:
-			out = append(out, a)
-		case []any:
-			for _, x := range a {
-				out = append(out, fmt.Sprint(x))
-			}
-		}
+		out = append(out, security.Strings(st["Action"])...)
 	}
 	return out
 }
