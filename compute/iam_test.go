@@ -35,7 +35,7 @@ func TestInstancePolicyIsLeastPrivilege(t *testing.T) {
 		require.Len(t, policies, 1, "one inline policy")
 		var buckets, objects []string
 		for _, purpose := range documentPurposes {
-			arn := "arn:aws:s3:::" + name(l.stack, purpose+"-"+offline.Account+"-us-east-1")
+			arn := "arn:aws:s3:::" + name(l.stack, purpose+"-"+offline.AccountOf(l.stack)+"-us-east-1")
 			buckets, objects = append(buckets, arn), append(objects, arn+"/*")
 		}
 		db := find(t, l.res, "aws:rds/instance:Instance", name(l.stack, "postgres"))
@@ -54,7 +54,7 @@ func TestInstancePolicyIsLeastPrivilege(t *testing.T) {
 			}},
 			// "Creating and using an IAM policy for IAM database access" (Amazon RDS User Guide):
 			// arn:aws:rds-db:region:account-id:dbuser:DbiResourceId/db-user-name.
-			"ConnectAsAppUser":    {[]string{"rds-db:connect"}, []string{"arn:aws:rds-db:us-east-1:" + offline.Account + ":dbuser:" + out(db, "resourceId") + "/canalco_app"}},
+			"ConnectAsAppUser":    {[]string{"rds-db:connect"}, []string{"arn:aws:rds-db:us-east-1:" + offline.AccountOf(l.stack) + ":dbuser:" + out(db, "resourceId") + "/canalco_app"}},
 			"ListDocumentBuckets": {[]string{"s3:ListBucket"}, buckets},
 			"ReadWriteDocuments":  {[]string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}, objects},
 			"UseStackKeys":        {[]string{"kms:Decrypt", "kms:GenerateDataKey"}, keys},
@@ -136,7 +136,7 @@ func TestDevAndProdDiffer(t *testing.T) {
 
 // An existing certificate replaces the requested one; DNS still points the API name at the ALB.
 func TestExistingCertificateIsUsed(t *testing.T) {
-	arn := "arn:aws:acm:us-east-1:" + offline.Account + ":certificate/0f0e0d0c-0b0a-4909-8807-060504030201"
+	arn := "arn:aws:acm:us-east-1:" + offline.AccountOf("prod") + ":certificate/0f0e0d0c-0b0a-4909-8807-060504030201"
 	res, err := offline.WithValues(t, "prod", map[string]string{"canalco:albCertificateArn": arn})
 	require.NoError(t, err)
 	listener := res.OfType(listenerType)

@@ -175,7 +175,7 @@ func TestDataKey(t *testing.T) {
 		region := db.res.Config.Values["aws:region"]
 		assert.ElementsMatch(t, []any{"rds." + region + ".amazonaws.com", "secretsmanager." + region + ".amazonaws.com"},
 			use.Condition["StringEquals"]["kms:ViaService"])
-		assert.Equal(t, offline.Account, use.Condition["StringEquals"]["kms:CallerAccount"])
+		assert.Equal(t, offline.AccountOf(db.stack), use.Condition["StringEquals"]["kms:CallerAccount"])
 		for _, action := range []string{"kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"} {
 			assert.Contains(t, use.Action, action)
 		}
@@ -244,7 +244,7 @@ func TestMonitoringRole(t *testing.T) {
 		s := trust.Statement[0]
 		assert.Equal(t, "monitoring.rds.amazonaws.com", s.Principal["Service"])
 		assert.Equal(t, []string{"sts:AssumeRole"}, s.Action)
-		assert.Equal(t, offline.Account, s.Condition["StringEquals"]["aws:SourceAccount"], "no confused deputy")
+		assert.Equal(t, offline.AccountOf(db.stack), s.Condition["StringEquals"]["aws:SourceAccount"], "no confused deputy")
 		assert.Equal(t, "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", db.attach.Str("policyArn"))
 		assert.Equal(t, db.role.Str("name"), db.attach.Str("role"))
 		// The only inline policy in the data layer is the office-hours schedules' (stop and start).

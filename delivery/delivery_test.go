@@ -32,7 +32,7 @@ func TestRolesTrustOnlyTheirGitHubEnvironment(t *testing.T) {
 				assert.Equal(t, "Allow", st.Effect)
 				assert.Equal(t, []string{"sts:AssumeRoleWithWebIdentity"}, st.Action)
 				assert.Equal(t, map[string]any{"Federated": provider.Outputs["arn"]}, st.Principal)
-				assert.Equal(t, providerArn, provider.Outputs["arn"])
+				assert.Equal(t, providerArnOf(stack), provider.Outputs["arn"])
 				assert.Empty(t, st.Resource)
 				assert.Equal(t, map[string]map[string]any{"StringEquals": {
 					"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
@@ -63,6 +63,7 @@ func TestTheProviderOutlivesTheStack(t *testing.T) {
 // TestAnExistingProviderIsReused: the second stack of an account names the provider the
 // first one created, and creates none.
 func TestAnExistingProviderIsReused(t *testing.T) {
+	providerArn := providerArnOf("staging")
 	res, err := withConfig(t, "staging", map[string]string{"canalco:githubOidcProviderArn": providerArn})
 	require.NoError(t, err)
 	assert.Empty(t, res.OfType(providerT))

@@ -13,16 +13,20 @@ import (
 )
 
 const (
-	roleT       = "aws:iam/role:Role"
-	policyT     = "aws:iam/policy:Policy"
-	providerT   = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
-	groupT      = "aws:iam/group:Group"
-	groupAttT   = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
-	roleAttT    = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-	deliveryT   = "canalco:delivery:Delivery"
-	repository  = "canalco/infraestructura"
-	providerArn = "arn:aws:iam::" + offline.Account + ":oidc-provider/token.actions.githubusercontent.com"
+	roleT      = "aws:iam/role:Role"
+	policyT    = "aws:iam/policy:Policy"
+	providerT  = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+	groupT     = "aws:iam/group:Group"
+	groupAttT  = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
+	roleAttT   = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+	deliveryT  = "canalco:delivery:Delivery"
+	repository = "canalco/infraestructura"
 )
+
+// providerArnOf is the ARN of GitHub's OIDC provider in a stack's account.
+func providerArnOf(stack string) string {
+	return "arn:aws:iam::" + offline.AccountOf(stack) + ":oidc-provider/token.actions.githubusercontent.com"
+}
 
 // document parses a recorded policy document.
 func document(t *testing.T, r *offline.Resource, key string) []security.Statement {

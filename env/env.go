@@ -37,11 +37,13 @@ type Env struct {
 func (e Env) Name(thing string) string { return e.Prefix + "-" + thing }
 
 // RegionProvider is a provider for another region with the stack's default tags, for the
-// optional copies a layer keeps there (backups, replicas).
+// optional copies a layer keeps there (backups, replicas), in the stack's account only.
 func (e Env) RegionProvider(ctx *pulumi.Context, name, region string, opts ...pulumi.ResourceOption) (*aws.Provider, error) {
 	return aws.NewProvider(ctx, name, &aws.ProviderArgs{
 		Region:      pulumi.String(region),
 		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(e.Tags)},
+		// Explicit providers do not read aws:allowedAccountIds from the stack: the stack's one account.
+		AllowedAccountIds: pulumi.ToStringArray([]string{e.AccountID}),
 	}, opts...)
 }
 

@@ -57,7 +57,7 @@ func TestWeeklyBackupOfBackendVolumes(t *testing.T) {
 		db := st.res.Named("aws:backup/selection:Selection", "canalco-"+name+"-database")
 		require.NotNil(t, db, "RDS.26: the database is in a backup plan")
 		assert.Equal(t, plan.Outputs["id"], db.Str("planId"))
-		assert.Equal(t, []string{"arn:aws:rds:us-east-1:123456789012:db:" + st.database}, db.Strings("resources"))
+		assert.Equal(t, []string{"arn:aws:rds:us-east-1:" + offline.AccountOf(name) + ":db:" + st.database}, db.Strings("resources"))
 
 		role := st.res.Named("aws:iam/role:Role", "canalco-"+name+"-backup")
 		require.NotNil(t, role)

@@ -147,7 +147,7 @@ func TestMonthlyRestoreTestingPlan(t *testing.T) {
 		db := st.res.Named("aws:backup/restoreTestingSelection:RestoreTestingSelection", "canalco-"+name+"-restore-test-database")
 		require.NotNil(t, db)
 		assert.Equal(t, "RDS", db.Str("protectedResourceType"))
-		assert.Equal(t, []string{"arn:aws:rds:us-east-1:123456789012:db:" + st.database}, db.Strings("protectedResourceArns"))
+		assert.Equal(t, []string{"arn:aws:rds:us-east-1:" + offline.AccountOf(name) + ":db:" + st.database}, db.Strings("protectedResourceArns"))
 	}
 	res := planWith(t, "dev", map[string]string{"canalco:restoreTesting": "true"})
 	assert.Len(t, res.OfType("aws:backup/restoreTestingPlan:RestoreTestingPlan"), 1, "a setting turns it on in dev")

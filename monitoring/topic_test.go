@@ -18,9 +18,9 @@ var publishers = map[string]struct {
 	sources   []string
 	keySource bool
 }{
-	"cloudwatch.amazonaws.com": {[]string{"arn:aws:cloudwatch:us-east-1:123456789012:alarm:canalco-<stack>-*"}, true},
-	"events.amazonaws.com":     {[]string{"arn:aws:events:us-east-1:123456789012:rule/canalco-<stack>-*"}, false},
-	"budgets.amazonaws.com":    {[]string{"arn:aws:budgets::123456789012:budget/canalco-<stack>-*"}, true},
+	"cloudwatch.amazonaws.com": {[]string{"arn:aws:cloudwatch:us-east-1:<account>:alarm:canalco-<stack>-*"}, true},
+	"events.amazonaws.com":     {[]string{"arn:aws:events:us-east-1:<account>:rule/canalco-<stack>-*"}, false},
+	"budgets.amazonaws.com":    {[]string{"arn:aws:budgets::<account>:budget/canalco-<stack>-*"}, true},
 }
 
 func statements(t *testing.T, doc string) []security.Statement {
@@ -64,13 +64,13 @@ func TestAlarmTopicIsEncryptedAndScoped(t *testing.T) {
 			sources := pub.sources
 			var want []any
 			for _, s := range sources {
-				want = append(want, strings.ReplaceAll(s, "<stack>", name))
+				want = append(want, strings.NewReplacer("<stack>", name, "<account>", offline.AccountOf(name)).Replace(s))
 			}
 			k := byPrincipal(keyPolicy, service)
 			if assert.NotNil(t, k, "%s: the key lets %s encrypt", name, service) {
 				assert.ElementsMatch(t, []string{"kms:GenerateDataKey*", "kms:Decrypt"}, k.Action)
 				if pub.keySource {
-					assert.Equal(t, "123456789012", k.Condition["StringEquals"]["aws:SourceAccount"])
+					assert.Equal(t, offline.AccountOf(name), k.Condition["StringEquals"]["aws:SourceAccount"])
 					assert.Equal(t, want, k.Condition["ArnLike"]["aws:SourceArn"], service)
 				} else {
 					assert.Empty(t, k.Condition, "%s: %s's KMS calls carry no source keys", name, service)
@@ -80,7 +80,7 @@ func TestAlarmTopicIsEncryptedAndScoped(t *testing.T) {
 			if assert.NotNil(t, p, "%s: %s may publish", name, service) {
 				assert.Equal(t, []string{"sns:Publish"}, p.Action)
 				assert.Equal(t, []string{topic.Outputs["arn"].(string)}, p.Resource)
-				assert.Equal(t, "123456789012", p.Condition["StringEquals"]["aws:SourceAccount"])
+				assert.Equal(t, offline.AccountOf(name), p.Condition["StringEquals"]["aws:SourceAccount"])
 				assert.Equal(t, want, p.Condition["ArnLike"]["aws:SourceArn"], service)
 			}
 		}
@@ -155,7 +155,7 @@ func TestRDSEventsReachTheTopic(t *testing.T) {
 		assert.Equal(t, []any{"aws.rds"}, p["source"])
 		assert.Equal(t, []any{"RDS DB Instance Event"}, p["detail-type"])
 		assert.Subset(t, p["detail"].(map[string]any)["EventCategories"], []any{"failure", "failover", "maintenance", "configuration change", "low storage", "availability", "recovery", "notification"})
-		arns := []any{"arn:aws:rds:us-east-1:123456789012:db:" + st.database}
+		arns := []any{"arn:aws:rds:us-east-1:" + offline.AccountOf(st.name) + ":db:" + st.database}
 		assert.Equal(t, arns, p["resources"], "the rule names the stack's instance, which exists: %s", st.database)
 		assert.Equal(t, "ENABLED", instances.Str("state"))
 		groups := st.res.Named("aws:cloudwatch/eventRule:EventRule", "canalco-"+st.name+"-rds-parameters")
@@ -169,8 +169,8 @@ func TestRDSEventsReachTheTopic(t *testing.T) {
 				assert.Contains(t, tg.Str("inputTransformer.inputTemplate"), "<message>")
 			}
 			// The topic policy admits EventBridge for rules named like this one.
-			rulePattern := strings.ReplaceAll(publishers["events.amazonaws.com"].sources[0], "<stack>", st.name)
-			assert.True(t, strings.HasPrefix("arn:aws:events:us-east-1:123456789012:rule/"+rule.Str("name"), strings.TrimSuffix(rulePattern, "*")))
+			rulePattern := strings.NewReplacer("<stack>", st.name, "<account>", offline.AccountOf(st.name)).Replace(publishers["events.amazonaws.com"].sources[0])
+			assert.True(t, strings.HasPrefix("arn:aws:events:us-east-1:"+offline.AccountOf(st.name)+":rule/"+rule.Str("name"), strings.TrimSuffix(rulePattern, "*")))
 		}
 	}
 	for _, name := range offline.Stacks {

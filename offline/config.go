@@ -2,6 +2,7 @@ package offline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -23,6 +24,18 @@ type Config struct {
 	Values map[string]string
 	// Secrets lists the keys set with --secret; their values are blinded.
 	Secrets []string
+	// Credentials is the account the run's AWS credentials belong to: the stack's own
+	// (aws:allowedAccountIds) when empty, another one to prove the program refuses it.
+	Credentials string
+}
+
+// Account is the account the stack file names in aws:allowedAccountIds ("" if none).
+func (c *Config) Account() string {
+	var ids []string
+	if json.Unmarshal([]byte(c.Values["aws:allowedAccountIds"]), &ids) != nil || len(ids) == 0 {
+		return ""
+	}
+	return ids[0]
 }
 
 // LoadConfig reads Pulumi.yaml and Pulumi.<stack>.yaml from dir and merges and validates them

@@ -9,13 +9,11 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Account is the example account ID the offline run answers with (AWS's documentation value).
-const Account = "123456789012"
-
 // mocks stands in for the Pulumi engine and the AWS provider: it records every resource and
 // answers with the outputs AWS would compute, shaped like AWS's own.
 type mocks struct {
-	region string
+	region  string
+	account string // the account the credentials belong to
 	mu     sync.Mutex
 	seen   []*Resource
 	calls  []Call
@@ -81,7 +79,7 @@ func (m *mocks) computed(token, name string, in resource.PropertyMap) map[string
 	module := strings.SplitN(strings.TrimPrefix(token, "aws:"), "/", 2)[0]
 	kind := token[strings.LastIndex(token, ":")+1:]
 	out := map[string]any{
-		"arn": fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", module, m.region, Account, strings.ToLower(kind), name),
+		"arn": fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", module, m.region, m.account, strings.ToLower(kind), name),
 		"id":  name,
 	}
 	switch token {
@@ -91,10 +89,10 @@ func (m *mocks) computed(token, name string, in resource.PropertyMap) map[string
 		out["bucketDomainName"] = name + ".s3.amazonaws.com"
 		out["bucketRegionalDomainName"] = fmt.Sprintf("%s.s3.%s.amazonaws.com", name, m.region)
 	case "aws:iam/role:Role", "aws:iam/policy:Policy", "aws:iam/group:Group", "aws:iam/instanceProfile:InstanceProfile":
-		out["arn"] = fmt.Sprintf("arn:aws:iam::%s:%s/%s", Account, map[string]string{"Role": "role", "Policy": "policy", "Group": "group", "InstanceProfile": "instance-profile"}[kind], name)
+		out["arn"] = fmt.Sprintf("arn:aws:iam::%s:%s/%s", m.account, map[string]string{"Role": "role", "Policy": "policy", "Group": "group", "InstanceProfile": "instance-profile"}[kind], name)
 	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
 		url := strings.TrimPrefix(in["url"].StringValue(), "https://")
-		out["arn"] = fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", Account, url)
+		out["arn"] = fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", m.account, url)
 	case "aws:ec2/vpc:Vpc":
 		out["id"] = "vpc-0" + hex(name)
 		out["defaultSecurityGroupId"] = "sg-0" + hex(name+"default")
@@ -104,10 +102,10 @@ func (m *mocks) computed(token, name string, in resource.PropertyMap) map[string
 		out["dnsName"] = fmt.Sprintf("%s-1234567890.%s.elb.amazonaws.com", name, m.region)
 		out["zoneId"] = "Z35SXDOTRQ7X7K"
 		out["arnSuffix"] = "app/" + name + "/50dc6c495c0c9188"
-		out["arn"] = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/%s/50dc6c495c0c9188", m.region, Account, name)
+		out["arn"] = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/%s/50dc6c495c0c9188", m.region, m.account, name)
 	case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
 		out["id"] = "sgr-0" + hex(name)
-		out["arn"] = fmt.Sprintf("arn:aws:ec2:%s:%s:security-group-rule/%s", m.region, Account, out["id"])
+		out["arn"] = fmt.Sprintf("arn:aws:ec2:%s:%s:security-group-rule/%s", m.region, m.account, out["id"])
 	case "aws:lb/listener:Listener":
 		// AWS's form: the load balancer's ARN with listener/ for loadbalancer/, then an ID.
 		out["arn"] = strings.Replace(in["loadBalancerArn"].StringValue(), ":loadbalancer/", ":listener/", 1) + "/" + hex(name)
@@ -115,57 +113,57 @@ func (m *mocks) computed(token, name string, in resource.PropertyMap) map[string
 		out["arn"] = strings.Replace(in["listenerArn"].StringValue(), ":listener/", ":listener-rule/", 1) + "/" + hex(name)
 	case "aws:lb/targetGroup:TargetGroup":
 		out["arnSuffix"] = "targetgroup/" + name + "/943f017f100becff"
-		out["arn"] = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/943f017f100becff", m.region, Account, name)
+		out["arn"] = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/943f017f100becff", m.region, m.account, name)
 	case "aws:rds/instance:Instance":
 		host := fmt.Sprintf("%s.c0abcdefghij.%s.rds.amazonaws.com", name, m.region)
 		out["address"], out["endpoint"], out["port"] = host, host+":5432", 5432
-		out["arn"] = fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", m.region, Account, name)
+		out["arn"] = fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", m.region, m.account, name)
 		out["resourceId"] = "db-" + strings.ToUpper(hex(name))
-		out["masterUserSecrets"] = []any{map[string]any{"secretArn": fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!db-%s-AbCdEf", m.region, Account, hex(name)), "secretStatus": "active"}}
+		out["masterUserSecrets"] = []any{map[string]any{"secretArn": fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!db-%s-AbCdEf", m.region, m.account, hex(name)), "secretStatus": "active"}}
 	case "aws:sqs/queue:Queue":
-		out["url"] = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", m.region, Account, name)
-		out["arn"] = fmt.Sprintf("arn:aws:sqs:%s:%s:%s", m.region, Account, name)
+		out["url"] = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", m.region, m.account, name)
+		out["arn"] = fmt.Sprintf("arn:aws:sqs:%s:%s:%s", m.region, m.account, name)
 	case "aws:sns/topic:Topic":
-		out["arn"] = fmt.Sprintf("arn:aws:sns:%s:%s:%s", m.region, Account, name)
+		out["arn"] = fmt.Sprintf("arn:aws:sns:%s:%s:%s", m.region, m.account, name)
 	case "aws:cloudfront/distribution:Distribution":
 		out["id"] = "E" + strings.ToUpper(hex(name))[:13]
 		out["domainName"] = "d" + hex(name)[:13] + ".cloudfront.net"
 		out["hostedZoneId"] = "Z2FDTNDATAQYW2"
-		out["arn"] = fmt.Sprintf("arn:aws:cloudfront::%s:distribution/%s", Account, out["id"])
+		out["arn"] = fmt.Sprintf("arn:aws:cloudfront::%s:distribution/%s", m.account, out["id"])
 	case "aws:ecr/repository:Repository":
-		out["repositoryUrl"] = fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", Account, m.region, name)
+		out["repositoryUrl"] = fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", m.account, m.region, name)
 	case "aws:ec2/launchTemplate:LaunchTemplate":
 		out["id"] = "lt-0" + hex(name)
 		out["latestVersion"] = 1
 	case "aws:kms/key:Key":
 		out["keyId"] = uuid(name)
 		out["id"] = out["keyId"]
-		out["arn"] = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", m.region, Account, out["keyId"])
+		out["arn"] = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", m.region, m.account, out["keyId"])
 	case "aws:acm/certificate:Certificate":
 		domain := in["domainName"].StringValue()
-		out["arn"] = fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s", m.region, Account, uuid(name))
+		out["arn"] = fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s", m.region, m.account, uuid(name))
 		out["domainValidationOptions"] = []any{map[string]any{
 			"domainName": domain, "resourceRecordName": "_3639ac514e785e898d2646601fa951d5." + domain + ".",
 			"resourceRecordType": "CNAME", "resourceRecordValue": "_98d2646601fa951d5.acm-validations.aws.",
 		}}
 	case "aws:lambda/function:Function":
-		out["arn"] = fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", m.region, Account, name)
+		out["arn"] = fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", m.region, m.account, name)
 		out["invokeArn"] = fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", m.region, out["arn"])
 		out["qualifiedArn"] = out["arn"].(string) + ":1"
 		out["version"] = "1"
 	case "aws:cloudwatch/logDeliverySource:LogDeliverySource":
-		out["arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:delivery-source:%s", m.region, Account, in["name"].StringValue())
+		out["arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:delivery-source:%s", m.region, m.account, in["name"].StringValue())
 	case "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination":
-		out["arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:delivery-destination:%s", m.region, Account, in["name"].StringValue())
+		out["arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:delivery-destination:%s", m.region, m.account, in["name"].StringValue())
 	case "aws:wafv2/ipSet:IpSet":
 		scope := map[string]string{"CLOUDFRONT": "global", "REGIONAL": "regional"}[in["scope"].StringValue()]
-		out["arn"] = fmt.Sprintf("arn:aws:wafv2:%s:%s:%s/ipset/%s/%s", m.region, Account, scope, in["name"].StringValue(), uuid(name))
+		out["arn"] = fmt.Sprintf("arn:aws:wafv2:%s:%s:%s/ipset/%s/%s", m.region, m.account, scope, in["name"].StringValue(), uuid(name))
 	case "aws:lambda/layerVersion:LayerVersion":
-		out["arn"] = fmt.Sprintf("arn:aws:lambda:%s:%s:layer:%s:1", m.region, Account, in["layerName"].StringValue())
+		out["arn"] = fmt.Sprintf("arn:aws:lambda:%s:%s:layer:%s:1", m.region, m.account, in["layerName"].StringValue())
 	case "aws:cloudwatch/logGroup:LogGroup":
-		out["arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", m.region, Account, name)
+		out["arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", m.region, m.account, name)
 	case "aws:secretsmanager/secret:Secret":
-		out["arn"] = fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-AbCdEf", m.region, Account, name)
+		out["arn"] = fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-AbCdEf", m.region, m.account, name)
 	case "aws:s3/bucketObjectv2:BucketObjectv2":
 		out["versionId"] = "v" + hex(name+"/"+in["key"].StringValue())
 	case "aws:sesv2/emailIdentity:EmailIdentity":
@@ -187,7 +185,7 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	var out map[string]any
 	switch args.Token {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
-		out = map[string]any{"accountId": Account, "arn": "arn:aws:iam::" + Account + ":user/offline", "userId": "AIDAOFFLINE", "id": Account}
+		out = map[string]any{"accountId": m.account, "arn": "arn:aws:iam::" + m.account + ":user/offline", "userId": "AIDAOFFLINE", "id": m.account}
 	case "aws:index/getRegion:getRegion":
 		out = map[string]any{"name": m.region, "id": m.region, "region": m.region, "description": m.region}
 	case "aws:index/getPartition:getPartition":

@@ -37,7 +37,10 @@ func RunConfig(cfg *Config) (*Result, error) {
 	restore := setEnv(cfg)
 	defer restore()
 
-	m := &mocks{region: cfg.Values["aws:region"]}
+	m := &mocks{region: cfg.Values["aws:region"], account: cfg.Credentials}
+	if m.account == "" {
+		m.account = cfg.Account()
+	}
 	err := pulumi.RunErr(platform.Deploy, pulumi.WithMocks(cfg.Project, cfg.Stack, m))
 
 	res := &Result{Config: cfg, Resources: m.seen, Calls: m.calls, byURN: map[string]*Resource{}}

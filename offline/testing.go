@@ -33,6 +33,20 @@ func Stack(t testing.TB, stack string) *Result {
 	return r
 }
 
+// AccountOf is the account a real stack's file names (aws:allowedAccountIds): the one the
+// offline run answers with, and so the one in its ARNs.
+func AccountOf(stack string) string {
+	root, err := env.ProjectRoot()
+	if err != nil {
+		panic(err)
+	}
+	cfg, err := LoadConfig(root, stack)
+	if err != nil {
+		panic(err)
+	}
+	return cfg.Account()
+}
+
 // Root finds the repository root (the folder with Pulumi.yaml) from the test's folder.
 func Root(t testing.TB) string {
 	t.Helper()

@@ -69,20 +69,27 @@ func (p *platform) foundation() error {
 		"CostCenter":  s.CostCenter,
 	}
 	tags := &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(tagMap)}
-	provider, err := aws.NewProvider(p.ctx, "aws", &aws.ProviderArgs{Region: pulumi.String(s.Region), DefaultTags: tags})
+	// Explicit providers do not read the stack's aws: keys: each gets the stack's one account,
+	// so the real provider refuses credentials of any other.
+	allowed := pulumi.ToStringArray([]string{s.AccountID})
+	provider, err := aws.NewProvider(p.ctx, "aws", &aws.ProviderArgs{Region: pulumi.String(s.Region), DefaultTags: tags, AllowedAccountIds: allowed})
 	if err != nil {
 		return fmt.Errorf("platform: provider: %w", err)
 	}
-	// CloudFront takes certificates and web ACLs only from us-east-1.
-	usEast1, err := aws.NewProvider(p.ctx, "aws-us-east-1", &aws.ProviderArgs{Region: pulumi.String("us-east-1"), DefaultTags: tags})
-	if err != nil {
-		return fmt.Errorf("platform: us-east-1 provider: %w", err)
-	}
-	p.opts = []pulumi.ResourceOption{pulumi.Providers(provider)}
+	// The program checks too, before anything else, so the offline plan refuses alike.
 	caller, err := aws.GetCallerIdentity(p.ctx, nil, pulumi.Provider(provider))
 	if err != nil {
 		return fmt.Errorf("platform: account: %w", err)
 	}
+	if caller.AccountId != s.AccountID {
+		return fmt.Errorf("platform: the credentials are for account %s, but Pulumi.%s.yaml names account %s (aws:allowedAccountIds): nothing was created; sign in to %s's account, or correct aws:allowedAccountIds if this is its account", caller.AccountId, s.Stack, s.AccountID, s.Stack)
+	}
+	// CloudFront takes certificates and web ACLs only from us-east-1.
+	usEast1, err := aws.NewProvider(p.ctx, "aws-us-east-1", &aws.ProviderArgs{Region: pulumi.String("us-east-1"), DefaultTags: tags, AllowedAccountIds: allowed})
+	if err != nil {
+		return fmt.Errorf("platform: us-east-1 provider: %w", err)
+	}
+	p.opts = []pulumi.ResourceOption{pulumi.Providers(provider)}
 	p.env = env.Env{
 		Prefix:      s.Prefix(),
 		Environment: s.Environment,

@@ -24,7 +24,7 @@ func TestArtifactsBucketIsPrivateVersionedAndEncrypted(t *testing.T) {
 	for _, stack := range offline.Stacks {
 		t.Run(stack, func(t *testing.T) {
 			res := offline.Stack(t, stack)
-			name := prefix(stack) + "-artifacts-" + offline.Account + "-us-east-1"
+			name := prefix(stack) + "-artifacts-" + offline.AccountOf(stack) + "-us-east-1"
 			b := on(t, res, bucketType, name)
 			if b.Bool("forceDestroy") != (stack == "dev") {
 				t.Errorf("forceDestroy %v: only dev may delete its code history", b.Bool("forceDestroy"))
@@ -55,7 +55,7 @@ func TestArtifactsBucketIsPrivateVersionedAndEncrypted(t *testing.T) {
 				t.Errorf("S3.5: %+v", deny)
 			}
 			logging := on(t, res, "aws:s3/bucketLoggingV2:BucketLoggingV2", name)
-			if logging.Str("targetBucket") != prefix(stack)+"-logs-"+offline.Account+"-us-east-1" || logging.Str("targetPrefix") != "s3/artifacts/" {
+			if logging.Str("targetBucket") != prefix(stack)+"-logs-"+offline.AccountOf(stack)+"-us-east-1" || logging.Str("targetPrefix") != "s3/artifacts/" {
 				t.Errorf("S3.9: logging to %q %q", logging.Str("targetBucket"), logging.Str("targetPrefix"))
 			}
 			// Code uploaded before versioning and encryption would be unversioned or use the

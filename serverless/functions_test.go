@@ -64,7 +64,7 @@ func TestFunctionEnvironmentsFollowTheHandlersContract(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			res := offline.Stack(t, stack)
 			p := prefix(stack)
-			auditBucket := p + "-auditoria-" + offline.Account + "-us-east-1"
+			auditBucket := p + "-auditoria-" + offline.AccountOf(stack) + "-us-east-1"
 			for folder, keys := range required {
 				env, _ := named(t, res, functionType, p+"-"+folder).Get("environment.variables").(map[string]any)
 				for _, k := range keys {
@@ -92,7 +92,7 @@ func TestFunctionEnvironmentsFollowTheHandlersContract(t *testing.T) {
 				t.Errorf("APP_URL %q, want the app's https address", got)
 			}
 			cleanup := named(t, res, functionType, p+"-cleanup")
-			if got, want := cleanup.Str("environment.variables.TEMP_PREFIXES"), `["`+p+`-adjuntos-`+offline.Account+`-us-east-1/tmp/"]`; got != want {
+			if got, want := cleanup.Str("environment.variables.TEMP_PREFIXES"), `["`+p+`-adjuntos-`+offline.AccountOf(stack)+`-us-east-1/tmp/"]`; got != want {
 				t.Errorf("TEMP_PREFIXES %s, want %s (the handler refuses prefixes not ending in tmp/)", got, want)
 			}
 		})
@@ -106,7 +106,7 @@ func TestFunctionCodeIsAVersionedObjectOfItsFolder(t *testing.T) {
 	for _, stack := range offline.Stacks {
 		t.Run(stack, func(t *testing.T) {
 			res := offline.Stack(t, stack)
-			artifacts := prefix(stack) + "-artifacts-" + offline.Account + "-us-east-1"
+			artifacts := prefix(stack) + "-artifacts-" + offline.AccountOf(stack) + "-us-east-1"
 			hashes := map[string]string{}
 			for _, want := range functions {
 				name := prefix(stack) + "-" + want.folder

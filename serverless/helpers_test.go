@@ -2,6 +2,7 @@ package serverless_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/canalco/infra/offline"
@@ -80,14 +81,17 @@ func named(t *testing.T, res *offline.Result, token, name string) *offline.Resou
 	return r
 }
 
+// accountOfName is the account of the stack a canalco-<stack>-<thing> name belongs to.
+func accountOfName(name string) string { return offline.AccountOf(strings.Split(name, "-")[1]) }
+
 // prefix is canalco-<stack>.
 func prefix(stack string) string { return "canalco-" + stack }
 
 // queueArn and friends are the ARNs AWS gives resources of the offline account.
-func queueArn(name string) string { return "arn:aws:sqs:us-east-1:" + offline.Account + ":" + name }
-func topicArn(name string) string { return "arn:aws:sns:us-east-1:" + offline.Account + ":" + name }
+func queueArn(name string) string { return "arn:aws:sqs:us-east-1:" + accountOfName(name) + ":" + name }
+func topicArn(name string) string { return "arn:aws:sns:us-east-1:" + accountOfName(name) + ":" + name }
 func functionArn(name string) string {
-	return "arn:aws:lambda:us-east-1:" + offline.Account + ":function:" + name
+	return "arn:aws:lambda:us-east-1:" + accountOfName(name) + ":function:" + name
 }
 
 // layerKeyArn is the ARN of the layer's own KMS key.

@@ -38,7 +38,7 @@ func TestFunctionRolesAreLeastPrivilege(t *testing.T) {
 					t.Errorf("%s: role name %q", name, role.Str("name"))
 				}
 				trust := document(t, role.Str("assumeRolePolicy"))
-				if len(trust) != 1 || trust[0].Principal["Service"] != "lambda.amazonaws.com" || trust[0].Condition["StringEquals"]["aws:SourceAccount"] != offline.Account {
+				if len(trust) != 1 || trust[0].Principal["Service"] != "lambda.amazonaws.com" || trust[0].Condition["StringEquals"]["aws:SourceAccount"] != offline.AccountOf(stack) {
 					t.Errorf("%s: trust %+v", name, trust)
 				}
 				if fn := named(t, res, functionType, name); fn.Str("role") != role.Outputs["arn"] {
@@ -75,7 +75,7 @@ func TestFunctionRolesAreLeastPrivilege(t *testing.T) {
 					t.Errorf("%s: actions\n %v\nwant\n %v", name, actions, wantActions[f.folder])
 				}
 				logs := sid(t, doc, "Logs")
-				if logs.Resource[0] != "arn:aws:logs:us-east-1:"+offline.Account+":log-group:/aws/lambda/"+name+":*" {
+				if logs.Resource[0] != "arn:aws:logs:us-east-1:"+offline.AccountOf(stack)+":log-group:/aws/lambda/"+name+":*" {
 					t.Errorf("%s: writes logs to %v", name, logs.Resource)
 				}
 				if k := sid(t, doc, "LayerKey"); k.Resource[0] != layerKeyArn(t, res, stack) {
@@ -115,7 +115,7 @@ func TestFunctionsReachOnlyTheirPrefixes(t *testing.T) {
 			res := offline.Stack(t, stack)
 			p := prefix(stack)
 			bucket := func(purpose string) string {
-				return "arn:aws:s3:::" + p + "-" + purpose + "-" + offline.Account + "-us-east-1"
+				return "arn:aws:s3:::" + p + "-" + purpose + "-" + offline.AccountOf(stack) + "-us-east-1"
 			}
 			audit, reports, temp := bucket("auditoria"), bucket("reportes"), bucket("adjuntos")
 			storageKey := storageKeyArn(t, res)
@@ -147,7 +147,7 @@ func TestFunctionsReachOnlyTheirPrefixes(t *testing.T) {
 				{"reports", "s3:PutObject", []string{reports + "/reports/*"}},
 				{"reports", "s3:GetObject", sorted(reports+"/exports/requisitions/*", reports+"/exports/orders/*", audit+"/audit/year=*", audit+"/audit/archive/*")},
 				// Links are signed by the download role, the one reader of the reports.
-				{"reports", "sts:AssumeRole", []string{"arn:aws:iam::" + offline.Account + ":role/" + p + "-report-links"}},
+				{"reports", "sts:AssumeRole", []string{"arn:aws:iam::" + offline.AccountOf(stack) + ":role/" + p + "-report-links"}},
 				{"reports", "sqs:ReceiveMessage", []string{queueArn(p + "-reports")}},
 				{"reports", "kms:Decrypt", sorted(layerKeyArn(t, res, stack), storageKey)},
 			}
@@ -190,7 +190,7 @@ func TestEmailSendersArePinnedToTheSender(t *testing.T) {
 			identity := named(t, res, identityType, p+"-email").Str("emailIdentity")
 			sender := named(t, res, functionType, p+"-notifications").Str("environment.variables.SENDER")
 			ses := func(kind, name string) string {
-				return "arn:aws:ses:us-east-1:" + offline.Account + ":" + kind + "/" + name
+				return "arn:aws:ses:us-east-1:" + offline.AccountOf(stack) + ":" + kind + "/" + name
 			}
 			templates := map[string][]string{
 				"notifications": {"alerta-sistema", "aprobacion-pendiente", "orden-confirmada", "reporte-programado", "requisicion-creada"},

@@ -81,7 +81,7 @@ func TestReportLinksRole(t *testing.T) {
 	doc := document(t, named(t, res, rolePolicyType, "canalco-prod-report-links").Str("policy"))
 	read := sid(t, doc, "ReadReports")
 	if len(doc) != 2 || len(read.Action) != 1 || read.Action[0] != "s3:GetObject" || len(read.Resource) != 1 ||
-		read.Resource[0] != "arn:aws:s3:::canalco-prod-reportes-"+offline.Account+"-us-east-1/reports/*" {
+		read.Resource[0] != "arn:aws:s3:::canalco-prod-reportes-"+offline.AccountOf("prod")+"-us-east-1/reports/*" {
 		t.Errorf("download policy %+v", doc)
 	}
 	var env map[string]any

@@ -118,8 +118,8 @@ func TestTopicsAreEncryptedAndAdmitOnlyTheirPublishers(t *testing.T) {
 			}
 			email := document(t, named(t, res, topicType, p+"-email-events").Str("policy"))
 			ses := sid(t, email, "SesPublishes")
-			if ses.Principal["Service"] != "ses.amazonaws.com" || ses.Condition["StringEquals"]["aws:SourceAccount"] != offline.Account ||
-				ses.Condition["StringEquals"]["aws:SourceArn"] != "arn:aws:ses:us-east-1:"+offline.Account+":configuration-set/"+p {
+			if ses.Principal["Service"] != "ses.amazonaws.com" || ses.Condition["StringEquals"]["aws:SourceAccount"] != offline.AccountOf(stack) ||
+				ses.Condition["StringEquals"]["aws:SourceArn"] != "arn:aws:ses:us-east-1:"+offline.AccountOf(stack)+":configuration-set/"+p {
 				t.Errorf("email-events: SES grant %+v, want the configuration set of this account only", ses)
 			}
 			if hasSid(email, "BackendSends") {
@@ -146,7 +146,7 @@ func TestLayerKeyPolicy(t *testing.T) {
 			}
 			via := sid(t, doc, "AccountUseThroughSnsAndSqs")
 			services, _ := via.Condition["StringEquals"]["kms:ViaService"].([]any)
-			if via.Condition["StringEquals"]["kms:CallerAccount"] != offline.Account || len(services) != 2 ||
+			if via.Condition["StringEquals"]["kms:CallerAccount"] != offline.AccountOf(stack) || len(services) != 2 ||
 				services[0] != "sns.us-east-1.amazonaws.com" || services[1] != "sqs.us-east-1.amazonaws.com" {
 				t.Errorf("account use: %+v", via)
 			}

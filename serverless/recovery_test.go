@@ -19,7 +19,7 @@ import (
 func liveDatabases(res *offline.Result) (arns, ids []string) {
 	for _, db := range res.OfType("aws:rds/instance:Instance") {
 		ids = append(ids, db.Str("identifier"))
-		arns = append(arns, "arn:aws:rds:us-east-1:"+offline.Account+":db:"+db.Str("identifier"))
+		arns = append(arns, "arn:aws:rds:us-east-1:"+res.Config.Account()+":db:"+db.Str("identifier"))
 	}
 	return arns, ids
 }
@@ -65,7 +65,7 @@ func TestRecoveryFunctions(t *testing.T) {
 					}
 					sort.Strings(want)
 					assert.Equal(t, want, actions)
-					assert.Equal(t, []string{"arn:aws:rds:us-east-1:" + offline.Account + ":db:" + primary}, []string(sid(t, doc, "ReadRestorableTime").Resource))
+					assert.Equal(t, []string{"arn:aws:rds:us-east-1:" + offline.AccountOf(stack) + ":db:" + primary}, []string(sid(t, doc, "ReadRestorableTime").Resource))
 				case "restore-check":
 					assert.Equal(t, 600.0, fn.Num("timeout"))
 					// In the private subnets (out through the NAT) with the validator's group.

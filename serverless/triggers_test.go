@@ -162,7 +162,7 @@ func checkSchedulerRole(t *testing.T, res *offline.Result, s *offline.Resource, 
 		t.Errorf("%s: role %q", s.Name, s.Str("target.roleArn"))
 	}
 	trust := document(t, role.Str("assumeRolePolicy"))
-	if len(trust) != 1 || trust[0].Principal["Service"] != "scheduler.amazonaws.com" || trust[0].Condition["StringEquals"]["aws:SourceAccount"] != offline.Account {
+	if len(trust) != 1 || trust[0].Principal["Service"] != "scheduler.amazonaws.com" || trust[0].Condition["StringEquals"]["aws:SourceAccount"] != res.Config.Account() {
 		t.Errorf("%s: trust %+v", s.Name, trust)
 	}
 	policy := named(t, res, rolePolicyType, s.Str("name")+"-schedule")

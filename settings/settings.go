@@ -13,6 +13,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -37,8 +38,11 @@ type Settings struct {
 	Stack       string
 	Environment Environment
 	Region      string
-	CostCenter  string
-	Timezone    string
+	// AccountID is the one account the stack may run in: aws:allowedAccountIds, the AWS
+	// provider's own key, naming exactly one account.
+	AccountID  string
+	CostCenter string
+	Timezone   string
 
 	Domain     Domain
 	Network    Network
@@ -138,6 +142,7 @@ func Parse(in Input) (*Settings, error) {
 	if !regionPattern.MatchString(s.Region) {
 		p.addf("aws:region = %q: expected an AWS region such as us-east-1; run `pulumi config set aws:region us-east-1`", s.Region)
 	}
+	s.AccountID = accountID(in.Values["aws:allowedAccountIds"], &p)
 	if len(p) > 0 {
 		return nil, p.err(in.Stack)
 	}
@@ -214,6 +219,20 @@ func Profile(env Environment, region string) *Settings {
 	return s
 }
 
+// accountIDPattern is an AWS account ID: twelve digits.
+var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
+// accountID reads aws:allowedAccountIds, which must name exactly one account: one account per
+// environment, so the provider refuses every other one (docs/identities.md).
+func accountID(raw string, p *problems) string {
+	var ids []string
+	if json.Unmarshal([]byte(raw), &ids) != nil || len(ids) != 1 || !accountIDPattern.MatchString(ids[0]) {
+		p.addf("aws:allowedAccountIds = %s: expected a list with the one 12-digit account ID of this environment; add to the stack file\n      aws:allowedAccountIds:\n        - \"<account ID>\"\n    (quoted: unquoted digits are a number, which the AWS provider refuses)", strconv.Quote(raw))
+		return ""
+	}
+	return ids[0]
+}
+
 func (e Environment) valid() bool {
 	for _, v := range Environments {
 		if e == v {
@@ -250,7 +269,7 @@ func configValues(ctx *pulumi.Context) (map[string]string, error) {
 			return nil, fmt.Errorf("settings: reading %s: %w", pulumi.EnvConfig, err)
 		}
 	}
-	names := []string{"aws:region"}
+	names := []string{"aws:region", "aws:allowedAccountIds"}
 	for _, k := range Keys() {
 		names = append(names, k.FullName())
 	}

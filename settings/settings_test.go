@@ -13,7 +13,7 @@ import (
 
 // base is the smallest valid input for an environment.
 func base(stack string, values map[string]string) Input {
-	v := map[string]string{"aws:region": "us-east-1"}
+	v := map[string]string{"aws:region": "us-east-1", "aws:allowedAccountIds": `["111122223333"]`}
 	for k, x := range values {
 		v[k] = x
 	}
@@ -134,6 +134,9 @@ func TestBadSettingsAreReported(t *testing.T) {
 		{"unknown environment", "qa", nil, []string{`stack "qa" has no profile`, "canalco:environment"}},
 		{"bad stack name", "Prod_EU", map[string]string{"canalco:environment": "prod"}, []string{`stack name "Prod_EU"`}},
 		{"missing region", "dev", map[string]string{"aws:region": ""}, []string{"aws:region", "pulumi config set aws:region"}},
+		{"no account", "dev", map[string]string{"aws:allowedAccountIds": ""}, []string{"aws:allowedAccountIds", "12-digit account ID of this environment"}},
+		{"two accounts", "dev", map[string]string{"aws:allowedAccountIds": `["111122223333","444455556666"]`}, []string{"aws:allowedAccountIds", "the one 12-digit"}},
+		{"unquoted account", "dev", map[string]string{"aws:allowedAccountIds": `[111122223333]`}, []string{"aws:allowedAccountIds", "quoted"}},
 		{"plain secret", "dev", map[string]string{"canalco:chatWebhookUrl": "https://hooks.example.com/x"}, []string{"canalco:chatWebhookUrl is stored in plain text", "--secret"}},
 		{"retired key", "dev", map[string]string{"canalco:albCloudFrontOnly": "true"}, []string{"canalco:albCloudFrontOnly is no longer a setting", "VPC origin", "pulumi config rm canalco:albCloudFrontOnly"}},
 	}

@@ -13,10 +13,10 @@ import (
 	"github.com/canalco/infra/storage"
 )
 
-// purposeOf is the purpose part of one of this stack's bucket names.
+// purposeOf is the purpose part of one of this stack's bucket names (canalco-<stack>).
 func purposeOf(name, prefix string) string {
 	rest := strings.TrimPrefix(name, prefix+"-")
-	return rest[:strings.Index(rest, "-"+offline.Account+"-")]
+	return rest[:strings.Index(rest, "-"+offline.AccountOf(strings.TrimPrefix(prefix, "canalco-"))+"-")]
 }
 
 // TestEveryBucketIsProtected walks every bucket of every stack, whichever layer made it, so a
@@ -27,7 +27,7 @@ func TestEveryBucketIsProtected(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			res := offline.Stack(t, stack)
 			prefix := "canalco-" + stack
-			logs := fmt.Sprintf("%s-logs-%s-us-east-1", prefix, offline.Account)
+			logs := fmt.Sprintf("%s-logs-%s-us-east-1", prefix, offline.AccountOf(stack))
 			buckets := bucketsOf(res)
 			if len(buckets) < len(storage.DocumentPurposes)+2 {
 				t.Fatalf("%d buckets, want at least the %d data buckets, frontend and logs", len(buckets), len(storage.DocumentPurposes))
@@ -214,7 +214,7 @@ func TestLogBucketGrantsOnlyLogWriters(t *testing.T) {
 				t.Fatalf("grants %v, want %v", allows, want)
 			}
 			alb := doc.Sid("LoadBalancerAccessLogs")
-			if alb.Principal["AWS"] != "arn:aws:iam::127311923021:root" || alb.Resource[0] != logsArn+"/"+storage.AlbLogPrefix+"/AWSLogs/"+offline.Account+"/*" {
+			if alb.Principal["AWS"] != "arn:aws:iam::127311923021:root" || alb.Resource[0] != logsArn+"/"+storage.AlbLogPrefix+"/AWSLogs/"+offline.AccountOf(stack)+"/*" {
 				t.Errorf("load balancer grant: %+v, want us-east-1's ELB account on alb/AWSLogs/<account>/*", alb)
 			}
 			for _, lb := range res.OfType("aws:lb/loadBalancer:LoadBalancer") {
@@ -225,7 +225,7 @@ func TestLogBucketGrantsOnlyLogWriters(t *testing.T) {
 			// Every bucket of the stack that logs here, whichever layer made it, is admitted.
 			s3 := doc.Sid("S3ServerAccessLogs")
 			pattern := security.Strings(s3.Condition["ArnLike"]["aws:SourceArn"])
-			if s3.Principal["Service"] != "logging.s3.amazonaws.com" || s3.Resource[0] != logsArn+"/s3/*" || len(pattern) != 1 || s3.Condition["StringEquals"]["aws:SourceAccount"] != offline.Account {
+			if s3.Principal["Service"] != "logging.s3.amazonaws.com" || s3.Resource[0] != logsArn+"/s3/*" || len(pattern) != 1 || s3.Condition["StringEquals"]["aws:SourceAccount"] != offline.AccountOf(stack) {
 				t.Fatalf("server access logging grant: %+v, want logging.s3 on s3/* from this account's buckets", s3)
 			}
 			for _, l := range res.OfType(loggingType) {
@@ -238,7 +238,7 @@ func TestLogBucketGrantsOnlyLogWriters(t *testing.T) {
 			}
 			cdn := doc.Sid("CloudFrontAccessLogs")
 			source := single(t, res, deliverySource)
-			wantSource := fmt.Sprintf("arn:aws:logs:us-east-1:%s:delivery-source:%s", offline.Account, source.Str("name"))
+			wantSource := fmt.Sprintf("arn:aws:logs:us-east-1:%s:delivery-source:%s", offline.AccountOf(stack), source.Str("name"))
 			if cdn.Principal["Service"] != "delivery.logs.amazonaws.com" || cdn.Condition["ArnLike"]["aws:SourceArn"] != wantSource ||
 				len(cdn.Resource) != 1 || cdn.Condition["StringEquals"]["s3:x-amz-acl"] != "bucket-owner-full-control" {
 				t.Errorf("CloudFront log grant: %+v, want delivery.logs from %s", cdn, wantSource)
@@ -273,7 +273,7 @@ func lookupBuckets(t *testing.T, res *offline.Result, stack string) (map[string]
 	t.Helper()
 	names, resources := map[string]string{}, map[string]*offline.Resource{}
 	for _, purpose := range append(append([]string{}, storage.DocumentPurposes...), "frontend", "logs") {
-		name, err := storage.BucketName("canalco-"+stack, purpose, offline.Account, "us-east-1")
+		name, err := storage.BucketName("canalco-"+stack, purpose, offline.AccountOf(stack), "us-east-1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,7 +301,7 @@ func TestStorageKeyLetsCloudFrontReadOnlyTheFrontend(t *testing.T) {
 			cf := doc.Sid("CloudFrontReadsFrontend")
 			frontend := "arn:aws:s3:::" + b["frontend"]
 			if cf == nil || !slices.Equal(cf.Action, []string{"kms:Decrypt"}) ||
-				cf.Condition["ArnLike"]["aws:SourceArn"] != "arn:aws:cloudfront::"+offline.Account+":distribution/*" ||
+				cf.Condition["ArnLike"]["aws:SourceArn"] != "arn:aws:cloudfront::"+offline.AccountOf(stack)+":distribution/*" ||
 				!slices.Equal(security.Strings(cf.Condition["StringLike"]["kms:EncryptionContext:aws:s3:arn"]), []string{frontend, frontend + "/*"}) {
 				t.Errorf("CloudFront key grant: %+v", cf)
 			}

@@ -43,8 +43,8 @@ func TestBackupReplicationIsOffByDefault(t *testing.T) {
 // SSE-KMS objects, through a role that can do only that.
 func TestBackupReplication(t *testing.T) {
 	res := withReplica(t)
-	source := fmt.Sprintf("canalco-prod-backups-%s-us-east-1", offline.Account)
-	replica := fmt.Sprintf("canalco-prod-backups-%s-%s", offline.Account, replicaRegion)
+	source := fmt.Sprintf("canalco-prod-backups-%s-us-east-1", offline.AccountOf("prod"))
+	replica := fmt.Sprintf("canalco-prod-backups-%s-%s", offline.AccountOf("prod"), replicaRegion)
 	b := bucketsOf(res)[replica]
 	if b == nil {
 		t.Fatalf("no replica bucket %s", replica)
@@ -90,7 +90,7 @@ func TestBackupReplication(t *testing.T) {
 		t.Fatalf("replication role %+v not used by the configuration (%q)", role, cfg.Str("role"))
 	}
 	trust := parsePolicy(t, role.Str("assumeRolePolicy"))
-	if trust.Statement[0].Principal["Service"] != "s3.amazonaws.com" || trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"] != offline.Account {
+	if trust.Statement[0].Principal["Service"] != "s3.amazonaws.com" || trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"] != offline.AccountOf("prod") {
 		t.Errorf("role trust: %+v", trust.Statement[0])
 	}
 	var inline *offline.Resource

@@ -116,9 +116,9 @@ func imageParameter(t *testing.T, lt *offline.Resource) request {
 // them itself). They are Lambda's, untagged, in the stack's VPC.
 func (p *plan) lingeringInterfaces(_ *testing.T, r *offline.Resource) []request {
 	ctx := region()
-	ctx["ec2:Vpc"] = vpcArn(r.Str("vpcId"))
+	ctx["ec2:Vpc"] = p.vpcArn(r.Str("vpcId"))
 	return []request{{what: "delete " + r.Name, action: "ec2:DeleteNetworkInterface",
-		resource: "arn:aws:ec2:us-east-1:" + account + ":network-interface/eni-0123456789abcdef0", context: ctx}}
+		resource: "arn:aws:ec2:us-east-1:" + p.account + ":network-interface/eni-0123456789abcdef0", context: ctx}}
 }
 
 // aliasTarget: KMS authorizes an alias's create, update and delete on its key too (KMS
@@ -174,7 +174,7 @@ func (p *plan) webAclReferences(t *testing.T, acl *offline.Resource) []request {
 // with Amazon RDS and AWS Secrets Manager" and "Key management").
 func (p *plan) databaseResources(t *testing.T, db *offline.Resource) []request {
 	what := "database " + db.Name
-	rds := func(resource string) string { return "arn:aws:rds:us-east-1:" + account + ":" + resource }
+	rds := func(resource string) string { return "arn:aws:rds:us-east-1:" + p.account + ":" + resource }
 	c := region()
 	maps.Copy(c, p.tagContext(db, true))
 	major, _, _ := strings.Cut(db.Str("engineVersion"), ".")
@@ -244,9 +244,9 @@ func (p *plan) vaultCalls(t *testing.T, v *offline.Resource) []request {
 		return out
 	}
 	out = append(out, request{what: what, action: "backup:ListRecoveryPointsByBackupVault",
-		resource: "arn:aws:backup:us-east-1:" + account + ":backup-vault:" + v.Str("name"), context: region()})
+		resource: "arn:aws:backup:us-east-1:" + p.account + ":backup-vault:" + v.Str("name"), context: region()})
 	for _, point := range []string{
-		"arn:aws:rds:us-east-1:" + account + ":snapshot:awsbackup:job-0123456789abcdef",
+		"arn:aws:rds:us-east-1:" + p.account + ":snapshot:awsbackup:job-0123456789abcdef",
 		"arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0",
 	} {
 		for _, action := range []string{"backup:DescribeRecoveryPoint", "backup:DeleteRecoveryPoint"} {
@@ -263,10 +263,10 @@ func (p *plan) objectKey(_ *testing.T, o *offline.Resource, _ bool) []request {
 		return nil
 	}
 	p.documents[s3ManagedKeyPolicy] = json.RawMessage(`{"Version": "2012-10-17", "Statement": [{"Sid": "Allow direct access to key metadata to the account",
-		"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::` + account + `:root"}, "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"], "Resource": "*"}]}`)
+		"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::` + p.account + `:root"}, "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"], "Resource": "*"}]}`)
 	c := region()
 	c["kms:RequestAlias"] = "alias/aws/s3"
-	return []request{{what: "read " + o.Name, action: "kms:DescribeKey", resource: "arn:aws:kms:us-east-1:" + account + ":key/0a1b2c3d-aws-s3-managed-key",
+	return []request{{what: "read " + o.Name, action: "kms:DescribeKey", resource: "arn:aws:kms:us-east-1:" + p.account + ":key/0a1b2c3d-aws-s3-managed-key",
 		context: c, resourcePolicy: s3ManagedKeyPolicy}}
 }
 
@@ -279,12 +279,12 @@ func (p *plan) repositoryKey(_ *testing.T, repo *offline.Resource) []request {
 	}
 	p.documents[ecrManagedKeyPolicy] = json.RawMessage(`{"Version": "2012-10-17", "Statement": [{"Sid": "Allow access through Amazon ECR for all principals in the account that are authorized to use Amazon ECR",
 		"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"], "Resource": "*",
-		"Condition": {"StringEquals": {"kms:ViaService": "ecr.us-east-1.amazonaws.com", "kms:CallerAccount": "` + account + `"}}}]}`)
+		"Condition": {"StringEquals": {"kms:ViaService": "ecr.us-east-1.amazonaws.com", "kms:CallerAccount": "` + p.account + `"}}}]}`)
 	c := region()
-	c["kms:ViaService"], c["kms:CallerAccount"], c["kms:GrantIsForAWSResource"] = "ecr.us-east-1.amazonaws.com", account, "true"
+	c["kms:ViaService"], c["kms:CallerAccount"], c["kms:GrantIsForAWSResource"] = "ecr.us-east-1.amazonaws.com", p.account, "true"
 	var out []request
 	for _, action := range []string{"kms:DescribeKey", "kms:CreateGrant"} {
-		out = append(out, request{what: "repository " + repo.Name, action: action, resource: "arn:aws:kms:us-east-1:" + account + ":key/0a1b2c3d-aws-ecr-managed-key",
+		out = append(out, request{what: "repository " + repo.Name, action: action, resource: "arn:aws:kms:us-east-1:" + p.account + ":key/0a1b2c3d-aws-ecr-managed-key",
 			context: c, resourcePolicy: ecrManagedKeyPolicy})
 	}
 	return out
@@ -306,7 +306,7 @@ const s3ManagedKeyPolicy = "AWS managed key aws/s3 policy"
 // instance profile's role to EC2.
 func (p *plan) launch(t *testing.T, group *offline.Resource) []request {
 	t.Helper()
-	ec2 := func(kind, id string) string { return "arn:aws:ec2:us-east-1:" + account + ":" + kind + "/" + id }
+	ec2 := func(kind, id string) string { return "arn:aws:ec2:us-east-1:" + p.account + ":" + kind + "/" + id }
 	ltID := group.Str("mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.launchTemplateId")
 	lt := p.byID[ltID]
 	require.NotNil(t, lt, "%s's launch template %q", group.Name, ltID)
@@ -333,7 +333,7 @@ func (p *plan) launch(t *testing.T, group *offline.Resource) []request {
 		sg := p.byID[id]
 		require.NotNil(t, sg, "security group %s", id)
 		ctx := launching(true, sg)
-		ctx["ec2:Vpc"] = vpcArn(sg.Str("vpcId"))
+		ctx["ec2:Vpc"] = p.vpcArn(sg.Str("vpcId"))
 		out = append(out, run(ec2("security-group", id), ctx))
 	}
 	// What the launch creates, and tags with the template's tag specifications.
@@ -352,5 +352,5 @@ func (p *plan) launch(t *testing.T, group *offline.Resource) []request {
 	out = append(out, run("arn:aws:ec2:us-east-1::image/ami-0123456789abcdef0", image))
 	profile := p.byArn[lt.Str("iamInstanceProfile.arn")]
 	require.NotNil(t, profile, "%s's instance profile", lt.Name)
-	return append(out, passRole(what, profile.Str("role"), "ec2.amazonaws.com"))
+	return append(out, p.passRole(what, profile.Str("role"), "ec2.amazonaws.com"))
 }

@@ -18,8 +18,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const account = offline.Account
-
 // documentFields are the inputs that hold a policy document, per resource type: identity
 // policies, trust policies, key, bucket and topic policies.
 var documentFields = map[string][]string{
@@ -39,6 +37,7 @@ var documentFields = map[string][]string{
 // plan is one planned stack, with its policy documents named "<type> <name> <field>".
 type plan struct {
 	stack     string
+	account   string // the stack's account (aws:allowedAccountIds), in its ARNs
 	res       *offline.Result
 	documents map[string]json.RawMessage
 	tags      map[string]string // the provider's default tags
@@ -49,7 +48,7 @@ type plan struct {
 }
 
 func newPlan(t *testing.T, stack string) *plan {
-	p := &plan{stack: stack, res: offline.Stack(t, stack), documents: map[string]json.RawMessage{}, tags: map[string]string{},
+	p := &plan{stack: stack, account: offline.AccountOf(stack), res: offline.Stack(t, stack), documents: map[string]json.RawMessage{}, tags: map[string]string{},
 		byID: map[string]*offline.Resource{}, byArn: map[string]*offline.Resource{}, keyPolicy: map[string]string{}, bucketPolicy: map[string]string{}}
 	for _, r := range p.res.Resources {
 		if id, ok := r.Outputs["id"].(string); ok {
@@ -99,20 +98,20 @@ func (p *plan) role(t *testing.T, name string) (principal string, identity, boun
 	}
 	b := byArn[role.Str("permissionsBoundary")]
 	require.NotNil(t, b, "%s has the stack's boundary", name)
-	return "arn:aws:sts::" + account + ":assumed-role/" + name + "/github-actions", identity, []string{docName(b, "policy")}
+	return "arn:aws:sts::" + p.account + ":assumed-role/" + name + "/github-actions", identity, []string{docName(b, "policy")}
 }
 
 // expand fills an ARN template from a resource's inputs and outputs.
-func expand(template string, r *offline.Resource, stack string) string {
+func (p *plan) expand(template string, r *offline.Resource) string {
 	return regexp.MustCompile(`\{([A-Za-z.]+)\}`).ReplaceAllStringFunc(template, func(m string) string {
 		key := m[1 : len(m)-1]
 		switch key {
 		case "region":
 			return "us-east-1"
 		case "account":
-			return account
+			return p.account
 		case "prefix":
-			return "canalco-" + stack
+			return "canalco-" + p.stack
 		}
 		if v := r.Str(key); v != "" {
 			return v
@@ -177,7 +176,7 @@ func (p *plan) requests(t *testing.T, readsOnly bool) []request {
 			t.Errorf("%s (%s) is not in iamcheck.Operations: add its row to review/iam/operations.go", r.Type, r.Name)
 			continue
 		}
-		arn := expand(op.ARN, r, p.stack)
+		arn := p.expand(op.ARN, r)
 		require.NotContains(t, arn, "{", "%s: %s", r.Type, op.ARN)
 		phases := map[string][]string{"read": op.Read}
 		if !readsOnly {
@@ -188,7 +187,7 @@ func (p *plan) requests(t *testing.T, readsOnly bool) []request {
 				arn := arn
 				// "action resource": a call on another resource than the row's (GetChange).
 				if a, other, ok := strings.Cut(action, " "); ok {
-					action, arn = a, expand(other, r, p.stack)
+					action, arn = a, p.expand(other, r)
 				}
 				ctx := map[string]any{"aws:RequestedRegion": "us-east-1", "aws:SecureTransport": "true"}
 				if op.Tagged || op.OnTagged {
@@ -213,7 +212,7 @@ func (p *plan) requests(t *testing.T, readsOnly bool) []request {
 				out = append(out, req)
 			}
 			if op.PassRole != "" && (phase == "create" || phase == "update") {
-				out = append(out, passRole(phase+" "+r.Type+" "+r.Name, r.Str(op.PassRole), op.Service))
+				out = append(out, p.passRole(phase+" "+r.Type+" "+r.Name, r.Str(op.PassRole), op.Service))
 			}
 		}
 		if extra := extraCalls[r.Type]; extra != nil {
@@ -224,9 +223,9 @@ func (p *plan) requests(t *testing.T, readsOnly bool) []request {
 }
 
 // passRole is the iam:PassRole a call makes to hand a role (ARN or name) to a service.
-func passRole(what, role, service string) request {
+func (p *plan) passRole(what, role, service string) request {
 	if !strings.HasPrefix(role, "arn:") {
-		role = "arn:aws:iam::" + account + ":role/" + role
+		role = "arn:aws:iam::" + p.account + ":role/" + role
 	}
 	ctx := region()
 	ctx["iam:PassedToService"] = service
@@ -234,7 +233,7 @@ func passRole(what, role, service string) request {
 }
 
 // vpcArn is a VPC's ARN, as the ec2:Vpc key holds it.
-func vpcArn(id string) string { return "arn:aws:ec2:us-east-1:" + account + ":vpc/" + id }
+func (p *plan) vpcArn(id string) string { return "arn:aws:ec2:us-east-1:" + p.account + ":vpc/" + id }
 
 // serviceContext adds the service keys a resource's calls carry.
 func (p *plan) serviceContext(r *offline.Resource, ctx map[string]any, boundaryOf map[string]string, phase string) {
@@ -247,7 +246,7 @@ func (p *plan) serviceContext(r *offline.Resource, ctx map[string]any, boundaryO
 		ctx["iam:PermissionsBoundary"] = boundaryOf[r.Str("role")]
 		ctx["iam:PolicyARN"] = r.Str("policyArn")
 	case "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
-		ctx["ec2:Vpc"] = vpcArn(r.Str("vpcId"))
+		ctx["ec2:Vpc"] = p.vpcArn(r.Str("vpcId"))
 	case "aws:lambda/eventSourceMapping:EventSourceMapping":
 		ctx["lambda:FunctionArn"] = r.Str("functionName")
 	case "aws:route53/record:Record":
@@ -276,7 +275,7 @@ func (p *plan) simulate(t *testing.T, role string, reqs []request) (refused []st
 		}
 		seen[key] = true
 		sim := iamcheck.Simulation{
-			ID: fmt.Sprintf("%d", len(in.Simulations)), Principal: principal, Account: account,
+			ID: fmt.Sprintf("%d", len(in.Simulations)), Principal: principal, Account: p.account,
 			Action: r.action, Resource: r.resource, Context: r.context,
 			Identity: identity, Boundary: boundary, ResourcePolicy: r.resourcePolicy,
 		}
@@ -326,7 +325,7 @@ func (p *plan) invokes(t *testing.T) []request {
 			}
 		}
 		for _, call := range inv.Calls {
-			arn := expand(call[1], answer, p.stack)
+			arn := p.expand(call[1], answer)
 			if strings.Contains(arn, "{") {
 				continue // a zone the stack writes no record in: its ID is not in the plan
 			}
@@ -398,7 +397,7 @@ func TestTheDeployRoleCanDeployEveryResource(t *testing.T) {
 				t.Parallel() // a few thousand evaluations per stack
 				p := newPlan(t, stack)
 				reqs := append(p.requests(t, false), p.invokes(t)...)
-				refused, used := p.simulate(t, "canalco-"+stack+"-deploy", withoutPipelineIdentities(reqs, stack))
+				refused, used := p.simulate(t, "canalco-"+stack+"-deploy", p.withoutPipelineIdentities(reqs))
 				t.Logf("%d calls simulated", len(reqs))
 				for _, r := range refused {
 					t.Errorf("the deploy role cannot: %s", r)
@@ -429,8 +428,9 @@ var datasetLimits = map[string]string{
 // withoutPipelineIdentities drops the calls on the pipeline's own identities, the
 // administrators group and the OIDC provider: an administrator applies those
 // (docs/identities.md), and the escalation test shows the deploy role cannot.
-func withoutPipelineIdentities(reqs []request, stack string) []request {
-	own := regexp.MustCompile(`^arn:aws:iam::` + account + `:(role/canalco-` + stack + `-(deploy|preview)|policy/canalco-` + stack + `-(deploy-|preview-|boundary|admins)|group/canalco-` + stack + `-admins|oidc-provider/)`)
+func (p *plan) withoutPipelineIdentities(reqs []request) []request {
+	stack := p.stack
+	own := regexp.MustCompile(`^arn:aws:iam::` + p.account + `:(role/canalco-` + stack + `-(deploy|preview)|policy/canalco-` + stack + `-(deploy-|preview-|boundary|admins)|group/canalco-` + stack + `-admins|oidc-provider/)`)
 	var out []request
 	for _, r := range reqs {
 		if !own.MatchString(r.resource) {
@@ -466,8 +466,8 @@ func TestTheDeployRoleCannotEscalate(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			p := newPlan(t, stack)
 			prefix := "canalco-" + stack
-			iamArn := func(r string) string { return "arn:aws:iam::" + account + ":" + r }
-			ec2Arn := func(r string) string { return "arn:aws:ec2:us-east-1:" + account + ":" + r }
+			iamArn := func(r string) string { return "arn:aws:iam::" + p.account + ":" + r }
+			ec2Arn := func(r string) string { return "arn:aws:ec2:us-east-1:" + p.account + ":" + r }
 			boundary := iamArn("policy/" + prefix + "-boundary")
 			stackRole, deploy := iamArn("role/"+prefix+"-backend-instance"), iamArn("role/"+prefix+"-deploy")
 			ctx := func(kv ...any) map[string]any {
@@ -526,7 +526,7 @@ func TestTheDeployRoleCannotEscalate(t *testing.T) {
 			principal, identity, boundaryDoc := p.role(t, prefix+"-deploy")
 			in := iamcheck.Input{Documents: p.documents}
 			for i, r := range reqs {
-				in.Simulations = append(in.Simulations, iamcheck.Simulation{ID: fmt.Sprint(i), Principal: principal, Account: account,
+				in.Simulations = append(in.Simulations, iamcheck.Simulation{ID: fmt.Sprint(i), Principal: principal, Account: p.account,
 					Action: r.action, Resource: r.resource, Context: r.context, Identity: identity, Boundary: boundaryDoc})
 			}
 			out, err := iamcheck.Run(in)
