@@ -14,9 +14,9 @@ import (
 type mocks struct {
 	region  string
 	account string // the account the credentials belong to
-	mu     sync.Mutex
-	seen   []*Resource
-	calls  []Call
+	mu      sync.Mutex
+	seen    []*Resource
+	calls   []Call
 }
 
 // Call is one provider function (invoke) the program made, with its arguments: the IAM
