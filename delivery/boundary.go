@@ -1,10 +1,8 @@
 package delivery
 
 import (
-	"encoding/json"
 	"fmt"
-	"sort"
-	"sync"
+	"strings"
 
 	"github.com/canalco/infra/env"
 	"github.com/canalco/infra/security"
@@ -12,18 +10,12 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Boundary is the permissions boundary every role of the stack carries, and what the stack's
-// roles are handed to. It is created before any role: a stack transformation gives each role
-// the boundary (so no layer can forget it) and records which service the role is for, which
-// the deploy role's iam:PassRole and iam:AttachRolePolicy grants are written from.
+// Boundary is the permissions boundary every role of the stack carries. It is created before
+// any role, and a stack transformation gives each role the boundary, so no layer can forget it.
 type Boundary struct {
 	pulumi.ResourceState
 
 	Arn pulumi.StringOutput
-
-	mu       sync.Mutex
-	services map[string][]string // role name: the services its trust policy names
-	attached map[string]bool     // AWS managed policies the program attaches to roles
 }
 
 // boundaryName is canalco-<stack>-boundary.
@@ -36,7 +28,7 @@ func boundaryArn(prefix, account string) string {
 
 // NewBoundary creates the boundary and puts it on every role registered after it.
 func NewBoundary(ctx *pulumi.Context, e env.Env, opts ...pulumi.ResourceOption) (*Boundary, error) {
-	b := &Boundary{services: map[string][]string{}, attached: map[string]bool{}}
+	b := &Boundary{}
 	name := boundaryName(e.Prefix)
 	if err := ctx.RegisterComponentResource("canalco:delivery:Boundary", name, b, opts...); err != nil {
 		return nil, err
@@ -55,78 +47,17 @@ func NewBoundary(ctx *pulumi.Context, e env.Env, opts ...pulumi.ResourceOption) 
 		return nil, fmt.Errorf("delivery: boundary: %w", err)
 	}
 	b.Arn = policy.Arn
-	if err := ctx.RegisterStackTransformation(b.transform(policy)); err != nil {
+	if err := ctx.RegisterStackTransformation(func(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
+		props, ok := args.Props.(*iam.RoleArgs)
+		if !ok {
+			return nil
+		}
+		props.PermissionsBoundary = policy.Arn
+		return &pulumi.ResourceTransformationResult{Props: props, Opts: append(args.Opts, pulumi.DependsOn([]pulumi.Resource{policy}))}
+	}); err != nil {
 		return nil, fmt.Errorf("delivery: boundary: %w", err)
 	}
 	return b, ctx.RegisterResourceOutputs(b, pulumi.Map{"arn": policy.Arn})
-}
-
-// transform sets the boundary on roles and records roles' services and attached AWS policies.
-func (b *Boundary) transform(policy *iam.Policy) pulumi.ResourceTransformation {
-	return func(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
-		switch props := args.Props.(type) {
-		case *iam.RoleArgs:
-			props.PermissionsBoundary = policy.Arn
-			if name, ok := props.Name.(pulumi.String); ok {
-				b.record(string(name), props.AssumeRolePolicy)
-			}
-			return &pulumi.ResourceTransformationResult{Props: props, Opts: append(args.Opts, pulumi.DependsOn([]pulumi.Resource{policy}))}
-		case *iam.RolePolicyAttachmentArgs:
-			if arn, ok := props.PolicyArn.(pulumi.String); ok {
-				b.mu.Lock()
-				b.attached[string(arn)] = true
-				b.mu.Unlock()
-			}
-		}
-		return nil
-	}
-}
-
-// record notes the services a role's trust policy names (a plain document: every role of
-// the program has one).
-func (b *Boundary) record(role string, trust pulumi.Input) {
-	doc, ok := trust.(pulumi.String)
-	if !ok {
-		return
-	}
-	var policy struct{ Statement []security.Statement }
-	if json.Unmarshal([]byte(doc), &policy) != nil {
-		return
-	}
-	var services []string
-	for _, st := range policy.Statement {
-		services = append(services, security.Strings(st.Principal["Service"])...)
-	}
-	b.mu.Lock()
-	b.services[role] = unique(services...)
-	b.mu.Unlock()
-}
-
-// passedTo maps each service to the stack's roles it is handed (role names).
-func (b *Boundary) passedTo() map[string][]string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := map[string][]string{}
-	for role, services := range b.services {
-		for _, s := range services {
-			out[s] = append(out[s], role)
-		}
-	}
-	for s := range out {
-		sort.Strings(out[s])
-	}
-	return out
-}
-
-// managedPolicies are the AWS managed policies the program attaches to its roles.
-func (b *Boundary) managedPolicies() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []string
-	for arn := range b.attached {
-		out = append(out, arn)
-	}
-	return unique(out...)
 }
 
 // iamWrites are every IAM action that changes an identity or a policy.
@@ -135,15 +66,54 @@ var iamWrites = []string{
 	"iam:Set*", "iam:Tag*", "iam:Untag*", "iam:Update*", "iam:PassRole",
 }
 
-// pipelineIdentities are the pipeline roles, their policies and the boundary: an
-// administrator changes them (docs/identities.md), never a pipeline or a stack role.
+// stackServices are the services the stack's roles use, the pipeline's included: the
+// boundary's cap. IAM, S3 and STS are not here: the boundary grants them on the stack's own
+// identities, buckets and roles only.
+var stackServices = []string{
+	"acm", "autoscaling", "backup", "backup-storage", "budgets", "ce", "cloudfront", "cloudwatch",
+	"ec2", "ec2messages", "ecr", "elasticloadbalancing", "events", "kms", "lambda", "logs", "rds",
+	"rds-db", "route53", "scheduler", "secretsmanager", "ses", "sns", "sqs", "ssm", "ssmmessages",
+	"wafv2", "xray",
+}
+
+// guardRails are the account's own controls: what records, watches and governs it. No role
+// of the stack may change them.
+var guardRails = []string{
+	"cloudtrail:*", "config:*", "guardduty:*", "securityhub:*", "organizations:*", "account:*",
+	"access-analyzer:Create*", "access-analyzer:Delete*", "access-analyzer:Update*", "access-analyzer:Apply*",
+	"access-analyzer:Tag*", "access-analyzer:Untag*",
+	// No users and no long-lived keys (IAM.2, IAM.3): people sign in with MFA, pipelines with OIDC.
+	"iam:CreateUser", "iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
+	"iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:CreateServiceSpecificCredential", "iam:UploadSSHPublicKey",
+	"iam:UploadSigningCertificate", "iam:UpdateAccountPasswordPolicy", "iam:DeleteAccountPasswordPolicy",
+	// Who is an administrator is decided by people; the OIDC provider is every pipeline's sign-in.
+	"iam:CreateGroup", "iam:DeleteGroup", "iam:UpdateGroup", "iam:AddUserToGroup", "iam:RemoveUserFromGroup",
+	"iam:AttachGroupPolicy", "iam:DetachGroupPolicy", "iam:PutGroupPolicy", "iam:DeleteGroupPolicy",
+	"iam:*OpenIDConnectProvider*", "iam:*SAMLProvider",
+}
+
+// dataGuards are what only the pipeline's `pulumi up` does: key policies and key deletion,
+// bucket policies, ACLs and public-access blocks. A runtime role never needs them, and with
+// them a role could hand the stack's data to anyone.
+var dataGuards = []string{
+	"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:DeleteImportedKeyMaterial",
+	"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutObjectAcl", "s3:PutBucketPublicAccessBlock",
+	"s3:PutAccountPublicAccessBlock", "s3:PutBucketOwnershipControls",
+}
+
+// pipelineRoles are the ARNs of the stack's deploy and preview roles.
+func pipelineRoles(prefix, account string) []string {
+	return []string{"arn:aws:iam::" + account + ":role/" + prefix + "-deploy", "arn:aws:iam::" + account + ":role/" + prefix + "-preview"}
+}
+
+// pipelineIdentities are the pipeline roles, their policies, the boundary and the
+// administrators' policies: an administrator changes them (docs/identities.md), never a
+// pipeline or a stack role.
 func pipelineIdentities(prefix, account string) []string {
 	arn := func(resource string) string { return "arn:aws:iam::" + account + ":" + resource }
-	return []string{
-		arn("role/" + prefix + "-deploy"), arn("role/" + prefix + "-preview"),
-		arn("policy/" + prefix + "-deploy-*"), arn("policy/" + prefix + "-preview-*"),
-		boundaryArn(prefix, account),
-	}
+	return append(pipelineRoles(prefix, account),
+		arn("policy/"+prefix+"-deploy-*"), arn("policy/"+prefix+"-preview-*"), arn("policy/"+prefix+"-admins-*"),
+		boundaryArn(prefix, account))
 }
 
 // roleChanges are the calls that create a role or change its rights: they carry
@@ -153,32 +123,46 @@ var roleChanges = []string{
 	"iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary",
 }
 
-// escalationGuards hold in the boundary and in the deploy role's own policy alike: no role
-// without the boundary, no boundary removed, the pipeline identities untouched. AWS's
-// pattern: IAM User Guide, "Permissions boundaries for IAM entities", delegating
-// responsibility to others.
-func escalationGuards(prefix, account string) []security.Statement {
-	boundary := boundaryArn(prefix, account)
-	return []security.Statement{
-		with(deny("RolesOnlyWithTheBoundary", roleChanges, everything), "StringNotEquals", "iam:PermissionsBoundary", boundary),
-		deny("NoBoundaryRemoval", []string{"iam:DeleteRolePermissionsBoundary"}, everything),
-		deny("NoPipelineIdentityChanges", iamWrites, pipelineIdentities(prefix, account)...),
-		// The pipeline's policies on another role would make it a pipeline role.
-		with(deny("NoPipelinePoliciesElsewhere", []string{"iam:AttachRolePolicy"}, everything), "ArnLike", "iam:PolicyARN",
-			[]string{"arn:aws:iam::" + account + ":policy/" + prefix + "-deploy-*", "arn:aws:iam::" + account + ":policy/" + prefix + "-preview-*"}),
-	}
+// privilegedPolicies are AWS managed policies no role of the stack is given, though the
+// boundary would cap them: they are what an escalation reaches for first.
+var privilegedPolicies = []string{
+	"arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::aws:policy/PowerUserAccess",
+	"arn:aws:iam::aws:policy/IAMFullAccess", "arn:aws:iam::aws:policy/job-function/*",
 }
 
-// boundaryStatements: everything outside IAM, Organizations and the account's settings, the
-// IAM calls a pipeline makes on the stack's own identities, and the escalation guards. The
-// identity policies grant; the boundary caps what any of them can ever grant.
+// boundaryStatements are the permissions boundary of every role of the stack, the pipeline
+// roles included: a cap, not a grant. It allows the stack's services, S3 on the stack's
+// buckets (the Pulumi state to the pipeline roles only), IAM on the stack's own identities
+// and sts:AssumeRole of the stack's roles; and denies, whatever an identity policy says, the
+// account's guard-rails, the pipeline identities, roles without the boundary, and (to every
+// role but the deploy role) key policies, key deletion and bucket policies. AWS's pattern:
+// IAM User Guide, "Permissions boundaries for IAM entities", delegating responsibility.
 func boundaryStatements(prefix, account string) []security.Statement {
-	own := func(kind string) string { return "arn:aws:iam::" + account + ":" + kind + "/" + prefix + "-*" }
-	limit := security.Statement{Sid: "EverythingButIdentityAndAccount", Effect: "Allow", NotAction: []string{"iam:*", "organizations:*", "account:*"}, Resource: []string{everything}}
-	return append([]security.Statement{
-		limit,
+	iamOwn := func(kind string) string { return "arn:aws:iam::" + account + ":" + kind + "/" + prefix + "-*" }
+	services := make([]string, len(stackServices))
+	for i, svc := range stackServices {
+		services[i] = svc + ":*"
+	}
+	project, _, _ := strings.Cut(prefix, "-")
+	state := stateBucket(project, account)
+	deploy := pipelineRoles(prefix, account)[0]
+	return []security.Statement{
+		allow("StackServices", services, everything),
+		allow("StackBuckets", []string{"s3:*"}, "arn:aws:s3:::"+prefix+"-*"),
+		with(allow("PipelineState", []string{"s3:*"}, state, state+"/*"), "ArnEquals", "aws:PrincipalArn", pipelineRoles(prefix, account)),
 		allow("ReadIdentities", []string{"iam:Get*", "iam:List*"}, everything),
-		allow("StackIdentities", iamWrites, own("role"), own("policy"), own("instance-profile")),
+		allow("StackIdentities", iamWrites, iamOwn("role"), iamOwn("policy"), iamOwn("instance-profile")),
 		allow("ServiceLinkedRoles", []string{"iam:CreateServiceLinkedRole"}, "arn:aws:iam::"+account+":role/aws-service-role/*"),
-	}, escalationGuards(prefix, account)...)
+		allow("AssumeStackRoles", []string{"sts:AssumeRole"}, iamOwn("role")),
+		deny("GuardRails", guardRails, everything),
+		with(deny("DataGuardsButDeploy", dataGuards, everything), "ArnNotEquals", "aws:PrincipalArn", deploy),
+		except(deny("AssumeOnlyStackRoles", []string{"sts:AssumeRole"}), iamOwn("role")),
+		with(deny("RolesOnlyWithTheBoundary", roleChanges, everything), "StringNotEquals", "iam:PermissionsBoundary", boundaryArn(prefix, account)),
+		deny("NoBoundaryRemoval", []string{"iam:DeleteRolePermissionsBoundary"}, everything),
+		deny("NoPipelineIdentityChanges", iamWrites, pipelineIdentities(prefix, account)...),
+		// The pipeline's policies on another role would make it a pipeline role; the
+		// privileged AWS policies are never a stack role's.
+		with(deny("NoPrivilegedPolicies", []string{"iam:AttachRolePolicy"}, everything), "ArnLike", "iam:PolicyARN",
+			append([]string{"arn:aws:iam::" + account + ":policy/" + prefix + "-deploy-*", "arn:aws:iam::" + account + ":policy/" + prefix + "-preview-*"}, privilegedPolicies...)),
+	}
 }

@@ -40,11 +40,8 @@ type DeliveryArgs struct {
 	AsgName         string
 	FrontendBucket  string
 	ArtifactsBucket string
-	DistributionArn pulumi.StringInput
 	// VpcID is the stack's VPC, whose default security group the network layer adopts.
 	VpcID pulumi.StringInput
-	// Boundary is the stack's permissions boundary (NewBoundary, created before any role).
-	Boundary *Boundary
 }
 
 // Delivery is the delivery layer's output. The pipeline outputs are empty when the stack
@@ -101,11 +98,11 @@ func pipelines(ctx *pulumi.Context, d *Delivery, a *DeliveryArgs) error {
 		description: fmt.Sprintf("pulumi up and releases of %s, from the %s environment of %s", a.Env.Prefix, a.Stack, repo),
 		trust:       trustOf(deploySubject(repo, a.Stack)),
 		policies:    names(deployPolicies(s)),
-		// The distribution's ARN and the VPC's ID are known once the CDN and the network exist.
+		// The VPC's ID is known once the network exists.
 		documents: func(i int) pulumi.StringInput {
-			return pulumi.All(a.DistributionArn, a.VpcID).ApplyT(func(ids []any) string {
+			return a.VpcID.ToStringOutput().ApplyT(func(id string) string {
 				known := s
-				known.distributionArn, known.vpcID = ids[0].(string), ids[1].(string)
+				known.vpcID = id
 				return security.Document(deployPolicies(known)[i].statements...)
 			}).(pulumi.StringOutput)
 		},
@@ -146,8 +143,6 @@ func newScope(ctx *pulumi.Context, d *Delivery, a *DeliveryArgs) (scope, error) 
 		delegatedZone:   a.DelegatedZone,
 		disposable:      !a.Env.Protected,
 		boundary:        boundaryArn(a.Env.Prefix, a.Env.AccountID),
-		passedTo:        a.Boundary.passedTo(),
-		managedPolicies: a.Boundary.managedPolicies(),
 	}
 	if a.EmailDomain != "" {
 		s.emailDomain, s.mailFrom = a.EmailDomain, a.MailFrom

@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/canalco/infra/security"
@@ -206,9 +205,11 @@ func deployData(s scope) []security.Statement {
 			"Bool", "kms:GrantIsForAWSResource", "true"),
 		// Decrypt only through the services that need it while deploying: Lambda (the functions'
 		// environment), Secrets Manager (the stack's own secrets), S3 (the functions' packages,
-		// multipart uploads) and AWS Backup (a new vault).
+		// multipart uploads), AWS Backup (a new vault) and EventBridge Scheduler, which encrypts
+		// a schedule with its creator's rights (Scheduler User Guide, "Managing your KMS keys":
+		// kms:DescribeKey, GenerateDataKey and Decrypt; the first two are in KmsManageTagged).
 		with(s.tagged(allow("KmsDecryptViaServices", []string{"kms:Decrypt"}, key), "aws:ResourceTag"),
-			"StringLike", "kms:ViaService", []string{"lambda.*.amazonaws.com", "secretsmanager.*.amazonaws.com", "s3.*.amazonaws.com", "backup.*.amazonaws.com"}),
+			"StringLike", "kms:ViaService", []string{"lambda.*.amazonaws.com", "secretsmanager.*.amazonaws.com", "s3.*.amazonaws.com", "backup.*.amazonaws.com", "scheduler.*.amazonaws.com"}),
 	}
 }
 
@@ -281,13 +282,14 @@ func deployEdge(s scope) []security.Statement {
 			"cloudfront:TagResource", "cloudfront:UntagResource", "cloudfront:ListTagsForResource",
 		}, cf("vpcorigin/*")),
 		allow("CloudFrontTagOnCreate", []string{"cloudfront:TagResource"}, cf("distribution/*")),
-		// CloudFront has no tag conditions on existing distributions: the stack's own, by ARN.
+		// CloudFront has no tag conditions on existing distributions: the account's, which is
+		// the stack's alone (one account per environment).
 		allow("CloudFrontDistribution", []string{
 			"cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution",
 			"cloudfront:DeleteDistribution", "cloudfront:TagResource", "cloudfront:UntagResource",
 			"cloudfront:ListTagsForResource", "cloudfront:CreateInvalidation", "cloudfront:GetInvalidation",
 			"cloudfront:ListInvalidations", "cloudfront:AllowVendedLogDeliveryForResource",
-		}, s.distributionArn),
+		}, cf("distribution/*")),
 		// Creating these takes Resource "*" (Service Authorization Reference, CloudFront); a
 		// function does nothing until the stack's distribution, scoped above, uses it.
 		allow("CloudFrontPolicyCreate", []string{
@@ -503,9 +505,8 @@ func deployOperations(s scope) []security.Statement {
 func deployIdentity(s scope) []security.Statement {
 	iam := func(kind string) string { return s.global("iam", kind+"/"+s.own()) }
 	state := s.stateBucket()
-	return append([]security.Statement{
-		// Roles' rights change only with the boundary on them (escalationGuards deny the rest);
-		// iam:PassRole is below, per service.
+	return []security.Statement{
+		// Roles' rights change only with the boundary on them (the boundary denies the rest).
 		allow("Roles", []string{
 			"iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
 			"iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags",
@@ -514,11 +515,11 @@ func deployIdentity(s scope) []security.Statement {
 		with(allow("RolesWithTheBoundary", []string{
 			"iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary",
 		}, iam("role")), "StringEquals", "iam:PermissionsBoundary", s.boundary),
-		// Only the policies the program attaches: the stack's own and the AWS managed ones its
-		// roles use.
-		with(with(allow("AttachKnownPolicies", []string{"iam:AttachRolePolicy"}, iam("role")),
+		// The stack's own policies and AWS's: the boundary caps whatever they grant, and denies
+		// the privileged ones and the pipeline's.
+		with(with(allow("AttachPolicies", []string{"iam:AttachRolePolicy"}, iam("role")),
 			"StringEquals", "iam:PermissionsBoundary", s.boundary),
-			"ArnLike", "iam:PolicyARN", append([]string{iam("policy")}, s.managedPolicies...)),
+			"ArnLike", "iam:PolicyARN", []string{iam("policy"), "arn:aws:iam::aws:policy/*"}),
 		allow("Policies", []string{
 			"iam:CreatePolicy", "iam:DeletePolicy", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions",
 			"iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
@@ -531,7 +532,7 @@ func deployIdentity(s scope) []security.Statement {
 		}, iam("instance-profile")),
 		with(allow("ServiceLinkedRoles", []string{"iam:CreateServiceLinkedRole"}, s.global("iam", "role/aws-service-role/*")),
 			"StringEquals", "iam:AWSServiceName", serviceLinkedRoles),
-		// The administrators group and the OIDC provider: read only (see deployGuards).
+		// The administrators group and the OIDC provider: read only (the boundary's guard-rails).
 		allow("ReadAccountIdentities", []string{
 			"iam:GetGroup", "iam:ListAttachedGroupPolicies", "iam:ListGroupPolicies", "iam:GetOpenIDConnectProvider",
 		}, s.global("iam", "group/"+s.prefix+"-admins"), s.global("iam", "oidc-provider/"+oidcHost)),
@@ -539,73 +540,27 @@ func deployIdentity(s scope) []security.Statement {
 		allow("StateObjects", []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, state+"/*"),
 		// The state bucket is encrypted with the secrets key too.
 		s.secretsKey(allow("StateKey", []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}, s.arn("kms", "key/*"))),
-	}, s.passRoles()...)
+		// The stack's roles go only to the services that run them; the boundary keeps the
+		// pipeline roles from being handed to any.
+		with(allow("PassRolesToServices", []string{"iam:PassRole"}, iam("role")), "StringEquals", "iam:PassedToService", runtimeServices),
+	}
 }
 
-// passRoles hands each of the stack's roles to the services its trust policy names, and to
-// no other (iam:PassedToService); the pipeline roles are handed to none.
-func (s scope) passRoles() []security.Statement {
-	services := make([]string, 0, len(s.passedTo))
-	for service := range s.passedTo {
-		services = append(services, service)
-	}
-	sort.Strings(services)
-	var out []security.Statement
-	for _, service := range services {
-		var roles []string
-		for _, r := range s.passedTo[service] {
-			if r != s.prefix+"-deploy" && r != s.prefix+"-preview" {
-				roles = append(roles, s.global("iam", "role/"+r))
-			}
-		}
-		if len(roles) == 0 {
-			continue
-		}
-		out = append(out, with(allow(sidOf("PassRolesTo", service), []string{"iam:PassRole"}, roles...), "StringEquals", "iam:PassedToService", service))
-	}
-	return out
+// runtimeServices are the services the stack's roles are handed to: the instances, the
+// functions and their schedules, AWS Backup, RDS's enhanced monitoring, the VPC's flow logs
+// and S3's replication.
+var runtimeServices = []string{
+	"ec2.amazonaws.com", "lambda.amazonaws.com", "scheduler.amazonaws.com", "backup.amazonaws.com",
+	"monitoring.rds.amazonaws.com", "vpc-flow-logs.amazonaws.com", "s3.amazonaws.com",
 }
 
-// deployGuards are explicit denies: they hold whatever another policy allows.
+// deployGuards are the deploy role's explicit denies besides the boundary's, which it carries
+// too (guard-rails, pipeline identities, roles without the boundary).
 func deployGuards(s scope) []security.Statement {
-	return append([]security.Statement{
-		// No IAM users and no long-lived keys, ever (IAM.2, IAM.3): pipelines use roles.
-		deny("NoUsersOrKeys", []string{
-			"iam:CreateUser", "iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
-			"iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:CreateServiceSpecificCredential",
-			"iam:UploadSSHPublicKey", "iam:UploadSigningCertificate",
-		}, everything),
-		deny("NoOrganizationChanges", []string{"organizations:*", "account:*"}, everything),
-		// No role without the boundary, and the pipeline roles stay as an administrator left
-		// them (the boundary denies the same to every other role).
-		// Humans and their rights are managed by administrators, not by pipelines.
-		deny("NoGroupChanges", []string{
-			"iam:CreateGroup", "iam:DeleteGroup", "iam:UpdateGroup", "iam:AddUserToGroup", "iam:RemoveUserFromGroup",
-			"iam:AttachGroupPolicy", "iam:DetachGroupPolicy", "iam:PutGroupPolicy", "iam:DeleteGroupPolicy",
-		}, everything),
-		deny("NoAdminPolicyChanges", []string{
-			"iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy",
-		}, s.global("iam", "policy/"+s.prefix+"-admins-*")),
-		// The OIDC provider is how every pipeline of the account signs in.
-		deny("NoOidcProviderChanges", []string{
-			"iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint",
-			"iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider",
-			"iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider",
-		}, everything),
-		denyOtherRegions(s),
-	}, escalationGuards(s.prefix, s.account)...)
+	return []security.Statement{denyOtherRegions(s)}
 }
 
 // denyOtherRegions keeps a role in the stack's regions (global services answer in us-east-1).
 func denyOtherRegions(s scope) security.Statement {
 	return with(deny("OnlyTheStackRegions", []string{"*"}, everything), "StringNotEquals", "aws:RequestedRegion", s.regions)
-}
-
-// sidOf makes a statement ID from a service principal: PassRolesTo + VpcFlowLogs.
-func sidOf(prefix, service string) string {
-	sid := prefix
-	for _, part := range strings.FieldsFunc(strings.TrimSuffix(service, ".amazonaws.com"), func(r rune) bool { return r == '.' || r == '-' }) {
-		sid += strings.ToUpper(part[:1]) + part[1:]
-	}
-	return sid
 }

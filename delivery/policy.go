@@ -21,7 +21,6 @@ type scope struct {
 	asgName         string
 	frontendBucket  string
 	artifactsBucket string
-	distributionArn string
 	vpcID           string
 	disposable      bool     // the stack keeps no data: destroy empties its buckets and its vault
 	zoneID          string   // empty: the stack writes no DNS records
@@ -31,9 +30,7 @@ type scope struct {
 	emailIdentity   string   // the SES identity: a domain, or a sender address
 	delegatedZone   string   // the subzone whose NS record the stack writes ("" for none)
 
-	boundary        string              // ARN of the permissions boundary of the stack's roles
-	passedTo        map[string][]string // service: the stack's roles handed to it
-	managedPolicies []string            // AWS managed policies the program attaches to roles
+	boundary string // ARN of the permissions boundary of the stack's roles
 }
 
 // own is the wildcard of every name of the stack: canalco-<stack>-*.
@@ -63,8 +60,12 @@ func (s scope) restoreTestingPlans() string {
 }
 
 // stateBucket is the bucket of the Pulumi state (canalco-pulumi-state-<account>-<region>).
-func (s scope) stateBucket() string {
-	return "arn:aws:s3:::" + s.project + "-pulumi-state-" + s.account + "-*"
+func (s scope) stateBucket() string { return stateBucket(s.project, s.account) }
+
+// stateBucket is the ARN of the Pulumi state bucket of a project in an account, any region
+// (scripts/bootstrap-state.sh).
+func stateBucket(project, account string) string {
+	return "arn:aws:s3:::" + project + "-pulumi-state-" + account + "-*"
 }
 
 // artifacts are the functions' packages in the artifacts bucket.

@@ -8,7 +8,7 @@ import (
 // deployBoundary creates the permissions boundary before any role, so every role gets it.
 func (p *platform) deployBoundary() error {
 	var err error
-	p.boundary, err = delivery.NewBoundary(p.ctx, p.env, p.opts...)
+	p.boundary, err = delivery.NewBoundary(p.ctx, p.env, p.identityOpts...)
 	return err
 }
 
@@ -35,9 +35,7 @@ func (p *platform) deployDelivery() error {
 		AsgName:         p.compute.AsgName,
 		FrontendBucket:  p.buckets.Frontend.Name,
 		ArtifactsBucket: p.serverless.ArtifactsBucket,
-		DistributionArn: p.cdn.DistributionArn,
 		VpcID:           p.net.VpcID,
-		Boundary:        p.boundary,
-	}, p.opts...)
+	}, p.identityOpts...)
 	return err
 }

@@ -45,6 +45,10 @@ type platform struct {
 	env env.Env
 	// opts puts every layer on the stack's provider, so default tags reach every resource.
 	opts []pulumi.ResourceOption
+	// identityOpts put the pipeline identities and the boundary on a provider whose default
+	// tags depend on the stack's name alone: a new cost centre must not make CI retag the
+	// identity it runs as, which it may not change.
+	identityOpts []pulumi.ResourceOption
 
 	net        *network.Network
 	db         *data.Database
@@ -90,6 +94,17 @@ func (p *platform) foundation() error {
 		return fmt.Errorf("platform: us-east-1 provider: %w", err)
 	}
 	p.opts = []pulumi.ResourceOption{pulumi.Providers(provider)}
+	identity, err := aws.NewProvider(p.ctx, "aws-identity", &aws.ProviderArgs{
+		Region:            pulumi.String(s.Region),
+		AllowedAccountIds: allowed,
+		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.StringMap{
+			"Project": pulumi.String(tagMap["Project"]), "Environment": pulumi.String(tagMap["Environment"]), "ManagedBy": pulumi.String(tagMap["ManagedBy"]),
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("platform: identity provider: %w", err)
+	}
+	p.identityOpts = []pulumi.ResourceOption{pulumi.Providers(identity)}
 	p.env = env.Env{
 		Prefix:      s.Prefix(),
 		Environment: s.Environment,
