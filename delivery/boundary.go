@@ -89,7 +89,9 @@ var guardRails = []string{
 	// Who is an administrator is decided by people; the OIDC provider is every pipeline's sign-in.
 	"iam:CreateGroup", "iam:DeleteGroup", "iam:UpdateGroup", "iam:AddUserToGroup", "iam:RemoveUserFromGroup",
 	"iam:AttachGroupPolicy", "iam:DetachGroupPolicy", "iam:PutGroupPolicy", "iam:DeleteGroupPolicy",
-	"iam:*OpenIDConnectProvider*", "iam:*SAMLProvider",
+	"iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint",
+	"iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider", "iam:TagOpenIDConnectProvider",
+	"iam:UntagOpenIDConnectProvider", "iam:CreateSAMLProvider", "iam:UpdateSAMLProvider", "iam:DeleteSAMLProvider",
 }
 
 // dataGuards are what only the pipeline's `pulumi up` does: key policies and key deletion,
@@ -154,11 +156,20 @@ func boundaryStatements(prefix, account string) []security.Statement {
 		allow("StackIdentities", iamWrites, iamOwn("role"), iamOwn("policy"), iamOwn("instance-profile")),
 		allow("ServiceLinkedRoles", []string{"iam:CreateServiceLinkedRole"}, "arn:aws:iam::"+account+":role/aws-service-role/*"),
 		allow("AssumeStackRoles", []string{"sts:AssumeRole"}, iamOwn("role")),
+		// The pipeline reads the analyzer; nothing of the stack changes it (GuardRails).
+		allow("ReadAnalyzers", []string{"access-analyzer:GetAnalyzer", "access-analyzer:ListAnalyzers"}, everything),
 		deny("GuardRails", guardRails, everything),
 		with(deny("DataGuardsButDeploy", dataGuards, everything), "ArnNotEquals", "aws:PrincipalArn", deploy),
 		except(deny("AssumeOnlyStackRoles", []string{"sts:AssumeRole"}), iamOwn("role")),
+		// The pipeline roles are GitHub's only (sts:AssumeRoleWithWebIdentity, their trust).
+		deny("NoAssumingPipelineRoles", []string{"sts:AssumeRole"}, pipelineRoles(prefix, account)...),
 		with(deny("RolesOnlyWithTheBoundary", roleChanges, everything), "StringNotEquals", "iam:PermissionsBoundary", boundaryArn(prefix, account)),
 		deny("NoBoundaryRemoval", []string{"iam:DeleteRolePermissionsBoundary"}, everything),
+		// The rule that reports outside access stays as an administrator left it.
+		deny("NoSilencingFindings", []string{
+			"events:PutRule", "events:DeleteRule", "events:DisableRule", "events:PutTargets", "events:RemoveTargets",
+			"events:TagResource", "events:UntagResource",
+		}, "arn:aws:events:*:"+account+":rule/"+findingsRule(prefix)),
 		deny("NoPipelineIdentityChanges", iamWrites, pipelineIdentities(prefix, account)...),
 		// The pipeline's policies on another role would make it a pipeline role; the
 		// privileged AWS policies are never a stack role's.

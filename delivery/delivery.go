@@ -1,5 +1,6 @@
 // Package delivery is the identities CI/CD uses: GitHub's OIDC provider, a deploy role and a
-// read-only preview role per environment, and the administrators group that requires MFA.
+// read-only preview role per environment, the administrators group that requires MFA, the
+// permissions boundary of every role, and IAM Access Analyzer watching for outside access.
 // There are no IAM users and no access keys: pipelines get role sessions of at most two hours, people
 // sign in with MFA (docs/identities.md).
 package delivery
@@ -42,6 +43,8 @@ type DeliveryArgs struct {
 	ArtifactsBucket string
 	// VpcID is the stack's VPC, whose default security group the network layer adopts.
 	VpcID pulumi.StringInput
+	// AlarmTopicArn receives IAM Access Analyzer's findings.
+	AlarmTopicArn pulumi.StringInput
 }
 
 // Delivery is the delivery layer's output. The pipeline outputs are empty when the stack
@@ -62,6 +65,9 @@ func NewDelivery(ctx *pulumi.Context, name string, args *DeliveryArgs, opts ...p
 		return nil, err
 	}
 	if err := newAdmins(ctx, d, args.Env.Prefix); err != nil {
+		return nil, err
+	}
+	if err := newAccessAnalyzer(ctx, d, args.Env.Prefix, args.AlarmTopicArn); err != nil {
 		return nil, err
 	}
 	empty := pulumi.String("").ToStringOutput()

@@ -536,6 +536,7 @@ func deployIdentity(s scope) []security.Statement {
 		allow("ReadAccountIdentities", []string{
 			"iam:GetGroup", "iam:ListAttachedGroupPolicies", "iam:ListGroupPolicies", "iam:GetOpenIDConnectProvider",
 		}, s.global("iam", "group/"+s.prefix+"-admins"), s.global("iam", "oidc-provider/"+oidcHost)),
+		allow("ReadAnalyzer", []string{"access-analyzer:GetAnalyzer"}, s.arn("access-analyzer", "analyzer/"+s.own())),
 		allow("StateBucket", []string{"s3:ListBucket", "s3:GetBucketLocation"}, state),
 		allow("StateObjects", []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, state+"/*"),
 		// The state bucket is encrypted with the secrets key too.

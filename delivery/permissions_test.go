@@ -310,6 +310,8 @@ func TestPoliciesFitIAMQuotas(t *testing.T) {
 					assert.Less(t, len(p.Str("policy")), 6144, "%s is %d characters", p.Str("name"), len(p.Str("policy")))
 				}
 			}
+			boundary := res.Named(policyT, "canalco-"+stack+"-boundary").Str("policy")
+			assert.Less(t, len(boundary), 6144, "the boundary is %d characters", len(boundary))
 			for _, r := range res.OfType("aws:iam/rolePolicy:RolePolicy") {
 				assert.Nil(t, res.Ancestor(r, deliveryT), "no inline policies on pipeline roles: %s", r.Name)
 			}

@@ -41,6 +41,7 @@ var previewReads = []string{
 	"backup:ListRestoreTestingSelections",
 	"budgets:ViewBudget", "budgets:ListTagsForResource",
 	"ce:GetAnomalyMonitors", "ce:GetAnomalySubscriptions", "ce:ListTagsForResource",
+	"access-analyzer:GetAnalyzer", "access-analyzer:ListAnalyzers",
 }
 
 // previewPolicies are the preview role's managed policies: it reads configuration and the

@@ -166,6 +166,8 @@ func (m *mocks) computed(token, name string, in resource.PropertyMap) map[string
 		out["arn"] = fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-AbCdEf", m.region, m.account, name)
 	case "aws:s3/bucketObjectv2:BucketObjectv2":
 		out["versionId"] = "v" + hex(name+"/"+in["key"].StringValue())
+	case "aws:accessanalyzer/analyzer:Analyzer":
+		out["arn"] = fmt.Sprintf("arn:aws:access-analyzer:%s:%s:analyzer/%s", m.region, m.account, in["analyzerName"].StringValue())
 	case "aws:sesv2/emailIdentity:EmailIdentity":
 		// AWS adds the tokens to the DKIM settings the program gives.
 		attrs := map[string]any{}

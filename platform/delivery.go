@@ -36,6 +36,7 @@ func (p *platform) deployDelivery() error {
 		FrontendBucket:  p.buckets.Frontend.Name,
 		ArtifactsBucket: p.serverless.ArtifactsBucket,
 		VpcID:           p.net.VpcID,
+		AlarmTopicArn:   p.monitoring.AlarmTopicArn,
 	}, p.identityOpts...)
 	return err
 }

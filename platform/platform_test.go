@@ -53,7 +53,12 @@ func TestDefaultTagsOnTheProviders(t *testing.T) {
 				require.NoError(t, err)
 				require.NoError(t, json.Unmarshal(b, &cfg), p.Name)
 			}
-			assert.Equal(t, map[string]string{"Project": "canalco", "Environment": stack, "ManagedBy": "pulumi", "CostCenter": "canalco-platform"}, cfg.Tags, p.Name)
+			want := map[string]string{"Project": "canalco", "Environment": stack, "ManagedBy": "pulumi", "CostCenter": "canalco-platform"}
+			if p.Name == "aws-identity" {
+				// The pipeline identities' tags depend on the stack's name alone.
+				delete(want, "CostCenter")
+			}
+			assert.Equal(t, want, cfg.Tags, p.Name)
 		}
 	}
 }

@@ -92,14 +92,20 @@ var generated = regexp.MustCompile(`[0-9a-f]{8,}`)
 
 // normalizer rewrites one stack's names and references into a stack-independent form.
 type normalizer struct {
-	stack *regexp.Regexp
+	stack   *regexp.Regexp // the stack's name or its account
+	account string
 	// refs replaces the identifiers AWS generates (IDs, key ARNs, DKIM tokens) with the
 	// normalized name of their resource, the same in both stacks.
 	refs *strings.Replacer
 }
 
 func newNormalizer(res *offline.Result) *normalizer {
-	n := &normalizer{stack: regexp.MustCompile(`\b` + regexp.QuoteMeta(res.Config.Stack) + `\b`)}
+	// Each stack runs in its own account, whose ID is in bucket names and ARNs.
+	names := regexp.QuoteMeta(res.Config.Stack)
+	if account := res.Config.Account(); account != "" {
+		names += "|" + account
+	}
+	n := &normalizer{stack: regexp.MustCompile(`\b(` + names + `)\b`), account: res.Config.Account()}
 	type pair struct{ from, to string }
 	var pairs []pair
 	seen := map[string]bool{}
@@ -145,7 +151,14 @@ func strs(v any, path string, f func(path, s string)) {
 	}
 }
 
-func (n *normalizer) name(s string) string { return n.stack.ReplaceAllString(s, "{stack}") }
+func (n *normalizer) name(s string) string {
+	return n.stack.ReplaceAllStringFunc(s, func(m string) string {
+		if m == n.account {
+			return "{account}"
+		}
+		return "{stack}"
+	})
+}
 
 func (n *normalizer) value(s string) string { return n.name(n.refs.Replace(s)) }
 

@@ -30,6 +30,24 @@ var extraCalls = map[string]func(p *plan, t *testing.T, r *offline.Resource, rea
 	"aws:backup/vault:Vault":                writes((*plan).vaultCalls),
 	"aws:s3/bucketObjectv2:BucketObjectv2":  (*plan).objectKey,
 	"aws:ecr/repository:Repository":         writes((*plan).repositoryKey),
+	"aws:scheduler/schedule:Schedule":       writes((*plan).scheduleKey),
+}
+
+// scheduleKey: EventBridge Scheduler encrypts a schedule with its customer managed key using
+// the credentials of whoever creates or updates it, who needs kms:DescribeKey,
+// kms:GenerateDataKey and kms:Decrypt on the key (EventBridge Scheduler User Guide, "Managing
+// your KMS keys"; "Data protection in Amazon EventBridge Scheduler").
+func (p *plan) scheduleKey(t *testing.T, s *offline.Resource) []request {
+	k := s.Str("kmsKeyArn")
+	if k == "" {
+		return nil
+	}
+	via := map[string]any{"kms:ViaService": "scheduler.us-east-1.amazonaws.com"}
+	var out []request
+	for _, action := range []string{"kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"} {
+		out = append(out, p.onKey(t, "schedule "+s.Name, action, k, via))
+	}
+	return out
 }
 
 // writes adapts calls made only by a create, update or delete.

@@ -260,6 +260,7 @@ var Operations = map[string]Operation{
 		Update: []string{"events:PutRule", "events:TagResource", "events:UntagResource"}, Delete: []string{"events:DeleteRule"}},
 	"aws:cloudwatch/eventTarget:EventTarget": {Source: "events/target.go", ARN: "arn:aws:events:{region}:{account}:rule/{rule}",
 		Create: []string{"events:PutTargets"}, Read: []string{"events:ListTargetsByRule"}, Update: []string{"events:PutTargets"}, Delete: []string{"events:RemoveTargets"}},
+	// Scheduler uses the schedule's key with the caller's rights: iam_test.go's extraCalls.
 	"aws:scheduler/schedule:Schedule": {Source: "scheduler/schedule.go", ARN: "arn:aws:scheduler:{region}:{account}:schedule/default/{name}",
 		PassRole: "target.roleArn", Service: "scheduler.amazonaws.com",
 		Create: []string{"scheduler:CreateSchedule"}, Read: []string{"scheduler:GetSchedule"}, Update: []string{"scheduler:UpdateSchedule"}, Delete: []string{"scheduler:DeleteSchedule"}},
@@ -333,6 +334,11 @@ var Operations = map[string]Operation{
 		Create: []string{"iam:CreateGroup", "iam:GetGroup"}, Read: []string{"iam:GetGroup"}, Update: []string{"iam:UpdateGroup"}, Delete: []string{"iam:DeleteGroup"}},
 	"aws:iam/groupPolicyAttachment:GroupPolicyAttachment": {Source: "iam/group_policy_attachment.go", ARN: "arn:aws:iam::{account}:group/{group}",
 		Create: []string{"iam:AttachGroupPolicy"}, Read: []string{"iam:ListAttachedGroupPolicies"}, Update: []string{}, Delete: []string{"iam:DetachGroupPolicy"}},
+	// Administrators apply it (the boundary denies its changes to every role): the deploy and
+	// preview roles only read it.
+	"aws:accessanalyzer/analyzer:Analyzer": {Source: "accessanalyzer/analyzer.go", ARN: "arn:aws:access-analyzer:{region}:{account}:analyzer/{analyzerName}", Tagged: true,
+		Create: []string{"access-analyzer:CreateAnalyzer", "access-analyzer:GetAnalyzer"}, Read: []string{"access-analyzer:GetAnalyzer"},
+		Update: []string{"access-analyzer:TagResource", "access-analyzer:UntagResource"}, Delete: []string{"access-analyzer:DeleteAnalyzer"}},
 	"aws:iam/openIdConnectProvider:OpenIdConnectProvider": {Source: "iam/openid_connect_provider.go", ARN: "{arn}", Tagged: true,
 		Create: []string{"iam:CreateOpenIDConnectProvider", "iam:TagOpenIDConnectProvider"}, Read: []string{"iam:GetOpenIDConnectProvider"},
 		// The program sets no thumbprints; the provider is retained on delete (RetainOnDelete).

@@ -42,6 +42,11 @@ func Exceptions() []Exception {
 			Reason: "a stack without an app certificate (dev: no appDomain) serves the app on its cloudfront.net name, which only CloudFront's own certificate can cover",
 		},
 		{
+			RuleID: "IAM.21",
+			Match:  isPermissionsBoundary,
+			Reason: "a permissions boundary grants nothing, it caps: its service wildcards are the stack's services, which no identity policy of the stack grants whole (AWS Config's IAM policy rules take excludePermissionBoundaryPolicy to leave boundaries out for this reason)",
+		},
+		{
 			RuleID: "WAF.11",
 			Match:  func(r *offline.Resource, _ *Context) bool { return r.Str("scope") == "CLOUDFRONT" },
 			Reason: "full request logs of the CloudFront web ACL would ingest about 30 GB a month at prod's assumed traffic (about 15 USD); the rules' CloudWatch metrics and WAF's sampled requests cover review, and docs/cdn.md says how to turn logging on",
@@ -115,6 +120,11 @@ func isLoadBalancerLogTarget(r *offline.Resource, ctx *Context) bool {
 }
 
 // isAccessLogTarget reports whether other buckets or the load balancer log into the bucket.
+// isPermissionsBoundary reports whether a policy is some role's permissions boundary.
+func isPermissionsBoundary(r *offline.Resource, ctx *Context) bool {
+	return len(ctx.Pointing("aws:iam/role:Role", "permissionsBoundary", r)) > 0
+}
+
 func isAccessLogTarget(r *offline.Resource, ctx *Context) bool {
 	return len(ctx.Pointing(typeBucketLogging, "targetBucket", r)) > 0 || isLoadBalancerLogTarget(r, ctx)
 }
