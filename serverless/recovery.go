@@ -83,6 +83,10 @@ func (l *layer) vpcConfig(spec functionSpec) *lambda.FunctionVpcConfigArgs {
 	return &lambda.FunctionVpcConfigArgs{SubnetIds: r.SubnetIDs, SecurityGroupIds: pulumi.StringArray{r.SecurityGroupID}}
 }
 
+// RestoredCopyPrefix starts the identifier of every database AWS Backup's restore testing
+// restores: the only instances the restore check may change.
+const RestoredCopyPrefix = "awsbackup-restore-test-"
+
 // VpcNetworkActions let Lambda attach a function to its subnets (the managed policy
 // AWSLambdaVPCAccessExecutionRole); EC2 gives them no resource-level permissions.
 var VpcNetworkActions = []string{
@@ -113,12 +117,14 @@ func (l *layer) recoveryStatements(spec functionSpec) []security.Statement {
 			security.Allow("Network", VpcNetworkActions, []string{"*"}),
 			// Restore jobs have no ARN to scope these to.
 			security.Allow("RestoreJob", []string{"backup:DescribeRestoreJob", "backup:PutRestoreValidationResult"}, []string{"*"}),
-			// The recovery point's creation time, the reference of the freshness check.
-			security.Allow("RecoveryPoint", []string{"backup:DescribeRecoveryPoint"}, []string{fmt.Sprintf("arn:aws:backup:%s:%s:recovery-point:*", a.Env.Region, a.Env.AccountID)}),
-			// The restored copy's identifier is AWS Backup's choice: any instance of the
-			// account, except the live ones below. The handler also only touches the
-			// instance its restore-test job created.
-			security.Allow("RestoredCopy", []string{"rds:DescribeDBInstances", "rds:ModifyDBInstance"}, []string{db("*")}),
+			// The recovery point's creation time, the reference of the freshness check. A
+			// database's recovery point is the RDS snapshot AWS Backup took, and its ARN is the
+			// snapshot's (AWS Backup Developer Guide, "Amazon RDS backups"; the Service
+			// Authorization Reference's recoveryPoint type: arn:aws:<service>:...).
+			security.Allow("RecoveryPoint", []string{"backup:DescribeRecoveryPoint"}, []string{fmt.Sprintf("arn:aws:rds:%s:%s:snapshot:awsbackup:*", a.Env.Region, a.Env.AccountID)}),
+			// Only the copies restore testing creates (awsbackup-restore-test-<id>): describe
+			// and wait on them, and reset the copy's password; never a live instance (below).
+			security.Allow("RestoredCopy", []string{"rds:DescribeDBInstances", "rds:ModifyDBInstance"}, []string{db(RestoredCopyPrefix + "*")}),
 			{Sid: "NeverTheLiveDatabase", Effect: "Deny", Action: []string{"rds:ModifyDBInstance"}, Resource: live},
 		}
 	}

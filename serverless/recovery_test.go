@@ -81,6 +81,9 @@ func TestRecoveryFunctions(t *testing.T) {
 						"ec2:UnassignPrivateIpAddresses", "rds:DescribeDBInstances", "rds:ModifyDBInstance"}, base...)
 					sort.Strings(want)
 					assert.Equal(t, want, actions)
+					// Restore testing's copies only, and database recovery points by their snapshot ARN.
+					assert.Equal(t, []string{"arn:aws:rds:us-east-1:" + offline.AccountOf(stack) + ":db:awsbackup-restore-test-*"}, []string(sid(t, doc, "RestoredCopy").Resource))
+					assert.Equal(t, []string{"arn:aws:rds:us-east-1:" + offline.AccountOf(stack) + ":snapshot:awsbackup:*"}, []string(sid(t, doc, "RecoveryPoint").Resource))
 					// Resetting a password is allowed on restored copies, never on a live instance.
 					deny := sid(t, doc, "NeverTheLiveDatabase")
 					assert.Equal(t, "Deny", deny.Effect)
