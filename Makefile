@@ -9,14 +9,23 @@ ACTIONLINT  := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 # Debian's python3: the libraries the Lambda tests use come from Debian's packages (scripts/test-deps.sh).
 PYTHON      := /usr/bin/python3
 PYTESTS     := $(PYTHON) -m unittest discover -s serverless/functions/tests -t serverless/functions
+# The python3 with moto and current botocore: it records the functions' AWS calls.
+MOTO_PYTHON ?= python3
+RUNTIME     := cd serverless/functions && $(MOTO_PYTHON) -m unittest tests.test_runtime_calls
 
-.PHONY: test test-deps plan diff lint build settings lambdas
+.PHONY: test test-deps plan diff lint build settings lambdas runtime-calls
 
 ## test: installs the test dependencies, then go vet, the Go tests (every stack under Pulumi mocks) and the Lambda tests
 test: test-deps
 	go vet ./...
 	go test ./...
 	$(PYTESTS)
+	$(RUNTIME)
+
+## runtime-calls: records again the AWS calls each function makes (after changing a handler);
+## the IAM check simulates them against each function's role
+runtime-calls:
+	cd serverless/functions && RECORD_RUNTIME_CALLS=1 $(MOTO_PYTHON) -m unittest tests.test_runtime_calls
 
 ## test-deps: the Debian and npm packages the tests use (idempotent; apt-get needs root or sudo)
 test-deps:

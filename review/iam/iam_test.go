@@ -81,16 +81,27 @@ func newPlan(t *testing.T, stack string) *plan {
 
 func docName(r *offline.Resource, field string) string { return r.Type + " " + r.Name + " " + field }
 
-// role is a pipeline role: its managed policies' documents and its boundary's.
+// role is a role of the stack: its inline and managed policies' documents and its boundary's.
 func (p *plan) role(t *testing.T, name string) (principal string, identity, boundary []string) {
-	role := p.res.Named("aws:iam/role:Role", name)
+	var role *offline.Resource
+	for _, r := range p.res.OfType("aws:iam/role:Role") {
+		if r.Str("name") == name {
+			role = r
+		}
+	}
 	require.NotNil(t, role, name)
 	byArn := map[string]*offline.Resource{}
 	for _, pol := range p.res.OfType("aws:iam/policy:Policy") {
 		byArn[pol.Outputs["arn"].(string)] = pol
 	}
+	for _, r := range p.res.OfType("aws:iam/rolePolicy:RolePolicy") {
+		if r.Str("role") == name {
+			identity = append(identity, docName(r, "policy"))
+		}
+	}
 	for _, a := range p.res.OfType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
-		if a.Str("role") == name {
+		// AWS managed policies are not in the plan: leaving them out can only refuse more.
+		if a.Str("role") == name && !strings.HasPrefix(a.Str("policyArn"), "arn:aws:iam::aws:policy/") {
 			pol := byArn[a.Str("policyArn")]
 			require.NotNil(t, pol, "%s's policy %s is the program's", name, a.Str("policyArn"))
 			identity = append(identity, docName(pol, "policy"))

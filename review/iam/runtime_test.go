@@ -1,0 +1,134 @@
+package iamcheck_test
+
+import (
+	"encoding/json"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/canalco/infra/offline"
+	"github.com/stretchr/testify/require"
+)
+
+// recordedCall is one AWS call a function's handler made under moto
+// (serverless/functions/tests/test_runtime_calls.py), in the record's stack (canalco-prod,
+// account 123456789012).
+type recordedCall struct {
+	Service, Operation, Scenario string
+	Params                       map[string]any
+	Fake                         bool
+}
+
+// The record's stack, rewritten into each planned stack's.
+const recordAccount, recordPrefix = "123456789012", "canalco-prod"
+
+// runtimeRequests turns a function's recorded calls into the requests IAM authorizes, with the
+// ARNs AWS uses: an object's, a database's, a recovery point's (an RDS snapshot's for a
+// database), and what S3 does with the bucket's key on the caller's behalf.
+func (p *plan) runtimeRequests(t *testing.T, fn *offline.Resource, calls []recordedCall) []request {
+	restack := strings.NewReplacer(recordAccount, p.account, recordPrefix, "canalco-"+p.stack, "canalco_prod", "canalco_"+p.stack)
+	str := func(c recordedCall, key string) string { v, _ := c.Params[key].(string); return restack.Replace(v) }
+	rds := func(kind, id string) string { return "arn:aws:rds:us-east-1:" + p.account + ":" + kind + ":" + id }
+	var out []request
+	object := func(what, action, bucket, key string) {
+		out = append(out, p.onObject(what, action, bucket, key))
+		if k := p.bucketKey(bucket); k != "" {
+			kms := map[string]string{"s3:GetObject": "kms:Decrypt", "s3:PutObject": "kms:GenerateDataKey"}[action]
+			if kms != "" { // SSE-KMS: S3 uses the bucket's key with the caller's rights
+				out = append(out, p.onKey(t, what, kms, k, map[string]any{"kms:ViaService": "s3.us-east-1.amazonaws.com"}))
+			}
+		}
+	}
+	for _, c := range calls {
+		what := fn.Str("name") + ": " + c.Scenario + ": " + c.Service + ":" + c.Operation
+		switch c.Service + ":" + c.Operation {
+		case "s3:PutObject", "s3:GetObject":
+			object(what, c.Service+":"+c.Operation, str(c, "Bucket"), str(c, "Key"))
+		case "s3:CopyObject":
+			source, key, _ := strings.Cut(str(c, "CopySource"), "/")
+			object(what, "s3:GetObject", source, key)
+			object(what, "s3:PutObject", str(c, "Bucket"), str(c, "Key"))
+		case "s3:DeleteObjects":
+			keys, _ := c.Params["Keys"].([]any)
+			require.NotEmpty(t, keys, what)
+			for _, k := range keys {
+				object(what, "s3:DeleteObject", str(c, "Bucket"), restack.Replace(k.(string)))
+			}
+		case "s3:ListObjectsV2":
+			ctx := region()
+			ctx["s3:prefix"], ctx["aws:SecureTransport"] = str(c, "Prefix"), "true"
+			bucket := str(c, "Bucket")
+			out = append(out, request{what: what, action: "s3:ListBucket", resource: "arn:aws:s3:::" + bucket, context: ctx, resourcePolicy: p.bucketPolicy[bucket]})
+		case "ses:SendEmail":
+			// The stack's identity and configuration set, from the function's own settings.
+			sender, err := mail.ParseAddress(fn.Str("environment.variables.SENDER"))
+			require.NoError(t, err, what)
+			var identity string
+			for _, id := range p.res.OfType("aws:sesv2/emailIdentity:EmailIdentity") {
+				identity = id.Str("emailIdentity")
+			}
+			ctx := region()
+			ctx["ses:FromAddress"] = sender.Address
+			for _, arn := range []string{"identity/" + identity, "configuration-set/" + fn.Str("environment.variables.CONFIGURATION_SET")} {
+				out = append(out, request{what: what, action: "ses:SendEmail", resource: "arn:aws:ses:us-east-1:" + p.account + ":" + arn, context: ctx})
+			}
+		case "rds:DescribeDBInstances", "rds:ModifyDBInstance":
+			out = append(out, request{what: what, action: "rds:" + c.Operation, resource: rds("db", str(c, "DBInstanceIdentifier")), context: region()})
+		case "backup:DescribeRecoveryPoint":
+			out = append(out, request{what: what, action: "backup:DescribeRecoveryPoint", resource: str(c, "RecoveryPointArn"), context: region()})
+		case "backup:ListRestoreJobs":
+			// The recovery function looks for restore tests only where the stack has a plan.
+			if fn.Str("environment.variables.RESTORE_TESTING_PLAN") != "" {
+				out = append(out, request{what: what, action: "backup:ListRestoreJobs", resource: "*", context: region()})
+			}
+		case "backup:DescribeRestoreJob", "backup:PutRestoreValidationResult":
+			// Restore jobs have no ARN: these take Resource "*" (Service Authorization Reference).
+			out = append(out, request{what: what, action: "backup:" + c.Operation, resource: "*", context: region()})
+		default:
+			t.Errorf("%s: no ARN rule for %s:%s; add one to runtimeRequests", what, c.Service, c.Operation)
+		}
+	}
+	return out
+}
+
+// functionRole is a function's role name in the plan.
+func (p *plan) functionRole(fn *offline.Resource) string {
+	return strings.TrimPrefix(fn.Str("role"), "arn:aws:iam::"+p.account+":role/")
+}
+
+// TestEveryRecordedRuntimeCallIsAllowed: each call a handler makes (recorded on moto into
+// serverless/functions/tests/runtime_calls.json) is allowed to that function's real role
+// in each stack that has the function, under the stack's boundary, the bucket policies and
+// the key policies, and so is what S3 does with the bucket's key on its behalf.
+func TestEveryRecordedRuntimeCallIsAllowed(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(offline.Root(t), "serverless", "functions", "tests", "runtime_calls.json"))
+	require.NoError(t, err)
+	var record map[string][]recordedCall
+	require.NoError(t, json.Unmarshal(raw, &record))
+	require.NotEmpty(t, record)
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
+			p := newPlan(t, stack)
+			byRole := map[string][]request{}
+			for function, calls := range record {
+				fn := p.res.Named("aws:lambda/function:Function", "canalco-"+stack+"-"+function)
+				if fn == nil {
+					continue // restore-check: only where restore testing is on
+				}
+				role := p.functionRole(fn)
+				require.NotEmpty(t, role, function)
+				byRole[role] = append(byRole[role], p.runtimeRequests(t, fn, calls)...)
+			}
+			require.NotEmpty(t, byRole)
+			for role, reqs := range byRole {
+				refused, _ := p.simulate(t, role, reqs)
+				for _, r := range refused {
+					t.Errorf("%s cannot: %s", role, r)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,88 @@
+"""Records the AWS calls a handler makes, from botocore's own events.
+
+Every client boto3 creates from the default session inherits the handlers registered on it:
+``before-parameter-build`` gives the service, the operation and the caller's parameters of
+each call. ``fakes`` answers the operations moto does not implement (named, so the record says
+which answers were made up) from ``before-call``, which botocore lets a handler answer.
+"""
+
+import contextlib
+import importlib.util
+import json
+import sys
+import types
+import urllib.parse
+from pathlib import Path
+
+FUNCTIONS_DIR = Path(__file__).resolve().parent.parent
+# Each package holds the shared modules beside its handler; here they come from shared/.
+if str(FUNCTIONS_DIR / "shared") not in sys.path:
+    sys.path.insert(0, str(FUNCTIONS_DIR / "shared"))
+
+# The parameters that name what a call touches: the IAM check turns them into ARNs. Bodies,
+# times and tokens stay out, so the record changes only when the calls do.
+NAMING = (
+    "Bucket", "Key", "CopySource", "Prefix", "QueueUrl", "SecretId", "DBInstanceIdentifier", "RestoreJobId",
+    "RecoveryPointArn", "BackupVaultName", "RoleArn", "FromEmailAddress", "ConfigurationSetName", "TopicArn",
+    "ByStatus", "ParameterName", "Name", "Namespace",
+)
+
+
+def load_handler(function):
+    """Import <function>/handler.py fresh, its own modules beside it."""
+    folder = str(FUNCTIONS_DIR / function)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(f"recorded_{function.replace('-', '_')}", FUNCTIONS_DIR / function / "handler.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Recorder:
+    """The calls made while it is active, as {service, operation, params}."""
+
+    def __init__(self, fakes=None):
+        self.calls, self.fakes = [], fakes or {}
+
+    def _record(self, params, model, **_):
+        service = model.service_model.signing_name
+        named = {k: params[k] for k in NAMING if k in params}
+        if isinstance(named.get("CopySource"), dict):
+            named["CopySource"] = f"{named['CopySource']['Bucket']}/{named['CopySource']['Key']}"
+        elif "CopySource" in named:
+            named["CopySource"] = urllib.parse.unquote(named["CopySource"])
+        if "Delete" in params:  # DeleteObjects names its keys in the body
+            named["Keys"] = sorted(o["Key"] for o in params["Delete"]["Objects"])
+        self.calls.append({"service": service, "operation": model.name, "params": named,
+                           "fake": (model.service_model.service_id.hyphenize(), model.name) in self.fakes})
+
+    def _fake(self, model, **_):
+        answer = self.fakes.get((model.service_model.service_id.hyphenize(), model.name))
+        if answer is None:
+            return None
+        return types.SimpleNamespace(status_code=200, headers={}, raw=None), answer
+
+    @contextlib.contextmanager
+    def active(self, region):
+        """Inside moto's mock_aws: a default session whose clients report to this recorder."""
+        import boto3
+
+        boto3.setup_default_session(region_name=region)
+        events = boto3.DEFAULT_SESSION.events
+        events.register("before-parameter-build", self._record)
+        events.register("before-call", self._fake)
+        try:
+            yield self
+        finally:
+            boto3.DEFAULT_SESSION = None
+
+
+def write(path, record):
+    Path(path).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+
+
+def unique(calls):
+    """The distinct calls, in a stable order."""
+    seen = {json.dumps(c, sort_keys=True) for c in calls}
+    return [json.loads(c) for c in sorted(seen)]

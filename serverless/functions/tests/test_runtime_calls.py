@@ -1,0 +1,169 @@
+"""The AWS calls each function makes, recorded on moto and kept in runtime_calls.json.
+
+The IAM check (review/iam, TestEveryRecordedRuntimeCallIsAllowed) simulates each recorded call
+against the function's own role, the stack's boundary and the resource policies. Regenerate
+the record after changing a handler:
+
+    RECORD_RUNTIME_CALLS=1 python3 -m unittest tests.test_runtime_calls
+
+The test fails while the record differs from what the handlers do. It runs on the Python that
+has moto (5.2) and current botocore; calls moto does not implement are answered by named fakes
+(FAKES) and marked "fake" in the record.
+"""
+
+import json
+import os
+import sys
+import types
+import unittest
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from unittest import mock
+
+from tests.recorder import FUNCTIONS_DIR, Recorder, load_handler, unique, write
+
+try:
+    import boto3
+    from moto import mock_aws
+except ImportError:  # the Python without moto: the record is checked where moto is
+    mock_aws = None
+
+RECORD = FUNCTIONS_DIR / "tests" / "runtime_calls.json"
+REGION, ACCOUNT, PREFIX = "us-east-1", "123456789012", "canalco-prod"
+NOW = datetime.now(timezone.utc)
+
+
+def bucket(purpose):
+    return f"{PREFIX}-{purpose}-{ACCOUNT}-{REGION}"
+
+
+def context(request_id="req-1", millis=60000, step=0):
+    """Lambda's context; with a step, each look at the clock spends that much of the time."""
+    left = [millis + step]
+
+    def remaining():
+        left[0] -= step
+        return left[0]
+
+    return types.SimpleNamespace(aws_request_id=request_id, get_remaining_time_in_millis=remaining)
+
+
+# AWS Backup's restore jobs and recovery points, which moto does not implement: what AWS
+# Backup returns for a database restored by restore testing (AWS Backup API Reference).
+RESTORE_JOB = {
+    "RestoreJobId": "job-1", "ResourceType": "RDS", "Status": "COMPLETED",
+    "CreatedResourceArn": f"arn:aws:rds:{REGION}:{ACCOUNT}:db:awsbackup-restore-test-abc123",
+    "RecoveryPointArn": f"arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:awsbackup:job-1",
+    "CreationDate": NOW - timedelta(minutes=30), "CompletionDate": NOW,
+}
+FAKES = {
+    ("backup", "DescribeRestoreJob"): RESTORE_JOB,
+    ("backup", "DescribeRecoveryPoint"): {"CreationDate": NOW - timedelta(hours=2)},
+    ("backup", "PutRestoreValidationResult"): {},
+    ("backup", "ListRestoreJobs"): {"RestoreJobs": []},
+    # moto's SES v2 sends no templated email ("Template functionality not ready").
+    ("sesv2", "SendEmail"): {"MessageId": "0100018f-example"},
+}
+
+
+def scenarios():
+    """(function, scenario, environment, setup(), event, context)."""
+
+    def buckets(*purposes):
+        s3 = boto3.client("s3", region_name=REGION)
+        for purpose in purposes:
+            s3.create_bucket(Bucket=bucket(purpose))
+        return s3
+
+    def old_objects():
+        s3 = buckets("adjuntos", "auditoria")
+        s3.put_object(Bucket=bucket("adjuntos"), Key="tmp/old.pdf", Body=b"x")
+        s3.put_object(Bucket=bucket("auditoria"), Key="audit/year=2020/month=01/day=01/a.jsonl", Body=b"{}\n")
+
+    def database(identifier):
+        rds = boto3.client("rds", region_name=REGION)
+        rds.create_db_instance(DBInstanceIdentifier=identifier, DBInstanceClass="db.t4g.micro", Engine="postgres",
+                               MasterUsername="canalco", MasterUserPassword="not-used-here-1", AllocatedStorage=20)
+
+    def identity():
+        boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="canalco.co")
+
+    audit_event = {"Records": [{"messageId": "m1", "body": json.dumps({
+        "id": "e1", "occurred_at": "2024-07-15T12:00:00Z", "actor": "ana@canalco.co", "action": "requisition.approve",
+        "entity": "requisition", "entity_id": "REQ-7", "details": {}})}]}
+    notification = {"Records": [{"Sns": {"Message": json.dumps({
+        "type": "requisition.created", "recipients": ["ana@canalco.co"], "data": {"requisition_id": "REQ-7"}})}}]}
+    return [
+        ("audit", "an audit event written", {"AUDIT_BUCKET": bucket("auditoria"), "AUDIT_PREFIX": "audit/"},
+         lambda: buckets("auditoria"), audit_event, context()),
+        ("cleanup", "expired temporary files and old audit days", {
+            "TEMP_PREFIXES": json.dumps([bucket("adjuntos") + "/tmp/"]), "TEMP_MAX_AGE_HOURS": "0",
+            "AUDIT_BUCKET": bucket("auditoria"), "AUDIT_PREFIX": "audit/", "AUDIT_ARCHIVE_AFTER_DAYS": "1"},
+         old_objects, {"source": "canalco.schedule"}, context(millis=600000)),
+        ("notifications", "an email through SES", {
+            "SENDER": "Canalco <no-reply@canalco.co>", "CONFIGURATION_SET": PREFIX, "TEMPLATE_PREFIX": PREFIX + "-",
+            "ENVIRONMENT": "prod", "APP_URL": "https://app.canalco.co"},
+         identity, notification, context()),
+        ("recovery", "the RPO and the last restore test", {
+            "RDS_INSTANCE_ID": PREFIX + "-postgres", "RESTORE_TESTING_PLAN": "canalco_prod_restore_test"},
+         lambda: database(PREFIX + "-postgres"), {"source": "canalco.schedule"}, context()),
+        ("restore-check", "a restored database validated", {
+            "LIVE_DB_INSTANCE_IDS": PREFIX + "-postgres", "CA_BUNDLE_URL": "https://truststore.example/bundle.pem",
+            "BACKUP_VAULT_NAME": PREFIX, "POLL_SECONDS": "0"},
+         lambda: database("awsbackup-restore-test-abc123"), {"detail": {"restoreJobId": "job-1"}}, context(step=30000)),
+    ]
+
+
+class _NoDatabase(Exception):
+    """Stands in for psycopg's errors: the copy is not reachable from here."""
+
+
+def _without_database():
+    """restore-check imports psycopg; what its calls to AWS are does not depend on it."""
+    fake = types.ModuleType("psycopg")
+    fake.OperationalError = fake.Error = _NoDatabase
+    fake.sql = types.SimpleNamespace()
+
+    def connect(**_):
+        raise _NoDatabase("no database here")
+
+    fake.connect = connect
+    return mock.patch.dict(sys.modules, {"psycopg": fake})
+
+
+def record():
+    """Runs every scenario on moto and returns {function: [calls]}."""
+    out = {}
+    for function, scenario, env, setup, event, ctx in scenarios():
+        with mock_aws(), mock.patch.dict(os.environ, {**env, "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing",
+                                                      "AWS_SECRET_ACCESS_KEY": "testing"}, clear=False), _without_database():
+            setup()
+            handler = load_handler(function)
+            if hasattr(handler, "_ca_file"):
+                handler._ca_file = lambda url: os.devnull
+            recorder = Recorder(FAKES)
+            with recorder.active(REGION):
+                try:
+                    handler.handler(event, ctx)
+                except Exception as exc:  # the calls made before a failure are the record too
+                    print(f"{function}: {scenario}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            for call in recorder.calls:
+                call["scenario"] = scenario
+            out.setdefault(function, []).extend(recorder.calls)
+    return {function: unique(calls) for function, calls in out.items()}
+
+
+@unittest.skipIf(mock_aws is None, "moto is not installed on this Python")
+class RuntimeCallsTest(unittest.TestCase):
+    def test_the_record_is_what_the_handlers_do(self):
+        got = record()
+        if os.environ.get("RECORD_RUNTIME_CALLS"):
+            write(RECORD, got)
+        want = json.loads(RECORD.read_text())
+        self.assertEqual(want, got, "the handlers' calls changed: RECORD_RUNTIME_CALLS=1 python3 -m unittest tests.test_runtime_calls")
+        for function, calls in got.items():
+            self.assertTrue(calls, f"{function} made no AWS call")
+
+
+if __name__ == "__main__":
+    unittest.main()
