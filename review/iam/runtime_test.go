@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/canalco/infra/offline"
+	"github.com/canalco/infra/storage"
 	"github.com/stretchr/testify/require"
 )
 
@@ -128,6 +129,106 @@ func TestEveryRecordedRuntimeCallIsAllowed(t *testing.T) {
 				for _, r := range refused {
 					t.Errorf("%s cannot: %s", role, r)
 				}
+			}
+		})
+	}
+}
+
+// backendRequests are the backend instances' documented calls (docs/compute.md): the release
+// parameter at boot, the image pull, the database's IAM token (rds-db:connect as canalco_app),
+// the documents in the stack's buckets, the audit and reports queues and the events topic,
+// with what S3, SQS and SNS do with their keys on the caller's behalf.
+func (p *plan) backendRequests(t *testing.T) []request {
+	prefix := "canalco-" + p.stack
+	named := func(typ, name string) *offline.Resource {
+		r := p.res.Named(typ, name)
+		require.NotNil(t, r, "%s %s", typ, name)
+		return r
+	}
+	what := "backend instance"
+	repo := named("aws:ecr/repository:Repository", prefix+"-backend").Outputs["arn"].(string)
+	db := named("aws:rds/instance:Instance", prefix+"-postgres")
+	out := []request{
+		{what: what, action: "ssm:GetParameter", resource: named("aws:ssm/parameter:Parameter", prefix+"-backend-release").Outputs["arn"].(string), context: region()},
+		{what: what, action: "ecr:GetAuthorizationToken", resource: "*", context: region()},
+		{what: what, action: "rds-db:connect", resource: "arn:aws:rds-db:us-east-1:" + p.account + ":dbuser:" + db.Outputs["resourceId"].(string) + "/canalco_app", context: region()},
+	}
+	for _, action := range []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"} {
+		out = append(out, request{what: what, action: action, resource: repo, context: region()})
+	}
+	for _, b := range p.res.OfType("aws:s3/bucketV2:BucketV2") {
+		for _, purpose := range storage.DocumentPurposes {
+			if !strings.HasPrefix(b.Str("bucket"), prefix+"-"+purpose+"-") {
+				continue
+			}
+			bucket, key := b.Str("bucket"), "2025/07/documento.pdf"
+			ctx := region()
+			ctx["aws:SecureTransport"] = "true"
+			out = append(out, request{what: what, action: "s3:ListBucket", resource: "arn:aws:s3:::" + bucket, context: ctx, resourcePolicy: p.bucketPolicy[bucket]})
+			for _, action := range []string{"s3:GetObject", "s3:PutObject"} {
+				out = append(out, p.onObject(what, action, bucket, key))
+			}
+			if k := p.bucketKey(bucket); k != "" {
+				for _, action := range []string{"kms:Decrypt", "kms:GenerateDataKey"} {
+					out = append(out, p.onKey(t, what, action, k, map[string]any{"kms:ViaService": "s3.us-east-1.amazonaws.com"}))
+				}
+			}
+		}
+	}
+	// The queues and the topic name the role in their own policies (docs/compute.md).
+	policyOf := map[string]string{}
+	for _, q := range p.res.OfType("aws:sqs/queuePolicy:QueuePolicy") {
+		policyOf[q.Str("queueUrl")] = docName(q, "policy")
+	}
+	for _, tp := range p.res.OfType("aws:sns/topicPolicy:TopicPolicy") {
+		policyOf[tp.Str("arn")] = docName(tp, "policy")
+	}
+	own := func(r *offline.Resource, id string) string { // a policy set on the queue or topic itself
+		if r.Str("policy") != "" {
+			return docName(r, "policy")
+		}
+		return policyOf[id]
+	}
+	send := func(action, arn, policy, key, via string) {
+		require.NotEmpty(t, policy, "%s has a policy naming the backend", arn)
+		out = append(out, request{what: what, action: action, resource: arn, context: region(), resourcePolicy: policy})
+		if key != "" { // SSE-KMS: the service uses the key with the sender's rights
+			for _, action := range []string{"kms:GenerateDataKey", "kms:Decrypt"} {
+				out = append(out, p.onKey(t, what, action, key, map[string]any{"kms:ViaService": via + ".us-east-1.amazonaws.com", "kms:CallerAccount": p.account}))
+			}
+		}
+	}
+	for _, name := range []string{"audit", "reports"} {
+		q := named("aws:sqs/queue:Queue", prefix+"-"+name)
+		send("sqs:SendMessage", q.Outputs["arn"].(string), own(q, q.Outputs["url"].(string)), p.keyArn(q.Str("kmsMasterKeyId")), "sqs")
+	}
+	topic := named("aws:sns/topic:Topic", prefix+"-events")
+	send("sns:Publish", topic.Outputs["arn"].(string), own(topic, topic.Outputs["arn"].(string)), p.keyArn(topic.Str("kmsMasterKeyId")), "sns")
+	return out
+}
+
+// keyArn is a key of the stack by ARN, whether named by ARN or by ID ("" for none).
+func (p *plan) keyArn(id string) string {
+	for _, k := range p.res.OfType("aws:kms/key:Key") {
+		if id == k.Outputs["keyId"] || id == k.Outputs["arn"] {
+			return k.Outputs["arn"].(string)
+		}
+	}
+	return ""
+}
+
+// TestTheBackendsDocumentedCallsAreAllowed: every call docs/compute.md says the backend makes
+// is allowed to the instance role, under the boundary and the resource policies.
+func TestTheBackendsDocumentedCallsAreAllowed(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
+			p := newPlan(t, stack)
+			reqs := p.backendRequests(t)
+			require.Greater(t, len(reqs), 20)
+			refused, _ := p.simulate(t, "canalco-"+stack+"-backend-instance", reqs)
+			for _, r := range refused {
+				t.Errorf("the backend cannot: %s", r)
 			}
 		})
 	}
