@@ -73,3 +73,32 @@ func TestThePipelineIdentityDoesNotChangeWithTheStack(t *testing.T) {
 		}
 	}
 }
+
+// TestThePipelineReachesOnlyItsAccount: every ARN of the pipeline roles' policies and of the
+// boundary is in the stack's own account, or is AWS's (public parameters, images, managed
+// policies and rule groups, which have no account of the stack's): nothing names another
+// environment's account, and with one account per environment nothing reaches it.
+func TestThePipelineReachesOnlyItsAccount(t *testing.T) {
+	awsOwned := []string{"arn:aws:wafv2:*:*:global/managedruleset/*/*"}
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			sts := append(statements(t, res, "canalco-"+stack+"-deploy"), statements(t, res, "canalco-"+stack+"-preview")...)
+			sts = append(sts, document(t, res.Named(policyT, "canalco-"+stack+"-boundary"), "policy")...)
+			for _, st := range sts {
+				for _, arn := range append(append([]string{}, st.Resource...), st.NotResource...) {
+					parts := strings.SplitN(arn, ":", 6)
+					if arn == "*" || len(parts) < 6 {
+						continue
+					}
+					switch account := parts[4]; {
+					case account == offline.AccountOf(stack), account == "", account == "aws":
+					case account == "*" && anyMatches(awsOwned, arn, false):
+					default:
+						t.Errorf("%s names %s, outside account %s", st.Sid, arn, offline.AccountOf(stack))
+					}
+				}
+			}
+		})
+	}
+}
