@@ -19,7 +19,9 @@ import (
 type recordedCall struct {
 	Service, Operation, Scenario string
 	Params                       map[string]any
-	Fake                         bool
+	// Fake: answered by a named fake (moto lacks the operation). Presigned: a URL the handler
+	// signs, which its holder calls later with the signer's rights.
+	Fake, Presigned bool
 }
 
 // The record's stack, rewritten into each planned stack's.
@@ -62,6 +64,19 @@ func (p *plan) runtimeRequests(t *testing.T, fn *offline.Resource, calls []recor
 			ctx["s3:prefix"], ctx["aws:SecureTransport"] = str(c, "Prefix"), "true"
 			bucket := str(c, "Bucket")
 			out = append(out, request{what: what, action: "s3:ListBucket", resource: "arn:aws:s3:::" + bucket, context: ctx, resourcePolicy: p.bucketPolicy[bucket]})
+		case "sts:AssumeRole":
+			// Under the target role's trust policy too: both must allow (IAM User Guide).
+			arn := str(c, "RoleArn")
+			var trust string
+			for _, r := range p.res.OfType("aws:iam/role:Role") {
+				if "arn:aws:iam::"+p.account+":role/"+r.Str("name") == arn {
+					trust = docName(r, "assumeRolePolicy")
+				}
+			}
+			require.NotEmpty(t, trust, "%s: the role %s is the stack's", what, arn)
+			ctx := region()
+			ctx["sts:RoleSessionName"] = str(c, "RoleSessionName")
+			out = append(out, request{what: what, action: "sts:AssumeRole", resource: arn, context: ctx, resourcePolicy: trust})
 		case "ses:SendEmail":
 			// The stack's identity and configuration set, from the function's own settings.
 			sender, err := mail.ParseAddress(fn.Str("environment.variables.SENDER"))
@@ -121,7 +136,23 @@ func TestEveryRecordedRuntimeCallIsAllowed(t *testing.T) {
 				}
 				role := p.functionRole(fn)
 				require.NotEmpty(t, role, function)
-				byRole[role] = append(byRole[role], p.runtimeRequests(t, fn, calls)...)
+				// A presigned URL is used with the rights of the role that signed it: the
+				// role the handler assumed.
+				var own, presigned []recordedCall
+				signer := role
+				for _, c := range calls {
+					switch {
+					case c.Presigned:
+						presigned = append(presigned, c)
+					case c.Service == "sts" && c.Operation == "AssumeRole":
+						signer = strings.TrimPrefix(strings.Replace(c.Params["RoleArn"].(string), recordPrefix, "canalco-"+stack, 1), "arn:aws:iam::"+recordAccount+":role/")
+						own = append(own, c)
+					default:
+						own = append(own, c)
+					}
+				}
+				byRole[role] = append(byRole[role], p.runtimeRequests(t, fn, own)...)
+				byRole[signer] = append(byRole[signer], p.runtimeRequests(t, fn, presigned)...)
 			}
 			require.NotEmpty(t, byRole)
 			for role, reqs := range byRole {

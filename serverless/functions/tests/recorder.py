@@ -9,6 +9,7 @@ which answers were made up) from ``before-call``, which botocore lets a handler 
 import contextlib
 import importlib.util
 import json
+import re
 import sys
 import types
 import urllib.parse
@@ -24,8 +25,12 @@ if str(FUNCTIONS_DIR / "shared") not in sys.path:
 NAMING = (
     "Bucket", "Key", "CopySource", "Prefix", "QueueUrl", "SecretId", "DBInstanceIdentifier", "RestoreJobId",
     "RecoveryPointArn", "BackupVaultName", "RoleArn", "FromEmailAddress", "ConfigurationSetName", "TopicArn",
-    "ByStatus", "ParameterName", "Name", "Namespace",
+    "ByStatus", "ParameterName", "Name", "Namespace", "RoleSessionName",
 )
+
+
+# Generated names (object keys of one run) are recorded as <uuid>, so the record is stable.
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?<=-)[0-9a-f]{16}$")
 
 
 def load_handler(function):
@@ -45,17 +50,21 @@ class Recorder:
     def __init__(self, fakes=None):
         self.calls, self.fakes = [], fakes or {}
 
-    def _record(self, params, model, **_):
+    def _record(self, params, model, context=None, **_):
         service = model.service_model.signing_name
-        named = {k: params[k] for k in NAMING if k in params}
+        named = {k: UUID.sub("<uuid>", v) if isinstance(v, str) else v for k, v in params.items() if k in NAMING}
         if isinstance(named.get("CopySource"), dict):
             named["CopySource"] = f"{named['CopySource']['Bucket']}/{named['CopySource']['Key']}"
         elif "CopySource" in named:
             named["CopySource"] = urllib.parse.unquote(named["CopySource"])
         if "Delete" in params:  # DeleteObjects names its keys in the body
             named["Keys"] = sorted(o["Key"] for o in params["Delete"]["Objects"])
-        self.calls.append({"service": service, "operation": model.name, "params": named,
-                           "fake": (model.service_model.service_id.hyphenize(), model.name) in self.fakes})
+        call = {"service": service, "operation": model.name, "params": named,
+                "fake": (model.service_model.service_id.hyphenize(), model.name) in self.fakes}
+        if (context or {}).get("is_presign_request"):
+            # A presigned URL: the call is made later by whoever holds it, with the signer's rights.
+            call["presigned"] = True
+        self.calls.append(call)
 
     def _fake(self, model, **_):
         answer = self.fakes.get((model.service_model.service_id.hyphenize(), model.name))

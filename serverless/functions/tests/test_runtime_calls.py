@@ -104,6 +104,15 @@ def scenarios():
             "SENDER": "Canalco <no-reply@canalco.co>", "CONFIGURATION_SET": PREFIX, "TEMPLATE_PREFIX": PREFIX + "-",
             "ENVIRONMENT": "prod", "APP_URL": "https://app.canalco.co"},
          identity, notification, context()),
+        # CSV: the document libraries of the other formats are not on the Python that has moto.
+        ("reports", "a requested report, linked by email", {
+            "REPORTS_BUCKET": bucket("reportes"), "AUDIT_BUCKET": bucket("auditoria"),
+            "KMS_KEY_ARN": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "DOWNLOAD_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-report-links", "SENDER": "Canalco <no-reply@canalco.co>",
+            "CONFIGURATION_SET": PREFIX, "TEMPLATE_PREFIX": PREFIX + "-", "ENVIRONMENT": "prod"},
+         lambda: buckets("reportes", "auditoria"),
+         {"report": "requisitions", "from": "2024-05-01", "to": "2024-05-02", "requested_by": "ana@canalco.co", "format": "csv"},
+         context()),
         ("recovery", "the RPO and the last restore test", {
             "RDS_INSTANCE_ID": PREFIX + "-postgres", "RESTORE_TESTING_PLAN": "canalco_prod_restore_test"},
          lambda: database(PREFIX + "-postgres"), {"source": "canalco.schedule"}, context()),
