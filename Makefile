@@ -6,11 +6,12 @@ B ?= prod
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ACTIONLINT  := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
-# Debian's python3: the libraries the Lambda tests use come from Debian's packages (scripts/test-deps.sh).
-PYTHON      := /usr/bin/python3
+# python3 with the pinned boto3, botocore and moto, plus the Debian report libraries that
+# scripts/test-deps.sh links into build/test-python/ (and nothing else of Debian's dist-packages).
+PYTHON      := PYTHONPATH=$(CURDIR)/build/test-python python3
 PYTESTS     := $(PYTHON) -m unittest discover -s serverless/functions/tests -t serverless/functions
 
-.PHONY: test test-deps plan diff lint build settings lambdas
+.PHONY: test test-deps plan diff lint build settings lambdas bench
 
 ## test: installs the test dependencies, then go vet, the Go tests (every stack under Pulumi mocks) and the Lambda tests
 test: test-deps
@@ -21,6 +22,10 @@ test: test-deps
 ## test-deps: the Debian and npm packages the tests use (idempotent; apt-get needs root or sudo)
 test-deps:
 	scripts/test-deps.sh
+
+## bench: the reports' benchmarks (PDF of long text, 31 and 366 days of audit) with time, memory and requests
+bench: test-deps
+	$(PYTHON) serverless/functions/tests/bench_reports.py
 
 ## plan: the offline plan of STACK (dev by default); STRICT=1 fails on a security finding
 plan:
