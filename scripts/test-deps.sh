@@ -79,15 +79,26 @@ if [ "$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$
   echo "test-deps: $python and Debian's /usr/bin/python3 must be the same minor version (Debian's report libraries are built for it)" >&2
   exit 1
 fi
+# module:distribution (its metadata goes along: wheel's bdist_wheel command is an entry point).
 modules=(
-  xlsxwriter reportlab PIL  # write the reports (ReportLab needs Pillow)
-  openpyxl et_xmlfile pypdf # read them back in the tests
-  psycopg                   # the restore check's driver (test_restore_check.py)
-  wheel                     # builds test_build_layers.py's local wheel
+  xlsxwriter:XlsxWriter reportlab:reportlab PIL:Pillow  # write the reports (ReportLab needs Pillow)
+  openpyxl:openpyxl et_xmlfile:et_xmlfile pypdf:pypdf   # read them back in the tests
+  psycopg:psycopg                                       # the restore check's driver (test_restore_check.py)
+  wheel:wheel                                           # builds test_build_layers.py's local wheel
 )
 link_dir=build/test-python
+rm -rf "$link_dir"
 mkdir -p "$link_dir"
-for m in "${modules[@]}"; do
-  [ -e "$debian_python/$m" ] || { echo "test-deps: $debian_python/$m is missing" >&2; exit 1; }
-  ln -sfn "$debian_python/$m" "$link_dir/$m"
+for entry in "${modules[@]}"; do
+  module=${entry%%:*} dist=${entry#*:}
+  metadata=("$debian_python/$dist"-*.egg-info "$debian_python/$dist"-*.dist-info)
+  found=()
+  for m in "$debian_python/$module" "${metadata[@]}"; do
+    [ -e "$m" ] && found+=("$m")
+  done
+  if [ "${#found[@]}" -lt 2 ]; then
+    echo "test-deps: $module or its metadata ($dist-*) is missing from $debian_python" >&2
+    exit 1
+  fi
+  ln -s "${found[@]}" "$link_dir/"
 done

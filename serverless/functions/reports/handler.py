@@ -401,17 +401,10 @@ def _read_rows(s3, sources, start, end, dedupe, on_row):
             else:
                 rows.extend(_decode_jsonl(body, bucket, key))
         if dedupe:
-            rows = sorted({row.get("id"): row for row in reversed(rows)}.values(), key=_event_order)
+            rows = sorted({row.get("id"): row for row in reversed(rows)}.values(), key=days.event_order)
         for row in rows:
             on_row(row)
     return archived
-
-
-def _event_order(row):
-    try:
-        return (days.instant(row.get("occurred_at", "")), str(row.get("id")))
-    except (TypeError, ValueError):
-        return (datetime.max.replace(tzinfo=timezone.utc), str(row.get("id")))
 
 
 def _list_range(s3, bucket, base, start, end):

@@ -44,3 +44,11 @@ def partition_day(relative_key):
         return date(*map(int, match.groups()))
     except ValueError:
         return None
+
+
+def event_order(event):
+    """Sort key of audit events: when they happened, then their id; unparseable times last."""
+    try:
+        return (instant(event.get("occurred_at", "")), str(event.get("id")))
+    except (TypeError, ValueError):
+        return (datetime.max.replace(tzinfo=timezone.utc), str(event.get("id")))
