@@ -25,7 +25,7 @@ test-deps:
 
 ## bench: the reports' benchmarks (PDF of long text, 31 and 366 days of audit) with time, memory and requests
 bench: test-deps
-	$(PYTHON) serverless/functions/tests/bench_reports.py
+	$(PYTHON) serverless/functions/tests/bench_reports.py $(CASES)
 
 ## plan: the offline plan of STACK (dev by default); STRICT=1 fails on a security finding
 plan:
