@@ -314,8 +314,8 @@ func (p *pricer) auditLog() {
 		return
 	}
 	puts := math.Min(events, auditBatchesPerDay) * daysPerMonth // the audit function's objects
-	gets := puts                                                 // the clean-up reads each once
-	puts += daysPerMonth                                         // and writes one object a day
+	gets := puts                                                // the clean-up reads each once
+	puts += daysPerMonth                                        // and writes one object a day
 	yearGB := events * 365 * auditBytesPerEvent / 1e9
 	p.add("S3", "audit log", fmt.Sprintf("%.0f events a day: %.0fk PUT × $%.3f + %.0fk GET × $%.4f + a year's %.2f GB × $%.3f",
 		events, puts/1000, S3PutPer1000, gets/1000, S3GetPer1000, yearGB, S3GBMonth),

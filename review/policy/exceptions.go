@@ -42,11 +42,6 @@ func Exceptions() []Exception {
 			Reason: "a stack without an app certificate (dev: no appDomain) serves the app on its cloudfront.net name, which only CloudFront's own certificate can cover",
 		},
 		{
-			RuleID: "WAF.11",
-			Match:  func(r *offline.Resource, _ *Context) bool { return r.Str("scope") == "CLOUDFRONT" },
-			Reason: "full request logs of the CloudFront web ACL would ingest about 30 GB a month at prod's assumed traffic (about 15 USD); the rules' CloudWatch metrics and WAF's sampled requests cover review, and docs/cdn.md says how to turn logging on",
-		},
-		{
 			RuleID: "S3.17",
 			Match:  isLoadBalancerLogTarget,
 			Reason: "load balancer access logs can be delivered only to a bucket encrypted with SSE-S3; AWS rejects SSE-KMS there",
