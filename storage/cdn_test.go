@@ -472,9 +472,9 @@ func TestWebACLLogsToCloudWatch(t *testing.T) {
 			east := res.Named(providerType, "aws-us-east-1")
 			acl := single(t, res, webACLType)
 			logging := single(t, res, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
-			group := res.Named("aws:cloudwatch/logGroup:LogGroup", "aws-waf-logs-canalco-"+stack+"-cdn")
-			if group == nil {
-				t.Fatal("no aws-waf-logs-canalco-<stack>-cdn log group")
+			group := res.Named("aws:cloudwatch/logGroup:LogGroup", "canalco-"+stack+"-cdn-waf-logs")
+			if group == nil || group.Str("name") != "aws-waf-logs-canalco-"+stack+"-cdn" {
+				t.Fatal("no log group aws-waf-logs-canalco-<stack>-cdn")
 			}
 			if logging.Str("resourceArn") != acl.Outputs["arn"] || !slices.Equal(logging.Strings("logDestinationConfigs"), []string{group.Outputs["arn"].(string)}) {
 				t.Errorf("logging %q to %v, want the web ACL to %v", logging.Str("resourceArn"), logging.Strings("logDestinationConfigs"), group.Outputs["arn"])

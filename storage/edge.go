@@ -137,17 +137,28 @@ func newWebACL(ctx *pulumi.Context, parent pulumi.Resource, e env.Env, st settin
 const wafLogPrefix = "aws-waf-logs-"
 
 // logWebACL sends the web ACL's logs to CloudWatch Logs (WAF.11), in a log group of the stack's
-// retention and logs key. A CloudFront web ACL logs only to us-east-1, so the group lives there,
-// and so must the logs key that encrypts it: the stacks run in us-east-1. Only the requests a
-// rule blocked or counted are kept: the allowed ones are nearly all traffic (about 30 GB a month
-// in prod) and the rules' metrics already count them.
+// retention. A CloudFront web ACL logs only to us-east-1, so the group lives there, encrypted with
+// the stack's logs key, or, for a stack in another region, with a key of its own in us-east-1 (a
+// key serves its region only). Only the requests a rule blocked or counted are kept: the allowed
+// ones are nearly all traffic (about 30 GB a month in prod) and the rules' metrics count them.
 func logWebACL(ctx *pulumi.Context, parent pulumi.Resource, e env.Env, acl *wafv2.WebAcl) error {
-	if e.Region != "us-east-1" {
-		return fmt.Errorf("the web ACL's log group is in us-east-1 and encrypted with the stack's logs key, which is in %s: run the stack in us-east-1 or set wafEnabled false", e.Region)
-	}
 	name := wafLogPrefix + e.Name("cdn")
 	inUSEast1 := []pulumi.ResourceOption{pulumi.Parent(parent), pulumi.Provider(e.USEast1)}
-	group, err := logs.NewGroup(ctx, name, name, e.Logs, append(inUSEast1, e.Keep()...)...)
+	settings := e.Logs
+	if e.Region != "us-east-1" {
+		key, err := security.NewKey(ctx, e.Name("waf-logs"), &security.KeyArgs{
+			Alias:       e.Name("waf-logs"),
+			Description: "Encrypts the web ACL's log group of " + e.Prefix + " in us-east-1",
+			AccountID:   e.AccountID,
+			Statements:  []security.Statement{security.LogsUse("us-east-1", e.AccountID)},
+			Protect:     e.Protected,
+		}, inUSEast1...)
+		if err != nil {
+			return err
+		}
+		settings.KmsKeyArn = key.Arn
+	}
+	group, err := logs.NewGroup(ctx, e.Name("cdn-waf-logs"), name, settings, append(inUSEast1, e.Keep()...)...)
 	if err != nil {
 		return err
 	}
@@ -155,7 +166,7 @@ func logWebACL(ctx *pulumi.Context, parent pulumi.Resource, e env.Env, acl *wafv
 	// CloudWatch Logs", log group resource policy): log delivery writes the group's streams,
 	// for this account's deliveries only. Written here, WAF need not write one itself.
 	account := e.AccountID
-	policy, err := cloudwatch.NewLogResourcePolicy(ctx, name, &cloudwatch.LogResourcePolicyArgs{
+	policy, err := cloudwatch.NewLogResourcePolicy(ctx, e.Name("cdn-waf-logs"), &cloudwatch.LogResourcePolicyArgs{
 		PolicyName: pulumi.String(name),
 		PolicyDocument: group.Arn.ApplyT(func(arn string) string {
 			return security.Document(security.Statement{
@@ -178,7 +189,7 @@ func logWebACL(ctx *pulumi.Context, parent pulumi.Resource, e env.Env, acl *wafv
 			ActionCondition: &wafv2.WebAclLoggingConfigurationLoggingFilterFilterConditionActionConditionArgs{Action: pulumi.String(action)},
 		}
 	}
-	_, err = wafv2.NewWebAclLoggingConfiguration(ctx, name, &wafv2.WebAclLoggingConfigurationArgs{
+	_, err = wafv2.NewWebAclLoggingConfiguration(ctx, e.Name("cdn"), &wafv2.WebAclLoggingConfigurationArgs{
 		ResourceArn:           acl.Arn,
 		LogDestinationConfigs: pulumi.StringArray{group.Arn},
 		LoggingFilter: &wafv2.WebAclLoggingConfigurationLoggingFilterArgs{
