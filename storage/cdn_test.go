@@ -504,3 +504,25 @@ func TestWebACLLogsToCloudWatch(t *testing.T) {
 		})
 	}
 }
+
+// TestWebACLLogsOutsideUSEast1: a KMS key serves its own region only, so a stack elsewhere
+// encrypts the web ACL's us-east-1 log group with a key of its own there, one CloudWatch Logs
+// may use in us-east-1.
+func TestWebACLLogsOutsideUSEast1(t *testing.T) {
+	res, err := offline.WithValues(t, "prod", map[string]string{"aws:region": "us-east-2", "canalco:availabilityZones": `["us-east-2a","us-east-2b"]`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	east := res.Named(providerType, "aws-us-east-1")
+	group := res.Named("aws:cloudwatch/logGroup:LogGroup", "canalco-prod-cdn-waf-logs")
+	key := res.Named(keyType, "canalco-prod-waf-logs")
+	if group == nil || key == nil {
+		t.Fatal("no log group or no us-east-1 key for the web ACL's logs")
+	}
+	if provider(res, key) != east || group.Str("kmsKeyId") != key.Outputs["arn"] {
+		t.Errorf("log group key %q, want the us-east-1 key %v", group.Str("kmsKeyId"), key.Outputs["arn"])
+	}
+	if !strings.Contains(key.Str("policy"), `"logs.us-east-1.amazonaws.com"`) {
+		t.Errorf("the key does not let CloudWatch Logs use it in us-east-1: %s", key.Str("policy"))
+	}
+}
