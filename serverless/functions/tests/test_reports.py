@@ -662,6 +662,40 @@ class SqsTest(ReportsTestBase):
         self.assertEqual(error["error"], "RuntimeError: AUDIT_BUCKET is not set")
 
 
+class QueueFlowTest(ReportsTestBase):
+    """The reports queue as Lambda's event source mapping drives it, on moto's SQS with the
+    stack's redrive policy (5 receives, serverless/queues.go): a report that keeps failing is
+    redelivered, its requester is told on the last delivery only, and it ends in the DLQ."""
+
+    def test_a_failing_report_is_retried_then_emailed_once_and_dead_lettered(self):
+        sqs = self.client("sqs")
+        dlq = sqs.create_queue(QueueName="canalco-dev-reports-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queue = sqs.create_queue(QueueName="canalco-dev-reports", Attributes={
+            "VisibilityTimeout": "0", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5})})["QueueUrl"]
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(request("orders")))
+        fail(self.s3, "PutObject")  # S3 refuses every upload of the report
+
+        failures = []
+        for _ in range(6):  # the sixth receive finds the message gone to the DLQ
+            messages = sqs.receive_message(QueueUrl=queue, MessageSystemAttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
+            if not messages:
+                break
+            records = [{"messageId": m["MessageId"], "body": m["Body"], "attributes": m["Attributes"]} for m in messages]
+            result, _ = self.invoke({"Records": records})
+            failures.append(int(records[0]["attributes"]["ApproximateReceiveCount"]))
+            for m in messages:  # Lambda deletes what the batch did not report failed
+                if {"itemIdentifier": m["MessageId"]} not in result["batchItemFailures"]:
+                    sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+
+        self.assertEqual(failures, [1, 2, 3, 4, 5])
+        ((to, subject, text),) = self.plain_emails()
+        self.assertEqual((to, subject), (["ana@canalco.co"], "El reporte Órdenes de compra falló"))
+        (dead,) = sqs.receive_message(QueueUrl=dlq)["Messages"]
+        self.assertEqual(json.loads(dead["Body"])["report"], "orders")
+        self.assertIn(dead["MessageId"], text)
+
+
 class ColumnTypesTest(unittest.TestCase):
     def test_kinds(self):
         cases = [
