@@ -63,7 +63,8 @@ PY
 }
 if ! wrong=$(pinned); then
   echo "test-deps: installing $wrong on $("$python" -c 'import sys; print(sys.executable)')"
-  if ! "$python" -m pip install --quiet --disable-pip-version-check "${python_pins[@]}" || ! wrong=$(pinned); then
+  # --user: the interpreter may be Debian's, whose own directories belong to apt (PEP 668).
+  if ! "$python" -m pip install --quiet --disable-pip-version-check --user --break-system-packages "${python_pins[@]}" || ! wrong=$(pinned); then
     echo "test-deps: the Lambda tests need ${python_pins[*]} on $python, and pip could not install them ($wrong)." >&2
     echo "test-deps: install them from a reachable package index or wheel directory: $python -m pip install ${python_pins[*]}" >&2
     exit 1
