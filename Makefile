@@ -41,7 +41,7 @@ lint:
 	go vet ./...
 	GOFLAGS= go run $(STATICCHECK) ./...
 	GOFLAGS= go run $(ACTIONLINT)
-	shellcheck scripts/*.sh  # the instance boot scripts are templates: go test ./compute checks them rendered
+	shellcheck scripts/*.sh storage/testdata/*.sh  # the instance boot scripts are templates: go test ./compute checks them rendered
 
 ## lambdas: each function's dependency layer (build/layers/<fn>.zip) from its requirements.txt, for
 ## python3.13 on arm64; needs the package index. `pulumi up` refuses to run without it.
