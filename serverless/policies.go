@@ -90,15 +90,15 @@ func (l *layer) statements(spec functionSpec, mail *Email, key, storageKey, smtp
 			security.Allow("StorageKey", []string{"kms:GenerateDataKey"}, []string{storageKey}),
 		)
 	case cleanupFunction:
+		// It folds each past day's objects (live, and archive copies of the former layout)
+		// into the day's one archive object.
+		live, archive := AuditPrefix+"year=*", AuditPrefix+"archive/*"
 		st = append(st,
 			listPrefixes("ListTemporary", temp, TempPrefix+"*"),
-			// It folds each past day's objects (live, and archive copies of the former layout)
-			// into the day's one archive object.
-			listPrefixes("ListAuditLog", audit, AuditPrefix+"year=*", AuditPrefix+"archive/*"),
-			security.Allow("DeleteExpired", []string{"s3:DeleteObject"}, []string{temp + "/" + TempPrefix + "*",
-				audit + "/" + AuditPrefix + "year=*", audit + "/" + AuditPrefix + "archive/*"}),
-			security.Allow("ReadAuditLog", []string{"s3:GetObject"}, []string{audit + "/" + AuditPrefix + "year=*", audit + "/" + AuditPrefix + "archive/*"}),
-			security.Allow("WriteArchive", []string{"s3:PutObject"}, []string{audit + "/" + AuditPrefix + "archive/*"}),
+			listPrefixes("ListAuditLog", audit, live, archive),
+			security.Allow("DeleteExpired", []string{"s3:DeleteObject"}, []string{temp + "/" + TempPrefix + "*", audit + "/" + live, audit + "/" + archive}),
+			security.Allow("ReadAuditLog", []string{"s3:GetObject"}, []string{audit + "/" + live, audit + "/" + archive}),
+			security.Allow("WriteArchive", []string{"s3:PutObject"}, []string{audit + "/" + archive}),
 			security.Allow("StorageKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{storageKey}),
 		)
 	case recoveryFunction, restoreCheckFunction:
