@@ -71,10 +71,6 @@ class MotoTestCase(unittest.TestCase):
     def client(self, service, **config):
         return self.aws.attach(boto3.client(service, region_name=REGION, config=Config(**config) if config else None))
 
-    def bucket(self, s3, name):
-        s3.create_bucket(Bucket=name)
-        return name
-
     @staticmethod
     def sent_emails():
         """What SES (moto) accepted for delivery: simple and raw sends."""

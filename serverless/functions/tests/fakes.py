@@ -100,7 +100,7 @@ class FakeContext:
 
 class _Recorder:
     """Records calls as (operation, kwargs) after validating them against the service model;
-    fail_when[operation](kwargs) -> raise."""
+    fail_when[operation](kwargs) -> raise ServiceUnavailable."""
 
     service = ""  # botocore's service name
 
@@ -109,14 +109,13 @@ class _Recorder:
         service_model(self.service)  # UnknownServiceError for a missing or misspelt name
         self.calls = []
         self.fail_when = {}
-        self.fail_code = {}  # operation -> the error code fail_when raises (ServiceUnavailable)
 
     def _record(self, operation, kwargs):
         validate_call(self.service, operation, kwargs)
         self.calls.append((operation, kwargs))
         should_fail = self.fail_when.get(operation)
         if should_fail and should_fail(kwargs):
-            raise FakeClientError(self.fail_code.get(operation, "ServiceUnavailable"), operation)
+            raise FakeClientError("ServiceUnavailable", operation)
 
     def calls_to(self, operation):
         return [kwargs for name, kwargs in self.calls if name == operation]
