@@ -439,14 +439,17 @@ def _fetch(s3, objects):
 
     with concurrent.futures.ThreadPoolExecutor(FETCH_WORKERS) as pool:
         waiting = collections.deque()
+
+        def oldest():
+            day, bucket, key, future = waiting.popleft()
+            return day, bucket, key, future.result()
+
         for day, bucket, key in objects:
             waiting.append((day, bucket, key, pool.submit(get, bucket, key)))
             if len(waiting) == 2 * FETCH_WORKERS:
-                day0, bucket0, key0, future = waiting.popleft()
-                yield day0, bucket0, key0, future.result()
+                yield oldest()
         while waiting:
-            day0, bucket0, key0, future = waiting.popleft()
-            yield day0, bucket0, key0, future.result()
+            yield oldest()
 
 
 def _error_code(exc):
