@@ -11,8 +11,8 @@ one object per day per batch, named after the event ids it holds:
 A batch SQS delivers again writes the same keys again (an overwrite, not a copy),
 an id repeated within a batch is written once, and an event that comes back in a
 different batch is removed when the clean-up function consolidates the day into
-one object per event id (``${AUDIT_PREFIX}archive/``): the store keeps each
-event once.
+one object with one line per event id (``${AUDIT_PREFIX}archive/``): the store
+keeps each event once.
 A message that can never become a valid event (bad JSON, missing field,
 unparseable date) is written, with the reason and its raw body, to
     ${AUDIT_PREFIX}rejected/year=YYYY/month=MM/day=DD/<aws_request_id>.jsonl

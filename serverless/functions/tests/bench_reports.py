@@ -3,7 +3,7 @@
     make bench                      # every case
     make bench CASES="pdf audit-31"  # some of them
 
-Cases (issue 22's targets in brackets):
+Cases (targets in brackets):
   pdf       10,000 rows with 1 KB text fields, rendered by report_files.to_pdf        [<= 20 s]
   audit-31  a 31-day audit report at AUDIT_EVENTS_PER_DAY (310,000 rows), xlsx and csv,
             through the handler against moto's S3, one consolidated object per day
