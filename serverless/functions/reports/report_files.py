@@ -3,7 +3,7 @@
 Columns are the union of the rows' keys, "id" first then by name. Each column gets one type
 from its values: a column whose values are all numbers is numeric (an amount, in COP, when
 its name is in AMOUNT_COLUMNS), all ISO dates is a date column, all ISO date-times is a
-date-time column (shown in Bogotá time); anything else is text.
+date-time column (shown in the users' time zone, TIMEZONE); anything else is text.
 
 No format ever evaluates a cell: xlsx text cells are written as strings (never formulas),
 csv cells that a spreadsheet would read as a formula get a leading apostrophe, and the pdf
@@ -15,7 +15,9 @@ import dataclasses
 import json
 import os
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
+
+import days  # shared/days.py, packaged beside this module
 
 TITLES = {"requisitions": "Requisiciones", "orders": "Órdenes de compra", "audit": "Auditoría"}
 # Columns that hold pesos, wherever the backend's exports put them.
@@ -24,7 +26,6 @@ AMOUNT_COLUMNS = frozenset({"amount", "total", "subtotal", "tax", "price", "unit
 COP_FORMAT = '[$COP] #,##0.00'
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-BOGOTA = timezone(timedelta(hours=-5), "America/Bogota")
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -141,12 +142,12 @@ def _date(text):
 
 
 def _datetime(text):
-    """Naive Bogotá time: spreadsheets have no time zones, and the readers are in Colombia."""
+    """Naive local time in the users' zone: spreadsheets have no time zones."""
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return value.astimezone(BOGOTA).replace(tzinfo=None) if value.tzinfo else value
+    return value.astimezone(days.zone()).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _text(value):

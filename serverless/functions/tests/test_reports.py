@@ -715,5 +715,12 @@ class ColumnTypesTest(unittest.TestCase):
                 self.assertEqual(profile.count, len(values))
 
 
+    def test_date_times_are_shown_in_the_stacks_time_zone(self):
+        # canalco:timezone reaches the function as TIMEZONE; the cells follow it, DST included.
+        cases = [("America/Bogota", datetime(2024, 7, 1, 7, 0)), ("Europe/Madrid", datetime(2024, 7, 1, 14, 0))]
+        for zone, shown in cases:
+            with self.subTest(zone=zone), mock.patch.dict(os.environ, {"TIMEZONE": zone}):
+                self.assertEqual(report_files._datetime("2024-07-01T12:00:00Z"), shown)
+
 if __name__ == "__main__":
     unittest.main()
