@@ -6,30 +6,31 @@ B ?= prod
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ACTIONLINT  := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
-# Debian's python3: the libraries the Lambda tests use come from Debian's packages (scripts/test-deps.sh).
-PYTHON      := /usr/bin/python3
+# python3 with the pinned boto3, botocore and moto, plus the Debian report libraries that
+# scripts/test-deps.sh links into build/test-python/ (and nothing else of Debian's dist-packages).
+PYTHON      := PYTHONPATH=$(CURDIR)/build/test-python python3
 PYTESTS     := $(PYTHON) -m unittest discover -s serverless/functions/tests -t serverless/functions
-# The python3 with moto and current botocore: it records the functions' AWS calls.
-MOTO_PYTHON ?= python3
-RUNTIME     := cd serverless/functions && $(MOTO_PYTHON) -m unittest tests.test_runtime_calls
 
-.PHONY: test test-deps plan diff lint build settings lambdas runtime-calls
+.PHONY: test test-deps plan diff lint build settings lambdas runtime-calls bench
 
 ## test: installs the test dependencies, then go vet, the Go tests (every stack under Pulumi mocks) and the Lambda tests
 test: test-deps
 	go vet ./...
 	go test ./...
 	$(PYTESTS)
-	$(RUNTIME)
 
 ## runtime-calls: records again the AWS calls each function makes (after changing a handler);
 ## the IAM check simulates them against each function's role
-runtime-calls:
-	cd serverless/functions && RECORD_RUNTIME_CALLS=1 $(MOTO_PYTHON) -m unittest tests.test_runtime_calls
+runtime-calls: test-deps
+	cd serverless/functions && RECORD_RUNTIME_CALLS=1 $(PYTHON) -m unittest tests.test_runtime_calls
 
 ## test-deps: the Debian and npm packages the tests use (idempotent; apt-get needs root or sudo)
 test-deps:
 	scripts/test-deps.sh
+
+## bench: the reports' benchmarks (PDF of long text, 31 and 366 days of audit) with time, memory and requests
+bench: test-deps
+	$(PYTHON) serverless/functions/tests/bench_reports.py $(CASES)
 
 ## plan: the offline plan of STACK (dev by default); STRICT=1 fails on a security finding
 plan:
@@ -45,7 +46,7 @@ lint:
 	go vet ./...
 	GOFLAGS= go run $(STATICCHECK) ./...
 	GOFLAGS= go run $(ACTIONLINT)
-	shellcheck scripts/*.sh  # the instance boot scripts are templates: go test ./compute checks them rendered
+	shellcheck scripts/*.sh storage/testdata/*.sh  # the instance boot scripts are templates: go test ./compute checks them rendered
 
 ## lambdas: each function's dependency layer (build/layers/<fn>.zip) from its requirements.txt, for
 ## python3.13 on arm64; needs the package index. `pulumi up` refuses to run without it.

@@ -472,7 +472,13 @@ func deployOperations(s scope) []security.Statement {
 			"logs:AssociateKmsKey", "logs:DisassociateKmsKey", "logs:TagResource", "logs:UntagResource",
 			"logs:ListTagsForResource", "logs:TagLogGroup", "logs:UntagLogGroup", "logs:ListTagsLogGroup",
 			"logs:PutMetricFilter", "logs:DeleteMetricFilter", "logs:PutSubscriptionFilter", "logs:DeleteSubscriptionFilter",
-		}, logGroup(s.own()), logGroup("/aws/lambda/"+s.own()), logGroup("/aws/rds/instance/"+s.own())),
+		}, logGroup(s.own()), logGroup("/aws/lambda/"+s.own()), logGroup("/aws/rds/instance/"+s.own()), logGroup("aws-waf-logs-"+s.own())),
+		// The web ACL's logs: WAF creates the delivery as the caller, and the stack writes the
+		// log group's resource policy. Neither action takes a resource narrower than "*".
+		allow("WafLogDelivery", []string{
+			"logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:ListLogDeliveries",
+			"logs:PutResourcePolicy", "logs:DeleteResourcePolicy", "logs:DescribeResourcePolicies",
+		}, everything),
 		allow("LogsRead", []string{"logs:DescribeLogGroups", "logs:DescribeMetricFilters", "logs:DescribeSubscriptionFilters"}, everything),
 		// CloudFront's access logs: a CloudWatch Logs delivery from the distribution to the logs
 		// bucket. Deliveries are named by an ID.

@@ -27,6 +27,9 @@ var unscopedDeployActions = []string{
 	"ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:ListCommandInvocations", "ssm:CancelCommand",
 	"ssm:DescribeInstanceInformation", "ssm:DescribeParameters",
 	"logs:DescribeLogGroups", "logs:DescribeMetricFilters", "logs:DescribeSubscriptionFilters",
+	// The web ACL's log delivery and its log group's resource policy: "*" only as well.
+	"logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:ListLogDeliveries",
+	"logs:PutResourcePolicy", "logs:DeleteResourcePolicy", "logs:DescribeResourcePolicies",
 }
 
 // unnamed are the resources whose ARNs cannot carry the stack's name, and why they are safe.

@@ -26,7 +26,7 @@ var previewReads = []string{
 	"ecr:GetRepositoryPolicy", "ecr:ListTagsForResource",
 	"logs:DescribeLogGroups", "logs:DescribeMetricFilters", "logs:DescribeSubscriptionFilters",
 	"logs:ListTagsForResource", "logs:ListTagsLogGroup",
-	"logs:GetDelivery", "logs:GetDeliverySource", "logs:GetDeliveryDestination",
+	"logs:GetDelivery", "logs:GetDeliverySource", "logs:GetDeliveryDestination", "logs:DescribeResourcePolicies",
 	"cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard", "cloudwatch:ListDashboards", "cloudwatch:ListTagsForResource",
 	"kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListKeys", "kms:ListResourceTags",
 	"secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets",

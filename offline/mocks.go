@@ -155,9 +155,9 @@ func (m *mocks) computed(token, name string, in resource.PropertyMap) map[string
 		out["arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:delivery-source:%s", m.region, m.account, in["name"].StringValue())
 	case "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination":
 		out["arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:delivery-destination:%s", m.region, m.account, in["name"].StringValue())
-	case "aws:wafv2/ipSet:IpSet":
+	case "aws:wafv2/ipSet:IpSet", "aws:wafv2/webAcl:WebAcl":
 		scope := map[string]string{"CLOUDFRONT": "global", "REGIONAL": "regional"}[in["scope"].StringValue()]
-		out["arn"] = fmt.Sprintf("arn:aws:wafv2:%s:%s:%s/ipset/%s/%s", m.region, m.account, scope, in["name"].StringValue(), uuid(name))
+		out["arn"] = fmt.Sprintf("arn:aws:wafv2:%s:%s:%s/%s/%s/%s", m.region, m.account, scope, strings.ToLower(kind), in["name"].StringValue(), uuid(name))
 	case "aws:lambda/layerVersion:LayerVersion":
 		out["arn"] = fmt.Sprintf("arn:aws:lambda:%s:%s:layer:%s:1", m.region, m.account, in["layerName"].StringValue())
 	case "aws:cloudwatch/logGroup:LogGroup":

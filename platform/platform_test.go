@@ -88,7 +88,8 @@ func TestNamesCarryTheStack(t *testing.T) {
 			}
 			assert.True(t, strings.HasPrefix(r.Name, "canalco-"+stack), "logical name %s (%s)", r.Name, r.Type)
 			for _, key := range []string{"name", "bucket", "identifier"} {
-				if v := r.Str(key); v != "" && !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "alias/") && !strings.HasPrefix(v, "arn:") {
+				// WAF logs only to log groups named aws-waf-logs-*: the stack's name follows.
+				if v := strings.TrimPrefix(r.Str(key), "aws-waf-logs-"); v != "" && !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "alias/") && !strings.HasPrefix(v, "arn:") {
 					prefix := "canalco-" + stack
 					if underscoreNames[r.Type] {
 						prefix = "canalco_" + stack + "_"

@@ -13,8 +13,12 @@
 # Order of the upload, so that a visitor never gets an index.html whose assets are missing:
 #   1. hashed assets (new names, nothing references them yet),
 #   2. the other entry points, then index.html last,
-#   3. only then delete what the new build no longer has (--delete), so that pages loaded
-#      before the switch keep their assets until this step,
+#   3. only then retire what the new build no longer has: other files at once, hashed assets a
+#      day later (KEEP_SECONDS), so that a tab opened on the previous release can still load its
+#      lazy chunks. A superseded asset gets an empty marker .superseded/<epoch>/<key> (the
+#      deploy role may write and list the bucket, not read it); the first publish a day or more
+#      later deletes the asset and its marker, and an asset a newer build has again loses its
+#      marker,
 #   4. invalidate the entry points in CloudFront (never the hashed assets: their URLs are new)
 #      and wait for the invalidation.
 #
@@ -26,7 +30,9 @@ readonly IMMUTABLE="public,max-age=31536000,immutable"
 readonly REVALIDATE="no-cache"
 # Above this many entry points, one "/*" invalidation replaces the list.
 readonly MAX_PATHS=50
+readonly MARKERS=".superseded"
 INVALIDATION_TIMEOUT="${INVALIDATION_TIMEOUT:-1200}"
+KEEP_SECONDS="${KEEP_SECONDS:-86400}"
 
 export AWS_PAGER=""
 
@@ -38,7 +44,8 @@ Usage: scripts/publish-frontend.sh <build-dir> <bucket> <distribution-id>
   bucket           the stack output frontendBucketName
   distribution-id  the stack output cdnDistributionId
 
-Environment: INVALIDATION_TIMEOUT (default 1200 s).
+Environment: INVALIDATION_TIMEOUT (default 1200 s), KEEP_SECONDS (how long a superseded hashed
+asset stays, default 86400 s: a day).
 EOF
 }
 
@@ -61,6 +68,54 @@ is_entry_point() {
 	*.html | *.json | *.webmanifest | *.txt | *.xml | .well-known/*) return 0 ;;
 	esac
 	return 1
+}
+
+# retire deletes what the build in $1 no longer has from bucket $2: entry points at once,
+# hashed assets KEEP_SECONDS after a publish first found them superseded.
+retire() {
+	local build_dir=$1 bucket=$2 now key when asset file
+	local -A in_build=() in_bucket=() marker_of=() since=()
+	local objects=() doomed=() marked=0 kept=0
+	now=$(date -u +%s)
+	while IFS= read -r -d '' file; do
+		in_build["${file#./}"]=1
+	done < <(cd "$build_dir" && find . -type f -print0)
+	while IFS= read -r key; do
+		[[ -n "$key" && "$key" != "None" ]] || continue
+		if [[ "$key" == "$MARKERS"/* ]]; then
+			when=${key#"$MARKERS"/}
+			when=${when%%/*}
+			asset=${key#"$MARKERS/$when/"}
+			marker_of["$asset"]=$key
+			since["$asset"]=$when
+		else
+			objects+=("$key")
+			in_bucket["$key"]=1
+		fi
+	done < <(aws s3api list-objects-v2 --bucket "$bucket" --query 'Contents[].[Key]' --output text)
+	for key in "${objects[@]}"; do
+		[[ -z "${in_build[$key]:-}" ]] || continue
+		if is_entry_point "$key"; then
+			doomed+=("$key")
+		elif [[ -z "${since[$key]:-}" ]]; then
+			aws s3api put-object --bucket "$bucket" --key "$MARKERS/$now/$key" >/dev/null
+			marked=$((marked + 1))
+		elif ((now - since[$key] >= KEEP_SECONDS)); then
+			doomed+=("$key" "${marker_of[$key]}")
+		else
+			kept=$((kept + 1))
+		fi
+	done
+	# Markers of assets that are back in the build, or already gone.
+	for asset in "${!marker_of[@]}"; do
+		if [[ -n "${in_build[$asset]:-}" || -z "${in_bucket[$asset]:-}" ]]; then
+			doomed+=("${marker_of[$asset]}")
+		fi
+	done
+	log "$marked hashed assets superseded now, $kept kept until a day has passed, ${#doomed[@]} objects to delete"
+	for key in "${doomed[@]}"; do
+		aws s3api delete-object --bucket "$bucket" --key "$key" >/dev/null
+	done
 }
 
 main() {
@@ -100,10 +155,8 @@ main() {
 	aws s3 cp "$build_dir/index.html" "$target/index.html" \
 		--cache-control "$REVALIDATE" --content-type "text/html; charset=utf-8" --no-progress
 
-	# Everything is uploaded by now; --size-only keeps this pass from uploading anything again
-	# (which would drop the Cache-Control set above), so it only deletes.
-	log "3/4 deleting files the new build no longer has"
-	aws s3 sync "$build_dir" "$target" --delete --size-only --no-progress
+	log "3/4 retiring files the new build no longer has (hashed assets after ${KEEP_SECONDS}s)"
+	retire "$build_dir" "$bucket"
 
 	# Paths are invalidated literally; CloudFront wants URL-encoded paths, so any unusual
 	# character, or too many paths, falls back to one wildcard (billed as one path).

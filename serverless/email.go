@@ -284,7 +284,7 @@ func (m *Email) domainRecords(ctx *pulumi.Context, name string, a *emailArgs, id
 		dnsRecord{logical: name + "-mail-from-spf", name: static(mailFrom), kind: "TXT", value: static(strconv.Quote("v=spf1 include:amazonses.com ~all"))},
 	)
 	if p := a.Settings.DmarcPolicy; p != "external" {
-		records = append(records, dnsRecord{logical: name + "-dmarc", name: static("_dmarc." + domain), kind: "TXT", value: static(strconv.Quote(DmarcRecord(p)))})
+		records = append(records, dnsRecord{logical: name + "-dmarc", name: static("_dmarc." + domain), kind: "TXT", value: static(strconv.Quote(DmarcRecord(p, a.Settings.DmarcReports)))})
 	}
 
 	zone := a.Domain.Zone
@@ -311,10 +311,11 @@ func (m *Email) domainRecords(ctx *pulumi.Context, name string, a *emailArgs, id
 	return records, nil
 }
 
-// DmarcRecord is the _dmarc TXT value for a policy. Alignment is relaxed: the MAIL FROM domain
-// is a subdomain, and DKIM signs for the domain itself.
-func DmarcRecord(policy string) string {
-	return "v=DMARC1; p=" + policy + "; adkim=r; aspf=r"
+// DmarcRecord is the _dmarc TXT value for a policy, with its aggregate reports sent to reports
+// (RFC 7489, 6.3: rua). Alignment is relaxed: the MAIL FROM domain is a subdomain, and DKIM
+// signs for the domain itself.
+func DmarcRecord(policy, reports string) string {
+	return "v=DMARC1; p=" + policy + "; rua=mailto:" + reports + "; adkim=r; aspf=r"
 }
 
 // smtpSecret stores the SMTP server and the OAuth2 client credentials for the notifications

@@ -65,6 +65,7 @@ func dnsRecordsOf(t *testing.T, sv settings.Serverless, zone string) ([]string, 
 func TestRecordsOfADomainOutsideTheZoneAreAnOutput(t *testing.T) {
 	records, types := dnsRecordsOf(t, settings.Serverless{
 		EmailDomain: "canalco.com.co", Sender: "notificaciones@canalco.com.co", Transport: "ses", DmarcPolicy: "reject",
+		DmarcReports: "dmarc@canalco.com.co",
 	}, "canalco.co")
 	want := []string{
 		"tok1._domainkey.canalco.com.co CNAME tok1.dkim.amazonses.com",
@@ -72,7 +73,7 @@ func TestRecordsOfADomainOutsideTheZoneAreAnOutput(t *testing.T) {
 		"tok3._domainkey.canalco.com.co CNAME tok3.dkim.amazonses.com",
 		"mail.canalco.com.co MX 10 feedback-smtp.sa-east-1.amazonses.com",
 		`mail.canalco.com.co TXT "v=spf1 include:amazonses.com ~all"`,
-		`_dmarc.canalco.com.co TXT "v=DMARC1; p=reject; adkim=r; aspf=r"`,
+		`_dmarc.canalco.com.co TXT "v=DMARC1; p=reject; rua=mailto:dmarc@canalco.com.co; adkim=r; aspf=r"`,
 	}
 	if !slices.Equal(records, want) {
 		t.Errorf("records\n %q\nwant\n %q", records, want)

@@ -112,7 +112,8 @@ func TestEmailIdentityAndDNS(t *testing.T) {
 			}
 			txt := records["TXT"]
 			sort.Strings(txt)
-			want := []string{"_dmarc." + c.identity + " v=DMARC1; p=quarantine; adkim=r; aspf=r", "mail." + c.identity + " v=spf1 include:amazonses.com ~all"}
+			// p=none until the domain's owner has read the reports (rua) and chooses a stricter policy.
+			want := []string{"_dmarc." + c.identity + " v=DMARC1; p=none; rua=mailto:dmarc@" + c.identity + "; adkim=r; aspf=r", "mail." + c.identity + " v=spf1 include:amazonses.com ~all"}
 			if !slices.Equal(txt, want) {
 				t.Errorf("TXT %v, want %v", txt, want)
 			}

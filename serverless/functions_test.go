@@ -55,9 +55,9 @@ func TestFunctionsRunTheSupportedRuntimeOnGraviton(t *testing.T) {
 func TestFunctionEnvironmentsFollowTheHandlersContract(t *testing.T) {
 	required := map[string][]string{
 		"notifications": {"SENDER", "CONFIGURATION_SET", "TEMPLATE_PREFIX", "EMAIL_TRANSPORT", "ENVIRONMENT", "METRIC_NAMESPACE", "APP_URL"},
-		"audit":         {"AUDIT_BUCKET", "AUDIT_PREFIX", "KMS_KEY_ARN", "ENVIRONMENT", "METRIC_NAMESPACE"},
-		"cleanup":       {"TEMP_PREFIXES", "TEMP_MAX_AGE_HOURS", "AUDIT_BUCKET", "AUDIT_PREFIX", "AUDIT_ARCHIVE_AFTER_DAYS", "KMS_KEY_ARN"},
-		"reports":       {"REPORTS_BUCKET", "REPORTS_PREFIX", "EXPORTS_PREFIX", "AUDIT_BUCKET", "AUDIT_PREFIX", "KMS_KEY_ARN", "SENDER", "CONFIGURATION_SET", "TEMPLATE_PREFIX"},
+		"audit":         {"AUDIT_BUCKET", "AUDIT_PREFIX", "KMS_KEY_ARN", "ENVIRONMENT", "METRIC_NAMESPACE", "TIMEZONE"},
+		"cleanup":       {"TEMP_PREFIXES", "TEMP_MAX_AGE_HOURS", "AUDIT_BUCKET", "AUDIT_PREFIX", "KMS_KEY_ARN", "TIMEZONE"},
+		"reports":       {"REPORTS_BUCKET", "REPORTS_PREFIX", "EXPORTS_PREFIX", "AUDIT_BUCKET", "AUDIT_PREFIX", "KMS_KEY_ARN", "SENDER", "CONFIGURATION_SET", "TEMPLATE_PREFIX", "TIMEZONE", "MAX_RECEIVE_COUNT"},
 	}
 	secretish := regexp.MustCompile(`(?i)password|secret_key|token|credential`)
 	for _, stack := range offline.Stacks {
@@ -82,6 +82,14 @@ func TestFunctionEnvironmentsFollowTheHandlersContract(t *testing.T) {
 				}
 				if k, ok := env["KMS_KEY_ARN"]; ok && k != storageKeyArn(t, res) {
 					t.Errorf("%s: KMS_KEY_ARN %v, want the storage key that encrypts the buckets", folder, k)
+				}
+				// Audit days, report ranges and dates are the users' (canalco:timezone), as the schedules.
+				if z, ok := env["TIMEZONE"]; ok && z != "America/Bogota" {
+					t.Errorf("%s: TIMEZONE %v, want the stacks' America/Bogota", folder, z)
+				}
+				// The reports function e-mails a failure on the queue's last delivery (queues.go).
+				if n, ok := env["MAX_RECEIVE_COUNT"]; ok && n != "5" {
+					t.Errorf("%s: MAX_RECEIVE_COUNT %v, want the redrive policy's 5", folder, n)
 				}
 				if s, ok := env["TEMPLATE_PREFIX"]; ok && s != p+"-" {
 					t.Errorf("%s: TEMPLATE_PREFIX %v, want %s-", folder, s, p)

@@ -140,8 +140,9 @@ func TestFunctionsReachOnlyTheirPrefixes(t *testing.T) {
 				{"audit", "sqs:ReceiveMessage", []string{queueArn(p + "-audit")}},
 				{"audit", "kms:GenerateDataKey", []string{storageKey}},
 				{"audit", "kms:Decrypt", []string{layerKeyArn(t, res, stack)}},
-				{"cleanup", "s3:DeleteObject", sorted(temp+"/tmp/*", audit+"/audit/year=*")},
-				{"cleanup", "s3:GetObject", []string{audit + "/audit/year=*"}},
+				// Clean-up folds each past day of the audit log into its archive object.
+				{"cleanup", "s3:DeleteObject", sorted(temp+"/tmp/*", audit+"/audit/year=*", audit+"/audit/archive/*")},
+				{"cleanup", "s3:GetObject", sorted(audit+"/audit/year=*", audit+"/audit/archive/*")},
 				{"cleanup", "s3:PutObject", []string{audit + "/audit/archive/*"}},
 				{"cleanup", "s3:ListBucket", sorted(temp, audit)},
 				{"reports", "s3:PutObject", []string{reports + "/reports/*"}},

@@ -27,9 +27,8 @@ const (
 
 // Job settings passed to the functions.
 const (
-	MetricNamespace       = "Canalco/Business"
-	TempMaxAgeHours       = 24
-	AuditArchiveAfterDays = 90
+	MetricNamespace = "Canalco/Business"
+	TempMaxAgeHours = 24
 )
 
 // exportReports are the reports built from the backend's exports (the third, audit, reads the
@@ -91,12 +90,15 @@ func (l *layer) statements(spec functionSpec, mail *Email, key, storageKey, smtp
 			security.Allow("StorageKey", []string{"kms:GenerateDataKey"}, []string{storageKey}),
 		)
 	case cleanupFunction:
+		// It folds each past day's objects (live, and archive copies of the former layout)
+		// into the day's one archive object.
+		live, archive := AuditPrefix+"year=*", AuditPrefix+"archive/*"
 		st = append(st,
 			listPrefixes("ListTemporary", temp, TempPrefix+"*"),
-			listPrefixes("ListAuditLog", audit, AuditPrefix+"year=*"),
-			security.Allow("DeleteExpired", []string{"s3:DeleteObject"}, []string{temp + "/" + TempPrefix + "*", audit + "/" + AuditPrefix + "year=*"}),
-			security.Allow("ReadAuditLog", []string{"s3:GetObject"}, []string{audit + "/" + AuditPrefix + "year=*"}),
-			security.Allow("WriteArchive", []string{"s3:PutObject"}, []string{audit + "/" + AuditPrefix + "archive/*"}),
+			listPrefixes("ListAuditLog", audit, live, archive),
+			security.Allow("DeleteExpired", []string{"s3:DeleteObject"}, []string{temp + "/" + TempPrefix + "*", audit + "/" + live, audit + "/" + archive}),
+			security.Allow("ReadAuditLog", []string{"s3:GetObject"}, []string{audit + "/" + live, audit + "/" + archive}),
+			security.Allow("WriteArchive", []string{"s3:PutObject"}, []string{audit + "/" + archive}),
 			security.Allow("StorageKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{storageKey}),
 		)
 	case recoveryFunction, restoreCheckFunction:
@@ -188,19 +190,20 @@ func (l *layer) environment(spec functionSpec, mail *Email) pulumi.StringMap {
 			vars["SMTP_SECRET_ARN"] = mail.SMTPSecretArn
 		}
 	case auditFunction:
-		set("AUDIT_BUCKET", audit, "AUDIT_PREFIX", AuditPrefix)
+		set("AUDIT_BUCKET", audit, "AUDIT_PREFIX", AuditPrefix, "TIMEZONE", a.Timezone)
 		vars["KMS_KEY_ARN"] = a.StorageKeyArn
 	case cleanupFunction:
 		temp, _ := json.Marshal([]string{a.Buckets[tempBucket].Name + "/" + TempPrefix})
 		set("TEMP_PREFIXES", string(temp), "TEMP_MAX_AGE_HOURS", strconv.Itoa(TempMaxAgeHours),
-			"AUDIT_BUCKET", audit, "AUDIT_PREFIX", AuditPrefix, "AUDIT_ARCHIVE_AFTER_DAYS", strconv.Itoa(AuditArchiveAfterDays))
+			"AUDIT_BUCKET", audit, "AUDIT_PREFIX", AuditPrefix, "TIMEZONE", a.Timezone)
 		vars["KMS_KEY_ARN"] = a.StorageKeyArn
 	case recoveryFunction, restoreCheckFunction:
 		l.recoveryEnvironment(spec, vars)
 	case reportsFunction:
 		email()
+		// MAX_RECEIVE_COUNT: the last delivery of a request e-mails its failure to the requester.
 		set("REPORTS_BUCKET", a.Buckets[reportsBucket].Name, "REPORTS_PREFIX", ReportsPrefix, "EXPORTS_PREFIX", ExportsPrefix,
-			"AUDIT_BUCKET", audit, "AUDIT_PREFIX", AuditPrefix)
+			"AUDIT_BUCKET", audit, "AUDIT_PREFIX", AuditPrefix, "TIMEZONE", a.Timezone, "MAX_RECEIVE_COUNT", strconv.Itoa(MaxReceiveCount))
 		set(l.linkEnvironment()...)
 		vars["KMS_KEY_ARN"] = a.StorageKeyArn
 	}

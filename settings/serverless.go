@@ -33,7 +33,11 @@ type Serverless struct {
 	ReportSchedule ReportSchedule
 	// DmarcPolicy is the p= of the _dmarc record the program writes in the zone, or "external"
 	// when the domain's DMARC record is managed elsewhere (a corporate domain already has one).
+	// It starts at none: whether the domain's other senders pass DMARC is for its owner to learn
+	// from the reports before asking receivers to quarantine what fails.
 	DmarcPolicy string
+	// DmarcReports is the mailbox of the record's aggregate reports (rua).
+	DmarcReports string
 }
 
 // ReportSchedule says which report goes out weekly, when (in the stack's timezone) and to whom.
@@ -90,7 +94,8 @@ var serverlessSection = section{
 		integer("reportScheduleHour", "Hour (0-23, in timezone) of the weekly report; it covers the 7 days before that day.", func(s *Settings) *int { return &s.Serverless.ReportSchedule.Hour }),
 		str("reportScheduleFormat", "Format of the weekly report: xlsx, pdf or csv.", func(s *Settings) *string { return &s.Serverless.ReportSchedule.Format }),
 		list("reportScheduleRecipients", "Who receives the weekly report (one email each). Empty: no weekly report.", func(s *Settings) *[]string { return &s.Serverless.ReportSchedule.Recipients }),
-		str("emailDmarcPolicy", "DMARC policy of the _dmarc record written in dnsZone: none, quarantine or reject; external if the domain's DMARC record is managed elsewhere.", func(s *Settings) *string { return &s.Serverless.DmarcPolicy }),
+		str("emailDmarcPolicy", "DMARC policy of the _dmarc record written in dnsZone: none (reports only, the default until the domain's owner has read them), quarantine or reject; external if the domain's DMARC record is managed elsewhere.", func(s *Settings) *string { return &s.Serverless.DmarcPolicy }),
+		str("emailDmarcReports", "Mailbox that receives the DMARC aggregate reports (rua) of the _dmarc record; it must exist. Empty: dmarc@<emailDomain>.", func(s *Settings) *string { return &s.Serverless.DmarcReports }),
 	},
 	defaults: func(s *Settings) {
 		sv := &s.Serverless
@@ -99,12 +104,15 @@ var serverlessSection = section{
 		sv.SMTPPort = 587
 		sv.SummarySchedule = "cron(0 7 ? * MON-FRI *)"
 		sv.CleanupSchedule = "cron(0 3 * * ? *)"
-		sv.DmarcPolicy = "quarantine"
+		sv.DmarcPolicy = "none"
 		sv.ReportSchedule = ReportSchedule{Report: "orders", Day: "MON", Hour: 7, Format: "xlsx"}
 	},
 	derive: func(s *Settings) {
 		if s.Serverless.Sender == "" && s.Serverless.EmailDomain != "" {
 			s.Serverless.Sender = "notificaciones@" + s.Serverless.EmailDomain
+		}
+		if s.Serverless.DmarcReports == "" && s.Serverless.EmailDomain != "" {
+			s.Serverless.DmarcReports = "dmarc@" + s.Serverless.EmailDomain
 		}
 	},
 	validate: func(s *Settings, p *problems) {
@@ -146,6 +154,9 @@ var serverlessSection = section{
 		}
 		if !slices.Contains(DmarcPolicies, sv.DmarcPolicy) {
 			p.add("emailDmarcPolicy", sv.DmarcPolicy, "one of none, quarantine, reject or external")
+		}
+		if sv.DmarcReports != "" && !validEmail(sv.DmarcReports) {
+			p.add("emailDmarcReports", sv.DmarcReports, "the mailbox of the DMARC reports, such as dmarc@canalco.co")
 		}
 		for _, e := range []struct{ key, v string }{{"summarySchedule", sv.SummarySchedule}, {"cleanupSchedule", sv.CleanupSchedule}} {
 			if !cronPattern.MatchString(e.v) {

@@ -69,6 +69,7 @@ func TestBadServerlessSettingsAreReported(t *testing.T) {
 		{"scheduled report to a name", map[string]string{"canalco:reportScheduleRecipients": `["gerencia"]`}, []string{`canalco:reportScheduleRecipients = "gerencia"`, "email addresses"}},
 		{"scheduled report to too many", map[string]string{"canalco:reportScheduleRecipients": "[" + strings.Join(many, ",") + "]"}, []string{"canalco:reportScheduleRecipients", "at most 50 addresses"}},
 		{"dmarc policy unknown", map[string]string{"canalco:emailDmarcPolicy": "strict"}, []string{`canalco:emailDmarcPolicy = "strict"`, "none, quarantine, reject or external"}},
+		{"dmarc reports not a mailbox", map[string]string{"canalco:emailDmarcReports": "dmarc"}, []string{`canalco:emailDmarcReports = "dmarc"`, "the mailbox of the DMARC reports"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -95,7 +96,8 @@ func TestGoodServerlessSettingsAreAccepted(t *testing.T) {
 	sv := s.Serverless
 	assert.Equal(t, "notificaciones@canalco.co", sv.Sender, "the sender defaults to an address of the domain")
 	assert.Equal(t, "ses", sv.Transport)
-	assert.Equal(t, "quarantine", sv.DmarcPolicy)
+	assert.Equal(t, "none", sv.DmarcPolicy, "a corporate domain's mail is not ours to quarantine")
+	assert.Equal(t, "dmarc@canalco.co", sv.DmarcReports, "the reports go to a mailbox of the domain")
 	assert.Equal(t, 587, sv.SMTPPort)
 	assert.Equal(t, "cron(0 3 * * ? *)", sv.CleanupSchedule, "the clean-up runs daily")
 

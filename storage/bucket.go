@@ -107,8 +107,9 @@ func newBucket(ctx *pulumi.Context, spec bucketSpec, opts ...pulumi.ResourceOpti
 
 	// S3.13 / S3.10: lifecycle rules, noncurrent versions included.
 	if _, err = s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
-		Bucket: b.id,
-		Rules:  spec.lifecycle,
+		Bucket:                             b.id,
+		Rules:                              spec.lifecycle,
+		TransitionDefaultMinimumObjectSize: pulumi.String(smallObjectsStay),
 	}, with(pulumi.DependsOn([]pulumi.Resource{b.versioning}))...); err != nil {
 		return nil, wrap("lifecycle", err)
 	}

@@ -312,3 +312,39 @@ func TestStorageKeyLetsCloudFrontReadOnlyTheFrontend(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditDaysTakeTheCheapestClass: a day of the audit log leaves Standard for Glacier Instant
+// Retrieval after a month only when it is over Instant Retrieval's 128 KB billing minimum (S3
+// User Guide, "Constraints and considerations for transitions"); no rule of any bucket moves a
+// smaller object.
+func TestAuditDaysTakeTheCheapestClass(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			for _, lc := range res.OfType(lifecycleType) {
+				if got := lc.Str("transitionDefaultMinimumObjectSize"); got != "all_storage_classes_128K" {
+					t.Errorf("%s: transitionDefaultMinimumObjectSize %q, want all_storage_classes_128K", lc.Str("bucket"), got)
+				}
+			}
+			audit := one(t, res, lifecycleType, "canalco-"+stack+"-auditoria-"+offline.AccountOf(stack)+"-us-east-1")
+			var found bool
+			for i := range audit.List("rules") {
+				rule := func(path string) string { return audit.Str(fmt.Sprintf("rules.%d.%s", i, path)) }
+				if rule("id") != "audit-days" {
+					continue
+				}
+				found = true
+				n := func(path string) float64 { return audit.Num(fmt.Sprintf("rules.%d.%s", i, path)) }
+				if rule("filter.and.prefix") != storage.AuditArchivePrefix || n("filter.and.objectSizeGreaterThan") != 128*1024 ||
+					rule("transitions.0.storageClass") != "GLACIER_IR" || n("transitions.0.days") != 30 {
+					t.Errorf("audit-days: prefix %q, over %v bytes, to %s after %v days; want %s, 131072, GLACIER_IR, 30",
+						rule("filter.and.prefix"), n("filter.and.objectSizeGreaterThan"), rule("transitions.0.storageClass"),
+						n("transitions.0.days"), storage.AuditArchivePrefix)
+				}
+			}
+			if !found {
+				t.Error("the audit bucket has no audit-days rule")
+			}
+		})
+	}
+}

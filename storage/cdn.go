@@ -204,6 +204,9 @@ func (c *CDN) build(ctx *pulumi.Context, args *CDNArgs) error {
 			return fmt.Errorf("web ACL: %w", err)
 		}
 		distArgs.WebAclId = acl.Arn // CloudFront.6
+		if err := logWebACL(ctx, c, e, acl); err != nil {
+			return fmt.Errorf("web ACL logging: %w", err)
+		}
 	}
 	dist, err := cloudfront.NewDistribution(ctx, e.Name("cdn"), distArgs, parent)
 	if err != nil {

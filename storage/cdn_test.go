@@ -458,3 +458,71 @@ func TestBadStorageSettingRegistersNothing(t *testing.T) {
 		t.Errorf("error %v with %d resources, want an error naming corsExtraOrigins and nothing registered", err, len(res.Resources))
 	}
 }
+
+// TestWebACLLogsToCloudWatch: the web ACL logs (WAF.11) to a log group WAF accepts (named
+// aws-waf-logs-*, in us-east-1 like the CloudFront web ACL: WAF Developer Guide, "CloudWatch
+// Logs log group") with the stack's retention and logs key, whose resource policy lets log
+// delivery write it for this account only ("Logs sent to CloudWatch Logs"), and keeps only the
+// requests a rule blocked or counted.
+func TestWebACLLogsToCloudWatch(t *testing.T) {
+	retention := map[string]float64{"staging": 90, "prod": 365}
+	for _, stack := range []string{"staging", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			res := offline.Stack(t, stack)
+			east := res.Named(providerType, "aws-us-east-1")
+			acl := single(t, res, webACLType)
+			logging := single(t, res, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+			group := res.Named("aws:cloudwatch/logGroup:LogGroup", "canalco-"+stack+"-cdn-waf-logs")
+			if group == nil || group.Str("name") != "aws-waf-logs-canalco-"+stack+"-cdn" {
+				t.Fatal("no log group aws-waf-logs-canalco-<stack>-cdn")
+			}
+			if logging.Str("resourceArn") != acl.Outputs["arn"] || !slices.Equal(logging.Strings("logDestinationConfigs"), []string{group.Outputs["arn"].(string)}) {
+				t.Errorf("logging %q to %v, want the web ACL to %v", logging.Str("resourceArn"), logging.Strings("logDestinationConfigs"), group.Outputs["arn"])
+			}
+			if provider(res, group) != east || provider(res, logging) != east || group.Num("retentionInDays") != retention[stack] || group.Str("kmsKeyId") == "" {
+				t.Errorf("log group in us-east-1 %v, retention %v, key %q: want us-east-1, %v days, the logs key",
+					provider(res, group) == east, group.Num("retentionInDays"), group.Str("kmsKeyId"), retention[stack])
+			}
+			if logging.Str("loggingFilter.defaultBehavior") != "DROP" || logging.Str("loggingFilter.filters.0.behavior") != "KEEP" {
+				t.Errorf("logging filter %v: want only blocked and counted requests kept", logging.Get("loggingFilter"))
+			}
+			policy := single(t, res, "aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
+			var doc struct{ Statement []security.Statement }
+			if err := json.Unmarshal([]byte(policy.Str("policyDocument")), &doc); err != nil {
+				t.Fatal(err)
+			}
+			s := doc.Statement[0]
+			if provider(res, policy) != east || s.Principal["Service"] != "delivery.logs.amazonaws.com" ||
+				!slices.Equal(s.Action, []string{"logs:CreateLogStream", "logs:PutLogEvents"}) ||
+				!slices.Equal(s.Resource, []string{group.Outputs["arn"].(string) + ":log-stream:*"}) ||
+				s.Condition["StringEquals"]["aws:SourceAccount"] != offline.AccountOf(stack) {
+				t.Errorf("log group resource policy %+v", s)
+			}
+			if !logging.DependsOn(policy.URN) {
+				t.Error("logging starts before the log group's resource policy admits WAF's deliveries")
+			}
+		})
+	}
+}
+
+// TestWebACLLogsOutsideUSEast1: a KMS key serves its own region only, so a stack elsewhere
+// encrypts the web ACL's us-east-1 log group with a key of its own there, one CloudWatch Logs
+// may use in us-east-1.
+func TestWebACLLogsOutsideUSEast1(t *testing.T) {
+	res, err := offline.WithValues(t, "prod", map[string]string{"aws:region": "us-east-2", "canalco:availabilityZones": `["us-east-2a","us-east-2b"]`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	east := res.Named(providerType, "aws-us-east-1")
+	group := res.Named("aws:cloudwatch/logGroup:LogGroup", "canalco-prod-cdn-waf-logs")
+	key := res.Named(keyType, "canalco-prod-waf-logs")
+	if group == nil || key == nil {
+		t.Fatal("no log group or no us-east-1 key for the web ACL's logs")
+	}
+	if provider(res, key) != east || group.Str("kmsKeyId") != key.Outputs["arn"] {
+		t.Errorf("log group key %q, want the us-east-1 key %v", group.Str("kmsKeyId"), key.Outputs["arn"])
+	}
+	if !strings.Contains(key.Str("policy"), `"logs.us-east-1.amazonaws.com"`) {
+		t.Errorf("the key does not let CloudWatch Logs use it in us-east-1: %s", key.Str("policy"))
+	}
+}

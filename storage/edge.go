@@ -5,8 +5,11 @@ import (
 	"strings"
 
 	"github.com/canalco/infra/env"
+	"github.com/canalco/infra/logs"
+	"github.com/canalco/infra/security"
 	"github.com/canalco/infra/settings"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -127,6 +130,77 @@ func newWebACL(ctx *pulumi.Context, parent pulumi.Resource, e env.Env, st settin
 			CloudwatchMetricsEnabled: pulumi.Bool(true), MetricName: pulumi.String(name), SampledRequestsEnabled: pulumi.Bool(true),
 		},
 	}, pulumi.Parent(parent), pulumi.Provider(e.USEast1))
+}
+
+// wafLogPrefix is the prefix WAF requires of a log group it logs to (WAF Developer Guide,
+// "CloudWatch Logs log group").
+const wafLogPrefix = "aws-waf-logs-"
+
+// logWebACL sends the web ACL's logs to CloudWatch Logs (WAF.11), in a log group of the stack's
+// retention. A CloudFront web ACL logs only to us-east-1, so the group lives there, encrypted with
+// the stack's logs key, or, for a stack in another region, with a key of its own in us-east-1 (a
+// key serves its region only). Only the requests a rule blocked or counted are kept: the allowed
+// ones are nearly all traffic (about 30 GB a month in prod) and the rules' metrics count them.
+func logWebACL(ctx *pulumi.Context, parent pulumi.Resource, e env.Env, acl *wafv2.WebAcl) error {
+	name := wafLogPrefix + e.Name("cdn")
+	inUSEast1 := []pulumi.ResourceOption{pulumi.Parent(parent), pulumi.Provider(e.USEast1)}
+	settings := e.Logs
+	if e.Region != "us-east-1" {
+		key, err := security.NewKey(ctx, e.Name("waf-logs"), &security.KeyArgs{
+			Alias:       e.Name("waf-logs"),
+			Description: "Encrypts the web ACL's log group of " + e.Prefix + " in us-east-1",
+			AccountID:   e.AccountID,
+			Statements:  []security.Statement{security.LogsUse("us-east-1", e.AccountID)},
+			Protect:     e.Protected,
+		}, inUSEast1...)
+		if err != nil {
+			return err
+		}
+		settings.KmsKeyArn = key.Arn
+	}
+	group, err := logs.NewGroup(ctx, e.Name("cdn-waf-logs"), name, settings, append(inUSEast1, e.Keep()...)...)
+	if err != nil {
+		return err
+	}
+	// CloudWatch Logs accepts WAF's deliveries only with this resource policy ("Logs sent to
+	// CloudWatch Logs", log group resource policy): log delivery writes the group's streams,
+	// for this account's deliveries only. Written here, WAF need not write one itself.
+	account := e.AccountID
+	policy, err := cloudwatch.NewLogResourcePolicy(ctx, e.Name("cdn-waf-logs"), &cloudwatch.LogResourcePolicyArgs{
+		PolicyName: pulumi.String(name),
+		PolicyDocument: group.Arn.ApplyT(func(arn string) string {
+			return security.Document(security.Statement{
+				Sid: "WafLogDelivery", Effect: "Allow",
+				Principal: map[string]any{"Service": "delivery.logs.amazonaws.com"},
+				Action:    []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+				Resource:  []string{arn + ":log-stream:*"},
+				Condition: map[string]map[string]any{
+					"StringEquals": {"aws:SourceAccount": account},
+					"ArnLike":      {"aws:SourceArn": "arn:aws:logs:us-east-1:" + account + ":*"},
+				},
+			})
+		}).(pulumi.StringOutput),
+	}, inUSEast1...)
+	if err != nil {
+		return err
+	}
+	keep := func(action string) *wafv2.WebAclLoggingConfigurationLoggingFilterFilterConditionArgs {
+		return &wafv2.WebAclLoggingConfigurationLoggingFilterFilterConditionArgs{
+			ActionCondition: &wafv2.WebAclLoggingConfigurationLoggingFilterFilterConditionActionConditionArgs{Action: pulumi.String(action)},
+		}
+	}
+	_, err = wafv2.NewWebAclLoggingConfiguration(ctx, e.Name("cdn"), &wafv2.WebAclLoggingConfigurationArgs{
+		ResourceArn:           acl.Arn,
+		LogDestinationConfigs: pulumi.StringArray{group.Arn},
+		LoggingFilter: &wafv2.WebAclLoggingConfigurationLoggingFilterArgs{
+			DefaultBehavior: pulumi.String("DROP"),
+			Filters: wafv2.WebAclLoggingConfigurationLoggingFilterFilterArray{&wafv2.WebAclLoggingConfigurationLoggingFilterFilterArgs{
+				Behavior: pulumi.String("KEEP"), Requirement: pulumi.String("MEETS_ANY"),
+				Conditions: wafv2.WebAclLoggingConfigurationLoggingFilterFilterConditionArray{keep("BLOCK"), keep("COUNT"), keep("EXCLUDED_AS_COUNT")},
+			}},
+		},
+	}, append(inUSEast1, pulumi.DependsOn([]pulumi.Resource{policy}))...)
+	return err
 }
 
 // rateScope limits the rate rule to API requests from outside the offices' ranges. The IP set

@@ -22,6 +22,12 @@ const (
 	sqsPerInvocation = 3     // send, receive and delete per message
 	lcuPerALB        = 1     // a small API stays within one load balancer capacity unit
 	ecrGBPerImage    = 0.15  // compressed backend image
+	// The audit log (serverless/functions/README.md, "audit"): the audit function writes one
+	// object per day per batch, and SQS hands it a batch at most every 10 s; the clean-up reads
+	// them back once and writes the day's one gzip object, at about 100 bytes an event.
+	auditBatchesPerDay = 86400 / 10
+	auditBytesPerEvent = 100
+	daysPerMonth       = 30
 )
 
 // Item is one line of the estimate.
@@ -95,7 +101,7 @@ func Of(res *offline.Result, s *settings.Settings) *Estimate {
 func estimate(x *graph.Index, s *settings.Settings, k knobs) *Estimate {
 	e := &Estimate{Goal: float64(s.Monitoring.MonthlyBudgetUsd), Env: s.Environment}
 	p := &pricer{x: x, s: s, k: k, e: e, noted: map[string]bool{}}
-	for _, f := range []func(){p.compute, p.network, p.database, p.restoreTests, p.storage, p.edge, p.serverless, p.observability, p.security} {
+	for _, f := range []func(){p.compute, p.network, p.database, p.restoreTests, p.storage, p.auditLog, p.edge, p.serverless, p.observability, p.security} {
 		f()
 	}
 	for i := range e.Items {
@@ -298,6 +304,22 @@ func (p *pricer) storage() {
 	puts, gets := gb*s3PutsPerGB, gb*s3GetsPerGB
 	p.add("S3", fmt.Sprintf("%d buckets", len(buckets)), fmt.Sprintf("%.0f GB × $%.3f + %.0fk PUT × $%.3f + %.0fk GET × $%.4f", gb, S3GBMonth, puts/1000, S3PutPer1000, gets/1000, S3GetPer1000),
 		gb*S3GBMonth+puts/1000*S3PutPer1000+gets/1000*S3GetPer1000)
+}
+
+// auditLog prices the audit log's requests and a year of its day objects from
+// usageAuditEventsPerDay: S3 and SQS requests, which the per-GB assumptions above do not see.
+func (p *pricer) auditLog() {
+	events := float64(p.s.Usage.AuditEventsPerDay)
+	if events == 0 || len(p.x.OfType("aws:lambda/function:Function")) == 0 {
+		return
+	}
+	puts := math.Min(events, auditBatchesPerDay) * daysPerMonth // the audit function's objects
+	gets := puts                                                // the clean-up reads each once
+	puts += daysPerMonth                                        // and writes one object a day
+	yearGB := events * 365 * auditBytesPerEvent / 1e9
+	p.add("S3", "audit log", fmt.Sprintf("%.0f events a day: %.0fk PUT × $%.3f + %.0fk GET × $%.4f + a year's %.2f GB × $%.3f",
+		events, puts/1000, S3PutPer1000, gets/1000, S3GetPer1000, yearGB, S3GBMonth),
+		puts/1000*S3PutPer1000+gets/1000*S3GetPer1000+yearGB*S3GBMonth)
 }
 
 // edge prices CloudFront (after its always-free tier), its functions and the web ACLs.

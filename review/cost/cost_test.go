@@ -37,7 +37,8 @@ func near(t *testing.T, what string, got, want float64) {
 
 func profile(env settings.Environment) *settings.Settings {
 	s := settings.Profile(env, "us-east-1")
-	s.Usage = settings.Usage{S3StorageGb: 100, CdnTransferGb: 1000, Emails: 10000, LambdaRequests: 1000000, NatTransferGb: 10, LogsIngestedGb: 10}
+	s.Usage = settings.Usage{S3StorageGb: 100, CdnTransferGb: 1000, Emails: 10000, LambdaRequests: 1000000, NatTransferGb: 10, LogsIngestedGb: 10,
+		AuditEventsPerDay: 10000}
 	return s
 }
 
@@ -74,6 +75,9 @@ func TestHandComputedItems(t *testing.T) {
 	near(t, "12 alarms, 10 free", item(t, e, "CloudWatch", "alarms"), 2*0.10)
 	near(t, "a secret and the RDS-managed one", item(t, e, "Secrets Manager", "2 secrets"), 2*0.40)
 	near(t, "logs: 5 GB free, a year stored", item(t, e, "CloudWatch", "logs"), 5*0.50+10*365.0/30*0.03)
+	// 10,000 events a day in 8,640 batch windows: 259.2k objects a month, read back once, plus
+	// 30 day objects; a year of events at 100 bytes is 0.365 GB.
+	near(t, "audit log", item(t, e, "S3", "audit log"), 259.23*0.005+259.2*0.0004+0.365*0.023)
 }
 
 func TestCheapestKeepsTheSeedOutsideDev(t *testing.T) {

@@ -212,6 +212,15 @@ var Operations = map[string]Operation{
 	"aws:wafv2/ipSet:IpSet": {Source: "wafv2/ip_set.go", ARN: "arn:aws:wafv2:us-east-1:{account}:global/ipset/{name}/a1b2c3d4", Tagged: true,
 		Create: []string{"wafv2:CreateIPSet", "wafv2:TagResource"}, Read: []string{"wafv2:GetIPSet", "wafv2:ListTagsForResource"},
 		Update: []string{"wafv2:UpdateIPSet", "wafv2:TagResource", "wafv2:UntagResource"}, Delete: []string{"wafv2:DeleteIPSet"}},
+	// WAF sets up its delivery to CloudWatch Logs as the caller (CloudWatch Logs User Guide, "Logs
+	// sent to CloudWatch Logs": user permissions); the log group's resource policy is the stack's.
+	"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": {Source: "wafv2/web_acl_logging_configuration.go", ARN: "{resourceArn}",
+		Create: []string{"wafv2:PutLoggingConfiguration", "logs:CreateLogDelivery *", "logs:DescribeResourcePolicies *", "logs:DescribeLogGroups *"},
+		Read:   []string{"wafv2:GetLoggingConfiguration"},
+		Update: []string{"wafv2:PutLoggingConfiguration", "logs:CreateLogDelivery *"}, Delete: []string{"wafv2:DeleteLoggingConfiguration", "logs:DeleteLogDelivery *"}},
+	"aws:cloudwatch/logResourcePolicy:LogResourcePolicy": {Source: "logs/resource_policy.go", ARN: "*",
+		Create: []string{"logs:PutResourcePolicy"}, Read: []string{"logs:DescribeResourcePolicies"},
+		Update: []string{"logs:PutResourcePolicy"}, Delete: []string{"logs:DeleteResourcePolicy"}},
 	"aws:wafv2/webAcl:WebAcl": {Source: "wafv2/web_acl.go", ARN: "arn:aws:wafv2:us-east-1:{account}:global/webacl/{name}/a1b2c3d4", Tagged: true,
 		Create: []string{"wafv2:CreateWebACL", "wafv2:TagResource"}, Read: []string{"wafv2:GetWebACL", "wafv2:ListTagsForResource"},
 		Update: []string{"wafv2:UpdateWebACL", "wafv2:TagResource", "wafv2:UntagResource"}, Delete: []string{"wafv2:DeleteWebACL"}},

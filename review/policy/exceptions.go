@@ -47,11 +47,6 @@ func Exceptions() []Exception {
 			Reason: "a permissions boundary grants nothing, it caps: its service wildcards are the stack's services, which no identity policy of the stack grants whole (AWS Config's IAM policy rules take excludePermissionBoundaryPolicy to leave boundaries out for this reason)",
 		},
 		{
-			RuleID: "WAF.11",
-			Match:  func(r *offline.Resource, _ *Context) bool { return r.Str("scope") == "CLOUDFRONT" },
-			Reason: "full request logs of the CloudFront web ACL would ingest about 30 GB a month at prod's assumed traffic (about 15 USD); the rules' CloudWatch metrics and WAF's sampled requests cover review, and docs/cdn.md says how to turn logging on",
-		},
-		{
 			RuleID: "S3.17",
 			Match:  isLoadBalancerLogTarget,
 			Reason: "load balancer access logs can be delivered only to a bucket encrypted with SSE-S3; AWS rejects SSE-KMS there",

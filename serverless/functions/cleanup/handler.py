@@ -7,32 +7,38 @@ Trigger: EventBridge Scheduler once a day with
 1. Temporary objects: under every "bucket/prefix" of TEMP_PREFIXES (each prefix
    must end in "tmp/"), deletes the objects last modified more than
    TEMP_MAX_AGE_HOURS ago, with delete_objects batches of at most 1000 keys.
-2. Audit archive: every object of a partition
-   ``${AUDIT_PREFIX}year=YYYY/month=MM/day=DD/`` older than
-   AUDIT_ARCHIVE_AFTER_DAYS is copied to the same key under
-   ``${AUDIT_PREFIX}archive/`` in storage class GLACIER_IR, then the original
-   is deleted. Only ``year=`` keys are listed, so archive/ and rejected/ are
-   never touched.
+2. Audit consolidation: every day before today (in TIMEZONE) whose live
+   partition ``${AUDIT_PREFIX}year=YYYY/month=MM/day=DD/`` holds objects (the
+   audit function writes one per batch) is folded, with that day's archive
+   object, into the one object
+   ``${AUDIT_PREFIX}archive/year=YYYY/month=MM/day=DD/events.jsonl.gz``:
+   JSON Lines, gzip, one line per event id, sorted by occurred_at. Then the
+   folded objects are deleted. A report then reads one object per day. The
+   storage layer's lifecycle moves these objects to the class cheapest for their
+   size and age. rejected/ is never touched.
 
-Both steps are idempotent. The run stops once less than 10 s of Lambda time
+Both steps are idempotent: a run stopped between the write and the deletes
+folds the same events again into the same object. The run stops once less than 10 s of Lambda time
 remain and returns ``"complete": false``; the next run continues where this
 one stopped. S3 call errors are raised (re-running is safe); keys that
 delete_objects reports as not deleted are counted in ``delete_errors``.
 """
 
+import collections
 import dataclasses
 import functools
+import gzip
 import json
 import os
-import re
 import types
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
+import days  # shared/days.py, packaged beside this handler
 import telemetry  # shared/telemetry.py, packaged beside this handler
 
 TIME_MARGIN_MS = 10_000
 DELETE_BATCH_SIZE = 1000
-_PARTITION = re.compile(r"year=(\d{4})/month=(\d{2})/day=(\d{2})/")
+DAY_OBJECT = "events.jsonl.gz"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +47,6 @@ class Settings:
     temp_max_age: timedelta
     audit_bucket: str
     audit_prefix: str
-    archive_after: timedelta
     kms_key_arn: str
 
     @classmethod
@@ -51,7 +56,6 @@ class Settings:
             temp_max_age=timedelta(hours=float(os.environ.get("TEMP_MAX_AGE_HOURS", "24"))),
             audit_bucket=os.environ.get("AUDIT_BUCKET", ""),
             audit_prefix=os.environ.get("AUDIT_PREFIX", "audit/"),
-            archive_after=timedelta(days=int(os.environ.get("AUDIT_ARCHIVE_AFTER_DAYS", "90"))),
             kms_key_arn=os.environ.get("KMS_KEY_ARN", ""),
         )
 
@@ -113,7 +117,7 @@ def handler(event, context, clients=None):
     settings = Settings.from_env()
     dry_run = isinstance(event, dict) and event.get("dry_run") is True
     now = _utcnow()
-    summary = {"dry_run": dry_run, "temp_deleted": 0, "audit_archived": 0, "delete_errors": 0, "complete": True}
+    summary = {"dry_run": dry_run, "temp_deleted": 0, "audit_days": 0, "audit_folded": 0, "delete_errors": 0, "complete": True}
 
     for bucket, prefix in settings.temp_prefixes:
         deleted, errors, complete = _delete_expired_temp(s3, bucket, prefix, now - settings.temp_max_age, dry_run, context)
@@ -123,13 +127,12 @@ def handler(event, context, clients=None):
             summary["complete"] = False
             break
     if summary["complete"] and settings.audit_bucket:
-        cutoff = (now - settings.archive_after).date()
-        archived, errors, summary["complete"] = _archive_audit(s3, settings, cutoff, dry_run, context)
-        summary["audit_archived"] += archived
+        summary["audit_days"], summary["audit_folded"], errors, summary["complete"] = _consolidate_audit(
+            s3, settings, days.local_day(now), dry_run, context)
         summary["delete_errors"] += errors
 
     if not dry_run:
-        telemetry.emit_metrics({"ObjectsCleaned": summary["temp_deleted"] + summary["audit_archived"]})
+        telemetry.emit_metrics({"ObjectsCleaned": summary["temp_deleted"] + summary["audit_folded"]})
     telemetry.log("INFO", "cleanup finished", **summary)
     return summary
 
@@ -148,48 +151,60 @@ def _delete_expired_temp(s3, bucket, prefix, cutoff, dry_run, context):
     return batch.deleted, batch.errors, complete
 
 
-def _archive_audit(s3, settings, cutoff, dry_run, context):
-    """Return (archived, delete errors, complete) for the audit partitions before cutoff."""
-    bucket, prefix = settings.audit_bucket, settings.audit_prefix
+def _consolidate_audit(s3, settings, today, dry_run, context):
+    """Return (days consolidated, objects folded, delete errors, complete) for the days before today."""
+    bucket, live = settings.audit_bucket, settings.audit_prefix
+    archive = live + "archive/"
+    objects = collections.defaultdict(list)  # day -> its keys, archive first
+    for base in (archive, live):
+        for obj in _list_objects(s3, bucket, base + "year="):
+            day = days.partition_day(obj["Key"][len(base):])
+            if day is not None and day < today:
+                objects[day].append(obj["Key"])
     batch = _BatchDelete(s3, bucket, dry_run)
+    consolidated = folded = 0
     complete = True
-    for obj in _list_objects(s3, bucket, prefix + "year="):
+    for day in sorted(objects):
+        target = f"{archive}{days.partition(day)}{DAY_OBJECT}"
+        keys = objects[day]
+        if keys == [target]:
+            continue  # already one object
         if _out_of_time(context):
             complete = False
             break
-        day = _partition_date(obj["Key"][len(prefix):])
-        if day is None:
-            continue
-        if day >= cutoff:
-            break  # keys sort by partition date: every later key is newer
         if not dry_run:
-            s3.copy_object(**_archive_copy_request(bucket, prefix, obj["Key"], settings.kms_key_arn))
-        batch.add(obj["Key"])
+            _write_day(s3, settings, target, keys)
+        for key in keys:
+            if key != target:
+                batch.add(key)
+                folded += 1
+        consolidated += 1
     batch.flush()
-    return batch.deleted, batch.errors, complete
+    return consolidated, folded, batch.errors, complete
 
 
-def _archive_copy_request(bucket, prefix, key, kms_key_arn):
+def _write_day(s3, settings, target, keys):
+    """Fold the events of keys into target: one line per event id (the first read wins, and
+    target, already consolidated, is read first), sorted by occurred_at."""
+    events = {}
+    for key in keys:
+        body = s3.get_object(Bucket=settings.audit_bucket, Key=key)["Body"].read()
+        if key.endswith(".gz"):
+            body = gzip.decompress(body)
+        for line in filter(str.strip, body.decode("utf-8").splitlines()):
+            event = json.loads(line)
+            events.setdefault(event.get("id"), event)
+    lines = (json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n" for e in sorted(events.values(), key=days.event_order))
     request = {
-        "Bucket": bucket,
-        "Key": f"{prefix}archive/{key[len(prefix):]}",
-        "CopySource": {"Bucket": bucket, "Key": key},
-        "StorageClass": "GLACIER_IR",
-        "MetadataDirective": "COPY",
+        "Bucket": settings.audit_bucket,
+        "Key": target,
+        "Body": gzip.compress("".join(lines).encode("utf-8"), mtime=0),
+        # Not Content-Encoding: gzip, which would make HTTP clients unpack a file named .gz.
+        "ContentType": "application/gzip",
     }
-    if kms_key_arn:
-        request.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=kms_key_arn)
-    return request
-
-
-def _partition_date(relative_key):
-    match = _PARTITION.match(relative_key)
-    if match is None:
-        return None
-    try:
-        return date(*map(int, match.groups()))
-    except ValueError:
-        return None
+    if settings.kms_key_arn:
+        request.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=settings.kms_key_arn)
+    s3.put_object(**request)
 
 
 def _list_objects(s3, bucket, prefix):

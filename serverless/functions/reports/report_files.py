@@ -3,7 +3,7 @@
 Columns are the union of the rows' keys, "id" first then by name. Each column gets one type
 from its values: a column whose values are all numbers is numeric (an amount, in COP, when
 its name is in AMOUNT_COLUMNS), all ISO dates is a date column, all ISO date-times is a
-date-time column (shown in Bogotá time); anything else is text.
+date-time column (shown in the users' time zone, TIMEZONE); anything else is text.
 
 No format ever evaluates a cell: xlsx text cells are written as strings (never formulas),
 csv cells that a spreadsheet would read as a formula get a leading apostrophe, and the pdf
@@ -12,10 +12,12 @@ only draws text.
 
 import csv
 import dataclasses
-import io
 import json
+import os
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
+
+import days  # shared/days.py, packaged beside this module
 
 TITLES = {"requisitions": "Requisiciones", "orders": "Órdenes de compra", "audit": "Auditoría"}
 # Columns that hold pesos, wherever the backend's exports put them.
@@ -24,7 +26,6 @@ AMOUNT_COLUMNS = frozenset({"amount", "total", "subtotal", "tax", "price", "unit
 COP_FORMAT = '[$COP] #,##0.00'
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-BOGOTA = timezone(timedelta(hours=-5), "America/Bogota")
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -39,43 +40,98 @@ class Column:
     kind: str  # "text", "number", "amount", "date" or "datetime"
 
 
+class _ColumnProfile:
+    """What one column's values have been so far: enough to type it without keeping them."""
+
+    def __init__(self):
+        self.present = False
+        self.numeric = self.dates = self.datetimes = True
+        self.total = 0
+
+    def add(self, value):
+        if value is None or value == "":
+            return
+        self.present = True
+        if self.numeric:
+            self.numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if self.numeric:
+                self.total += value
+        if self.dates:
+            self.dates = isinstance(value, str) and bool(_ISO_DATE.fullmatch(value)) and _date(value) is not None
+        if self.datetimes:
+            self.datetimes = isinstance(value, str) and bool(_ISO_DATETIME.fullmatch(value)) and _datetime(value) is not None
+
+    def kind(self, name):
+        if not self.present:
+            return "text"
+        if self.numeric:
+            return "amount" if name in AMOUNT_COLUMNS else "number"
+        if self.dates:
+            return "date"
+        return "datetime" if self.datetimes else "text"
+
+
+class Profile:
+    """Columns, their types, amount totals and the row count, built one row at a time, so that
+    a report's rows can stream from disk to the writer without being held in memory."""
+
+    def __init__(self, rows=()):
+        self.count = 0
+        self._columns = {}
+        for row in rows:
+            self.add(row)
+
+    def add(self, row):
+        self.count += 1
+        for name, value in row.items():
+            column = self._columns.get(name)
+            if column is None:
+                column = self._columns[name] = _ColumnProfile()
+            column.add(value)
+
+    def columns(self):
+        names = sorted(self._columns, key=lambda name: (name != "id", name))
+        return [Column(name, self._columns[name].kind(name)) for name in names]
+
+    def totals(self, columns):
+        """Sum of each amount column, or {} when the report has no amounts."""
+        return {c.name: self._columns[c.name].total for c in columns if c.kind == "amount"}
+
+
 @dataclasses.dataclass
 class Report:
+    """rows is iterable more than once (a list, or the spool of the reports function); profile
+    is computed from them when not given."""
+
     report: str
     start: date
     end: date
-    rows: list
+    rows: object
     generated: datetime
+    profile: Profile = None
+
+    def __post_init__(self):
+        if self.profile is None:
+            self.profile = Profile(self.rows)
 
     @property
     def title(self):
         return TITLES[self.report]
 
+    @property
+    def count(self):
+        return self.profile.count
+
     def columns(self):
-        names = sorted({name for row in self.rows for name in row}, key=lambda name: (name != "id", name))
-        return [Column(name, _kind(name, [row.get(name) for row in self.rows])) for name in names]
+        return self.profile.columns()
 
     def totals(self, columns):
-        """Sum of each amount column, or {} when the report has no amounts."""
-        return {c.name: sum(row.get(c.name) or 0 for row in self.rows) for c in columns if c.kind == "amount"}
+        return self.profile.totals(columns)
 
 
-def render(report, fmt):
-    return {"xlsx": to_xlsx, "pdf": to_pdf, "csv": to_csv}[fmt](report)
-
-
-def _kind(name, values):
-    present = [v for v in values if v is not None and v != ""]
-    if not present:
-        return "text"
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-        return "amount" if name in AMOUNT_COLUMNS else "number"
-    if all(isinstance(v, str) for v in present):
-        if all(_ISO_DATE.fullmatch(v) and _date(v) for v in present):
-            return "date"
-        if all(_ISO_DATETIME.fullmatch(v) and _datetime(v) for v in present):
-            return "datetime"
-    return "text"
+def render(report, fmt, path):
+    """Write the report's file at path."""
+    {"xlsx": to_xlsx, "pdf": to_pdf, "csv": to_csv}[fmt](report, path)
 
 
 def _date(text):
@@ -86,12 +142,12 @@ def _date(text):
 
 
 def _datetime(text):
-    """Naive Bogotá time: spreadsheets have no time zones, and the readers are in Colombia."""
+    """Naive local time in the users' zone: spreadsheets have no time zones."""
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return value.astimezone(BOGOTA).replace(tzinfo=None) if value.tzinfo else value
+    return value.astimezone(days.zone()).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _text(value):
@@ -131,13 +187,15 @@ def _shown(column, value):
     return str(typed)
 
 
-def to_xlsx(report):
+def to_xlsx(report, path):
     import xlsxwriter
 
-    out = io.BytesIO()
-    # Strings stay strings: never turned into formulas or links, whatever they start with.
-    workbook = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False})
+    # constant_memory: each row goes to disk once the next one starts, so memory stays flat
+    # whatever the row count (rows must come in order, which they do). Strings stay strings:
+    # never turned into formulas or links, whatever they start with.
+    workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "tmpdir": os.path.dirname(path) or ".",
+                                          "strings_to_formulas": False, "strings_to_urls": False,
+                                          "strings_to_numbers": False})
     sheet = workbook.add_worksheet(report.title[:31])  # Excel's limit on sheet names
     bold = workbook.add_format({"bold": True, "bg_color": "#DDE6F0", "border": 1})
     formats = {
@@ -163,20 +221,19 @@ def to_xlsx(report):
                 sheet.write_string(r, c, value)
     if columns:
         sheet.freeze_panes(1, 0)
-        sheet.autofilter(0, 0, len(report.rows), len(columns) - 1)
+        sheet.autofilter(0, 0, report.count, len(columns) - 1)
     totals = report.totals(columns)
     if totals:
         # Below the filtered range, so that filtering never hides it. Values, not formulas.
-        last = len(report.rows) + 1
+        last = report.count + 1
         sheet.write_string(last, 0, "Total", total_format)
         for c, column in enumerate(columns):
             if column.name in totals:
                 sheet.write_number(last, c, totals[column.name], total_format)
     workbook.close()
-    return out.getvalue()
 
 
-def to_pdf(report):
+def to_pdf(report, path):
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import getSampleStyleSheet
@@ -184,10 +241,9 @@ def to_pdf(report):
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    out = io.BytesIO()
     page = landscape(A4)
     margin = 12 * mm
-    subtitle = f"Del {report.start.isoformat()} al {report.end.isoformat()} · {len(report.rows)} filas"
+    subtitle = f"Del {report.start.isoformat()} al {report.end.isoformat()} · {report.count} filas"
 
     def decorate(canvas, doc):
         canvas.saveState()
@@ -196,7 +252,7 @@ def to_pdf(report):
         canvas.drawRightString(page[0] - margin, 7 * mm, f"Página {doc.page}")
         canvas.restoreState()
 
-    doc = SimpleDocTemplate(out, pagesize=page, leftMargin=margin, rightMargin=margin, topMargin=margin,
+    doc = SimpleDocTemplate(path, pagesize=page, leftMargin=margin, rightMargin=margin, topMargin=margin,
                             bottomMargin=14 * mm, title=f"Canalco - {report.title}", author="Canalco")
     styles = getSampleStyleSheet()
     story = [Paragraph(f"Canalco — {report.title}", styles["Title"]), Paragraph(subtitle, styles["Normal"]), Spacer(1, 4 * mm)]
@@ -211,12 +267,22 @@ def to_pdf(report):
         sure = int(room / size)  # no Helvetica glyph is wider than its size: this many always fit
 
         def fit(text):
-            # One line per cell: a cell as wide as the page would make the table unreadable.
+            """One line per cell (a cell as wide as the page would make the table unreadable):
+            the longest prefix that fits with "…", found by doubling then bisecting on the
+            measured width: O(log n) measurements of prefixes at most twice the fitting one."""
             if len(text) <= sure or stringWidth(text, font, size) <= room:
                 return text
-            while text and stringWidth(text + "…", font, size) > room:
-                text = text[:-1]
-            return text + "…"
+            low, high = 0, max(sure, 1)  # invariant: text[:low] + "…" fits, text[:high] + "…" may not
+            while high < len(text) and stringWidth(text[:high] + "…", font, size) <= room:
+                low, high = high, high * 2
+            high = min(high, len(text))  # the whole text does not fit, so neither does it with "…"
+            while high - low > 1:
+                middle = (low + high) // 2
+                if stringWidth(text[:middle] + "…", font, size) <= room:
+                    low = middle
+                else:
+                    high = middle
+            return text[:low] + "…"
 
         header = [fit(c.name) for c in columns]
         body = [[fit(_shown(c, row.get(c.name))) for c in columns] for row in report.rows]
@@ -243,18 +309,17 @@ def to_pdf(report):
             table.setStyle(TableStyle(style))
             story.append(table)
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
-    return out.getvalue()
 
 
-def to_csv(report):
-    """UTF-8 with a BOM, which makes Excel read the accents right."""
+def to_csv(report, path):
+    """UTF-8 with a BOM, which makes Excel read the accents right; written row by row."""
     columns = report.columns()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    if columns:
-        writer.writerow([c.name for c in columns])
-    writer.writerows([_csv_cell(row.get(c.name)) for c in columns] for row in report.rows)
-    return out.getvalue().encode("utf-8-sig")
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write("\ufeff")
+        writer = csv.writer(out)
+        if columns:
+            writer.writerow([c.name for c in columns])
+        writer.writerows([_csv_cell(row.get(c.name)) for c in columns] for row in report.rows)
 
 
 def _csv_cell(value):

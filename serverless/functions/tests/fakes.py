@@ -1,10 +1,16 @@
-"""Test support: load a handler by path, fake AWS/SMTP clients, capture logs.
+"""Test support: load a handler by path, capture its logs, and fake what moto (tests/aws.py)
+does not provide.
 
-The fakes enforce what AWS enforces, so that a handler that would fail in AWS fails here:
-every call's parameters are validated against botocore's service model of the operation
-(Debian's python3-botocore, the models the Lambda runtime's boto3 is generated from), S3
-refuses to read archived objects, SES does not send a template whose variables are missing,
-and expired credentials fail every call.
+Fakes here, each for what moto 5.2.1 lacks:
+  * FakeSESv2: SES v2 templates (moto's templated SendEmail raises NotImplementedError): it
+    renders the project's templates as SES does and refuses a missing variable; any other send
+    goes to the moto client it wraps.
+  * FakeBackup: AWS Backup's restore jobs and validation results (moto's Backup has plans and
+    vaults only).
+  * FakeSMTP: Microsoft 365's SMTP server, which is not AWS.
+  * FakeRDS: kept for tests/test_restore_check.py only.
+Every call to a fake is validated against botocore's current model of the operation (the same
+check a boto3 client makes before sending), so a call AWS would refuse fails here too.
 """
 
 import contextlib
@@ -16,13 +22,11 @@ import pathlib
 import re
 import ssl
 import sys
-import urllib.parse
-from datetime import datetime, timedelta, timezone
+
 
 import botocore.exceptions
 import botocore.session
 import botocore.validate
-from botocore import xform_name
 
 FUNCTIONS_DIR = pathlib.Path(__file__).resolve().parent.parent
 # The SES templates the Pulumi program registers (serverless/email.go embeds the same files).
@@ -72,29 +76,10 @@ def service_model(service):
 
 def validate_call(service, operation, params):
     """Raise botocore's ParamValidationError when params do not fit the operation's input
-    shape, exactly as a boto3 client does before sending the request. Operations and
-    parameters newer than the models (NEWER_THAN_MODEL) are checked against the rules of their
-    API Reference pages instead (AssertionError)."""
-    required = _REQUIRED_NEWER.get((service, operation), set())
-    assert required <= set(params), f"{operation}: missing {sorted(required - set(params))}"
-    params = dict(params)
-    rules = NEWER_THAN_MODEL.get((service, operation), {})
-    for name in list(params):
-        if name in rules:
-            assert rules[name](params[name]), f"{operation}: invalid {name}={params[name]!r}"
-            params.pop(name)
+    shape, exactly as a boto3 client does before sending the request."""
     model = service_model(service)
-    if operation not in model.operation_names:
-        assert (service, operation) in NEWER_THAN_MODEL, f"{service} has no operation {operation}"
-        assert not params, f"{operation}: unknown parameters {sorted(params)}"
-        return
+    assert operation in model.operation_names, f"{service} has no operation {operation}"
     botocore.validate.validate_parameters(params, model.operation_model(operation).input_shape)
-
-
-def operation_name(service, client_method):
-    """The API operation of a boto3 method name: get_object -> GetObject."""
-    names = {xform_name(op): op for op in service_model(service).operation_names}
-    return names[client_method]
 
 
 class FakeClientError(botocore.exceptions.ClientError):
@@ -115,8 +100,7 @@ class FakeContext:
 
 class _Recorder:
     """Records calls as (operation, kwargs) after validating them against the service model;
-    fail_when[operation](kwargs) -> raise. expire_credentials() makes every later call fail as
-    AWS fails a request signed with expired temporary credentials."""
+    fail_when[operation](kwargs) -> raise ServiceUnavailable."""
 
     service = ""  # botocore's service name
 
@@ -125,143 +109,16 @@ class _Recorder:
         service_model(self.service)  # UnknownServiceError for a missing or misspelt name
         self.calls = []
         self.fail_when = {}
-        self.fail_code = {}  # operation -> the error code fail_when raises (ServiceUnavailable)
-        self.credentials_expired = False
 
-    def _record(self, operation, kwargs, api=None):
-        """api is (operation, params) to validate when the recorded step is not itself an API
-        call (a presigned URL, one page of a paginator)."""
-        validate_call(self.service, *(api or (operation, kwargs)))
+    def _record(self, operation, kwargs):
+        validate_call(self.service, operation, kwargs)
         self.calls.append((operation, kwargs))
-        if self.credentials_expired:
-            raise FakeClientError("ExpiredToken", operation, "The security token included in the request is expired")
         should_fail = self.fail_when.get(operation)
         if should_fail and should_fail(kwargs):
-            raise FakeClientError(self.fail_code.get(operation, "ServiceUnavailable"), operation)
-
-    def expire_credentials(self):
-        self.credentials_expired = True
+            raise FakeClientError("ServiceUnavailable", operation)
 
     def calls_to(self, operation):
         return [kwargs for name, kwargs in self.calls if name == operation]
-
-
-# Storage classes whose objects must be restored before GetObject (S3 API reference, GetObject:
-# "InvalidObjectState"); GLACIER_IR is read like STANDARD.
-ARCHIVED_STORAGE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
-# A SigV4 presigned URL lasts at most 7 days.
-MAX_PRESIGN_SECONDS = 604800
-
-
-class FakeS3(_Recorder):
-    """An in-memory S3 with the operations the handlers use.
-
-    credentials_valid_seconds is what is left of the client's temporary credentials: a
-    presigned URL stops working when they expire, whatever its ExpiresIn (recorded as
-    ValidSeconds of the Presign call)."""
-
-    service = "s3"
-
-    def __init__(self, page_size=1000, credentials_valid_seconds=None):
-        super().__init__()
-        self.page_size = page_size
-        self.credentials_valid_seconds = credentials_valid_seconds
-        self.link_valid_seconds = {}  # presigned URL -> how long it really works
-        self.objects = {}  # (bucket, key) -> dict(Body=bytes, LastModified=datetime, **attributes)
-        self.undeletable = set()  # keys that delete_objects reports in "Errors"
-
-    def add(self, bucket, key, body=b"", last_modified=None, **attributes):
-        self.objects[(bucket, key)] = dict(
-            Body=body, LastModified=last_modified or datetime.now(timezone.utc), **attributes
-        )
-
-    def _record(self, operation, kwargs, api=None):
-        if operation == "CopyObject" and isinstance(kwargs.get("CopySource"), dict):
-            # boto3 turns a {"Bucket", "Key"} CopySource into "bucket/key" before validating.
-            source = kwargs["CopySource"]
-            api = ("CopyObject", dict(kwargs, CopySource=f"{source['Bucket']}/{urllib.parse.quote(source['Key'])}"))
-        super()._record(operation, kwargs, api)
-
-    def keys(self, bucket):
-        return sorted(key for b, key in self.objects if b == bucket)
-
-    def put_object(self, **kwargs):
-        self._record("PutObject", kwargs)
-        attributes = {k: v for k, v in kwargs.items() if k not in ("Bucket", "Key", "Body")}
-        self.add(kwargs["Bucket"], kwargs["Key"], kwargs["Body"], **attributes)
-        return {}
-
-    def get_object(self, **kwargs):
-        self._record("GetObject", kwargs)
-        stored = self.objects.get((kwargs["Bucket"], kwargs["Key"]))
-        if stored is None:
-            raise FakeClientError("NoSuchKey", "GetObject", "The specified key does not exist.")
-        if stored.get("StorageClass") in ARCHIVED_STORAGE_CLASSES and 'ongoing-request="false"' not in stored.get("Restore", ""):
-            raise FakeClientError("InvalidObjectState", "GetObject", "The operation is not valid for the object's storage class")
-        return {"Body": io.BytesIO(stored["Body"])}
-
-    def copy_object(self, **kwargs):
-        self._record("CopyObject", kwargs)
-        source = self.objects[(kwargs["CopySource"]["Bucket"], kwargs["CopySource"]["Key"])]
-        self.objects[(kwargs["Bucket"], kwargs["Key"])] = dict(source, StorageClass=kwargs.get("StorageClass", "STANDARD"))
-        return {}
-
-    def delete_objects(self, **kwargs):
-        self._record("DeleteObjects", kwargs)
-        assert len(kwargs["Delete"]["Objects"]) <= 1000, "S3 accepts at most 1000 keys per call"
-        errors = []
-        for entry in kwargs["Delete"]["Objects"]:
-            if entry["Key"] in self.undeletable:
-                errors.append({"Key": entry["Key"], "Code": "AccessDenied", "Message": "Access Denied"})
-            else:
-                self.objects.pop((kwargs["Bucket"], entry["Key"]), None)
-        return {"Errors": errors} if errors else {}
-
-    def generate_presigned_url(self, ClientMethod, Params, ExpiresIn):
-        assert 0 < ExpiresIn <= MAX_PRESIGN_SECONDS, f"presigned URLs last 1 s to 7 days, not {ExpiresIn} s"
-        self._record(
-            "Presign",
-            {"ClientMethod": ClientMethod, "Params": Params, "ExpiresIn": ExpiresIn},
-            api=(operation_name(self.service, ClientMethod), Params),
-        )
-        url = f"https://{Params['Bucket']}.s3.example/{Params['Key']}?X-Amz-Expires={ExpiresIn}"
-        valid = ExpiresIn if self.credentials_valid_seconds is None else min(ExpiresIn, self.credentials_valid_seconds)
-        self.link_valid_seconds[url] = valid
-        return url
-
-    def get_paginator(self, name):
-        assert name == "list_objects_v2", name
-        return _ListObjectsV2Paginator(self)
-
-
-class _ListObjectsV2Paginator:
-    def __init__(self, s3):
-        self.s3 = s3
-
-    def paginate(self, Bucket, Prefix=""):
-        keys = [key for key in self.s3.keys(Bucket) if key.startswith(Prefix)]
-        start = 0
-        while True:  # like S3, an empty listing is still one page, without "Contents"
-            self.s3._record(
-                "ListObjectsV2",
-                {"Bucket": Bucket, "Prefix": Prefix, "StartIndex": start},
-                api=("ListObjectsV2", {"Bucket": Bucket, "Prefix": Prefix}),
-            )
-            chunk = keys[start:start + self.s3.page_size]
-            page = {"KeyCount": len(chunk)}
-            if chunk:
-                page["Contents"] = [
-                    {
-                        "Key": key,
-                        "LastModified": self.s3.objects[(Bucket, key)]["LastModified"],
-                        "StorageClass": self.s3.objects[(Bucket, key)].get("StorageClass", "STANDARD"),
-                    }
-                    for key in chunk
-                ]
-            yield page
-            start += self.s3.page_size
-            if start >= len(keys):
-                return
 
 
 def project_templates():
@@ -320,13 +177,15 @@ class FakeSESv2(_Recorder):
     (.delivered) when the template renders; otherwise SES publishes a Rendering Failure event
     (.events) and sends nothing (SES knowledge center, "ses-sendtemplatedemail-delivery-failure").
     templates maps template names to {"subject", "html", "text"}; by default the project's
-    templates answer to any name ending in -<template>."""
+    templates answer to any name ending in -<template>. Sends without a template go to client
+    (moto's SES v2) when one is given."""
 
     service = "sesv2"
 
-    def __init__(self, templates=None):
+    def __init__(self, templates=None, client=None):
         super().__init__()
         self.templates = templates
+        self.client = client
         self.delivered = []  # {"destination", "subject", "html", "text"} per email sent
         self.events = []  # SES event records published to the configuration set's destinations
 
@@ -353,6 +212,8 @@ class FakeSESv2(_Recorder):
                 self.events.append({"eventType": "Rendering Failure", "mail": {"messageId": message_id},
                                     "failure": {"errorMessage": str(exc), "templateName": content["Template"]["TemplateName"]}})
                 return {"MessageId": message_id}
+        elif self.client is not None:
+            return self.client.send_email(**kwargs)
         else:
             simple = content.get("Simple", {})
             rendered = {"subject": simple.get("Subject", {}).get("Data", ""),
@@ -360,38 +221,6 @@ class FakeSESv2(_Recorder):
                         "text": simple.get("Body", {}).get("Text", {}).get("Data", "")}
         self.delivered.append(dict(rendered, destination=kwargs["Destination"]))
         return {"MessageId": message_id}
-
-
-class FakeSTS(_Recorder):
-    """AssumeRole hands out credentials that expire DurationSeconds after `now()`."""
-
-    service = "sts"
-
-    def __init__(self, now=lambda: datetime.now(timezone.utc)):
-        super().__init__()
-        self.now = now
-
-    def assume_role(self, **kwargs):
-        self._record("AssumeRole", kwargs)
-        n = len(self.calls)
-        return {"Credentials": {
-            "AccessKeyId": f"ASIAFAKEKEY{n:09d}",
-            "SecretAccessKey": "fake-secret",
-            "SessionToken": f"fake-session-token-{n}",
-            "Expiration": self.now() + timedelta(seconds=kwargs.get("DurationSeconds", 3600)),
-        }}
-
-
-class FakeSecretsManager(_Recorder):
-    service = "secretsmanager"
-
-    def __init__(self, secrets):
-        super().__init__()
-        self.secrets = secrets
-
-    def get_secret_value(self, **kwargs):
-        self._record("GetSecretValue", kwargs)
-        return {"SecretString": json.dumps(self.secrets[kwargs["SecretId"]])}
 
 
 class FakeSMTP:
@@ -450,21 +279,6 @@ class _FakeSMTPConnection:
 
 
 # --- Recovery: AWS Backup and RDS. ---
-
-# Operations and parameters newer than Debian's botocore 1.29 models, checked against the
-# rules of their AWS API Reference pages instead.
-NEWER_THAN_MODEL = {
-    # AWS Backup API Reference, PutRestoreValidationResult: RestoreJobId and ValidationStatus
-    # required; ValidationStatus FAILED | SUCCESSFUL | TIMED_OUT | VALIDATING; message a string.
-    ("backup", "PutRestoreValidationResult"): {
-        "RestoreJobId": lambda v: isinstance(v, str) and v != "",
-        "ValidationStatus": lambda v: v in ("FAILED", "SUCCESSFUL", "TIMED_OUT", "VALIDATING"),
-        "ValidationStatusMessage": lambda v: isinstance(v, str),
-    },
-    # Amazon RDS API Reference, ModifyDBInstance: ManageMasterUserPassword is a boolean.
-    ("rds", "ModifyDBInstance"): {"ManageMasterUserPassword": lambda v: isinstance(v, bool)},
-}
-_REQUIRED_NEWER = {("backup", "PutRestoreValidationResult"): {"RestoreJobId", "ValidationStatus"}}
 
 
 class FakeBackup(_Recorder):

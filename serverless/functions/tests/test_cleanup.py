@@ -1,3 +1,4 @@
+import gzip
 import json
 import os
 import types
@@ -5,7 +6,11 @@ import unittest
 from datetime import datetime, timedelta, timezone
 from unittest import mock
 
-from tests.fakes import FakeContext, FakeS3, load_handler, metrics, run
+import boto3
+from moto.s3.models import s3_backends
+
+from tests.aws import ACCOUNT, MotoTestCase
+from tests.fakes import FakeContext, load_handler, metrics, run
 
 cleanup = load_handler("cleanup")
 
@@ -20,20 +25,54 @@ ENV = {
     "TEMP_MAX_AGE_HOURS": "24",
     "AUDIT_BUCKET": AUDIT,
     "AUDIT_PREFIX": "audit/",
-    "AUDIT_ARCHIVE_AFTER_DAYS": "90",
     "KMS_KEY_ARN": KMS_KEY_ARN,
     "ENVIRONMENT": "dev",
+    "TIMEZONE": "America/Bogota",
 }
 SCHEDULE = {"source": "canalco.schedule", "type": "cleanup.daily"}
 
 
-class CleanupTestBase(unittest.TestCase):
+class CleanupTestBase(MotoTestCase):
     def setUp(self):
         for patcher in (mock.patch.dict(os.environ, ENV, clear=True), mock.patch.object(cleanup, "_utcnow", lambda: NOW)):
             patcher.start()
             self.addCleanup(patcher.stop)
-        self.s3 = FakeS3()
+        super().setUp()
+        self.s3 = self.client("s3")
+        self.seed = boto3.client("s3", region_name="us-east-1")  # the tests' own calls, not recorded
+        for bucket in (UPLOADS, EXPORTS, AUDIT):
+            self.seed.create_bucket(Bucket=bucket)
         self.clients = types.SimpleNamespace(s3=self.s3)
+
+    def add(self, bucket, key, body=b"", last_modified=NOW, **extra):
+        """An object as if written at last_modified (moto stamps it with its own clock). Plain
+        objects go straight into moto's store: thousands of them, without a request each."""
+        backend = s3_backends[ACCOUNT]["aws"]
+        if extra:
+            self.seed.put_object(Bucket=bucket, Key=key, Body=body, **extra)
+        else:
+            backend.put_object(bucket, key, body)
+        backend.buckets[bucket].keys[key].last_modified = last_modified.replace(tzinfo=None)
+
+    def keys(self, bucket):
+        pages = self.seed.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+
+    def refuse_deletes(self, *keys):
+        """S3 answers DeleteObjects with an AccessDenied error for each of keys (as for an object
+        the caller may not delete) and deletes the others."""
+        refused = []
+
+        def withhold(params, **_):
+            objects = params["Delete"]["Objects"]
+            refused[:] = [o["Key"] for o in objects if o["Key"] in keys]
+            params["Delete"] = dict(params["Delete"], Objects=[o for o in objects if o["Key"] not in keys])
+
+        def report(parsed, **_):
+            parsed.setdefault("Errors", []).extend({"Key": k, "Code": "AccessDenied", "Message": "Access Denied"} for k in refused)
+
+        self.s3.meta.events.register("provide-client-params.s3.DeleteObjects", withhold)
+        self.s3.meta.events.register("after-call.s3.DeleteObjects", report)
 
     def invoke(self, event=SCHEDULE, context=None):
         return run(cleanup, event, context or FakeContext(), self.clients)
@@ -45,29 +84,29 @@ class TempCleanupTest(CleanupTestBase):
         del os.environ["AUDIT_BUCKET"]
         self.old_keys = [f"tmp/{i:05d}.pdf" for i in range(2500)]
         for key in self.old_keys:
-            self.s3.add(UPLOADS, key, last_modified=OLD)
+            self.add(UPLOADS, key, last_modified=OLD)
         for i in range(10):
-            self.s3.add(UPLOADS, f"tmp/fresh-{i}.pdf", last_modified=FRESH)
-        self.s3.add(UPLOADS, "requisiciones/REQ-7/factura.pdf", last_modified=OLD)
-        self.s3.add(EXPORTS, "exports/tmp/part-1.jsonl", last_modified=OLD)
-        self.s3.add(EXPORTS, "exports/orders/year=2024/month=07/day=14/a.jsonl", last_modified=OLD)
+            self.add(UPLOADS, f"tmp/fresh-{i}.pdf", last_modified=FRESH)
+        self.add(UPLOADS, "requisiciones/REQ-7/factura.pdf", last_modified=OLD)
+        self.add(EXPORTS, "exports/tmp/part-1.jsonl", last_modified=OLD)
+        self.add(EXPORTS, "exports/orders/year=2024/month=07/day=14/a.jsonl", last_modified=OLD)
 
     def test_deletes_expired_temporary_objects_over_several_pages_in_batches_of_1000(self):
         result, lines = self.invoke()
 
         self.assertEqual(result, {
-            "dry_run": False, "temp_deleted": 2501, "audit_archived": 0, "delete_errors": 0, "complete": True,
+            "dry_run": False, "temp_deleted": 2501, "audit_days": 0, "audit_folded": 0, "delete_errors": 0, "complete": True,
         })
-        deletes = self.s3.calls_to("DeleteObjects")
+        deletes = self.aws.to("DeleteObjects")
         self.assertEqual([(call["Bucket"], len(call["Delete"]["Objects"])) for call in deletes],
                          [(UPLOADS, 1000), (UPLOADS, 1000), (UPLOADS, 500), (EXPORTS, 1)])
         deleted = [entry["Key"] for call in deletes[:3] for entry in call["Delete"]["Objects"]]
         self.assertEqual(deleted, self.old_keys)
         self.assertTrue(all(call["Delete"]["Quiet"] for call in deletes))
-        self.assertEqual(self.s3.keys(UPLOADS), ["requisiciones/REQ-7/factura.pdf"] +
+        self.assertEqual(self.keys(UPLOADS), ["requisiciones/REQ-7/factura.pdf"] +
                          [f"tmp/fresh-{i}.pdf" for i in range(10)])
-        self.assertEqual(self.s3.keys(EXPORTS), ["exports/orders/year=2024/month=07/day=14/a.jsonl"])
-        listings = self.s3.calls_to("ListObjectsV2")
+        self.assertEqual(self.keys(EXPORTS), ["exports/orders/year=2024/month=07/day=14/a.jsonl"])
+        listings = self.aws.to("ListObjectsV2")
         self.assertEqual([(c["Bucket"], c["Prefix"]) for c in listings],
                          [(UPLOADS, "tmp/")] * 3 + [(EXPORTS, "exports/tmp/")])
         self.assertEqual(metrics(lines)["ObjectsCleaned"], 2501)
@@ -77,34 +116,34 @@ class TempCleanupTest(CleanupTestBase):
 
         self.assertEqual(result["temp_deleted"], 2501)
         self.assertTrue(result["dry_run"])
-        self.assertEqual(self.s3.calls_to("DeleteObjects"), [])
-        self.assertEqual(len(self.s3.keys(UPLOADS)), 2511)
+        self.assertEqual(self.aws.to("DeleteObjects"), [])
+        self.assertEqual(len(self.keys(UPLOADS)), 2511)
         self.assertEqual(metrics(lines), {})
 
     def test_stops_with_a_10_second_margin_and_the_next_run_continues(self):
         def remaining_ms():  # the first delete call uses up the time
-            return 10_000 if not self.s3.calls_to("DeleteObjects") else 9_999
+            return 10_000 if not self.aws.to("DeleteObjects") else 9_999
 
         result, _ = self.invoke(context=FakeContext(remaining_ms=remaining_ms))
 
         self.assertEqual(result, {
-            "dry_run": False, "temp_deleted": 1000, "audit_archived": 0, "delete_errors": 0, "complete": False,
+            "dry_run": False, "temp_deleted": 1000, "audit_days": 0, "audit_folded": 0, "delete_errors": 0, "complete": False,
         })
-        self.assertEqual(len(self.s3.calls_to("DeleteObjects")), 1)
-        self.assertNotIn(EXPORTS, [call["Bucket"] for call in self.s3.calls_to("ListObjectsV2")])
+        self.assertEqual(len(self.aws.to("DeleteObjects")), 1)
+        self.assertNotIn(EXPORTS, [call["Bucket"] for call in self.aws.to("ListObjectsV2")])
 
         result, _ = self.invoke()
 
         self.assertEqual((result["temp_deleted"], result["complete"]), (1501, True))
-        self.assertEqual(len(self.s3.keys(UPLOADS)), 11)
+        self.assertEqual(len(self.keys(UPLOADS)), 11)
 
     def test_keys_s3_refuses_to_delete_are_counted(self):
-        self.s3.undeletable = {"tmp/00007.pdf", "tmp/02000.pdf"}
+        self.refuse_deletes("tmp/00007.pdf", "tmp/02000.pdf")
 
         result, lines = self.invoke()
 
         self.assertEqual((result["temp_deleted"], result["delete_errors"]), (2499, 2))
-        self.assertIn("tmp/00007.pdf", self.s3.keys(UPLOADS))
+        self.assertIn("tmp/00007.pdf", self.keys(UPLOADS))
         self.assertEqual(len([line for line in lines if line.get("level") == "ERROR"]), 2)
 
     def test_refuses_temp_prefixes_that_are_not_tmp(self):
@@ -112,94 +151,98 @@ class TempCleanupTest(CleanupTestBase):
             with self.subTest(prefixes=prefixes), mock.patch.dict(os.environ, {"TEMP_PREFIXES": json.dumps(prefixes)}):
                 with self.assertRaises(ValueError):
                     self.invoke()
-        self.assertEqual(self.s3.calls, [])
+        self.assertEqual(self.aws.calls, [])
 
 
-class AuditArchiveTest(CleanupTestBase):
+def events(*pairs):
+    return "".join(json.dumps({"id": i, "occurred_at": at, "action": "a"}) + "\n" for i, at in pairs).encode()
+
+
+class AuditConsolidationTest(CleanupTestBase):
+    """NOW is 2024-07-15 07:00 in Bogotá: every day before the 15th is complete."""
+
     def setUp(self):
         super().setUp()
         del os.environ["TEMP_PREFIXES"]
-        self.to_archive = [
-            "audit/year=2023/month=12/day=31/req-a.jsonl",
-            "audit/year=2024/month=01/day=01/req-b.jsonl",
-            "audit/year=2024/month=01/day=01/req-c.jsonl",
-            "audit/year=2024/month=04/day=15/req-d.jsonl",
-        ]
+        day = "audit/year=2024/month=07/day={}/"
+        # Batches of the 13th, one redelivered by SQS in another batch (e2 twice).
+        self.add(AUDIT, day.format(13) + "batch-1.jsonl", events(("e2", "2024-07-13T10:00:00-05:00"), ("e1", "2024-07-13T08:00:00-05:00")))
+        self.add(AUDIT, day.format(13) + "batch-2.jsonl", events(("e2", "2024-07-13T10:00:00-05:00"), ("e3", "2024-07-14T04:30:00Z")))
+        # A late event of the 12th, already consolidated with e0.
+        self.add(AUDIT, "audit/archive/year=2024/month=07/day=12/events.jsonl.gz", gzip.compress(events(("e0", "2024-07-12T09:00:00-05:00"))))
+        self.add(AUDIT, day.format(12) + "batch-3.jsonl", events(("e9", "2024-07-12T07:00:00-05:00")))
+        # An archive copy of the former layout (one object per batch).
+        self.add(AUDIT, "audit/archive/year=2024/month=01/day=02/req-old.jsonl", events(("o1", "2024-01-02T09:00:00-05:00")),
+                 StorageClass="GLACIER_IR")
         self.kept = [
-            "audit/archive/year=2023/month=01/day=01/req-old.jsonl",
-            "audit/rejected/year=2023/month=02/day=01/req-bad.jsonl",
-            "audit/year=2024/month=04/day=16/req-e.jsonl",
-            "audit/year=2024/month=07/day=15/req-f.jsonl",
+            "audit/archive/year=2024/month=07/day=11/events.jsonl.gz",
+            "audit/rejected/year=2024/month=07/day=13/req-bad.jsonl",
+            "audit/year=2024/month=07/day=15/batch-today.jsonl",  # today: still being written
         ]
-        for key in self.to_archive + self.kept:
-            self.s3.add(AUDIT, key, body=key.encode(), ContentType="application/x-ndjson")
+        for key in self.kept:
+            self.add(AUDIT, key, gzip.compress(events(("k", "2024-07-11T09:00:00-05:00"))) if key.endswith(".gz") else b"{}\n")
+        self.aws.clear()
 
-    def test_archives_partitions_older_than_the_cutoff_to_glacier_ir(self):
+    def day(self, date_path):
+        body = self.seed.get_object(Bucket=AUDIT, Key=f"audit/archive/{date_path}/events.jsonl.gz")
+        return [json.loads(line) for line in gzip.decompress(body["Body"].read()).decode().splitlines()], body
+
+    def test_each_past_day_becomes_one_sorted_gzip_object_with_one_line_per_event(self):
         result, lines = self.invoke()
 
-        self.assertEqual(result, {
-            "dry_run": False, "temp_deleted": 0, "audit_archived": 4, "delete_errors": 0, "complete": True,
-        })
-        self.assertEqual(self.s3.calls_to("CopyObject"), [
-            {
-                "Bucket": AUDIT,
-                "Key": key.replace("audit/", "audit/archive/", 1),
-                "CopySource": {"Bucket": AUDIT, "Key": key},
-                "StorageClass": "GLACIER_IR",
-                "MetadataDirective": "COPY",
-                "ServerSideEncryption": "aws:kms",
-                "SSEKMSKeyId": KMS_KEY_ARN,
-            }
-            for key in self.to_archive
-        ])
-        archived = [key.replace("audit/", "audit/archive/", 1) for key in self.to_archive]
-        self.assertEqual(self.s3.keys(AUDIT), sorted(archived + self.kept))
-        for key in archived:
-            self.assertEqual(self.s3.objects[(AUDIT, key)]["StorageClass"], "GLACIER_IR")
-            self.assertEqual(self.s3.objects[(AUDIT, key)]["Body"], key.replace("archive/", "").encode())
-        self.assertEqual([c["Prefix"] for c in self.s3.calls_to("ListObjectsV2")], ["audit/year="])
+        self.assertEqual(result, {"dry_run": False, "temp_deleted": 0, "audit_days": 3, "audit_folded": 4,
+                                  "delete_errors": 0, "complete": True})
+        self.assertEqual(sorted(self.keys(AUDIT)), sorted(self.kept + [
+            "audit/archive/year=2024/month=01/day=02/events.jsonl.gz",
+            "audit/archive/year=2024/month=07/day=12/events.jsonl.gz",
+            "audit/archive/year=2024/month=07/day=13/events.jsonl.gz",
+        ]))
+        thirteenth, obj = self.day("year=2024/month=07/day=13")
+        self.assertEqual([e["id"] for e in thirteenth], ["e1", "e2", "e3"])
+        self.assertEqual([e["id"] for e in self.day("year=2024/month=07/day=12")[0]], ["e9", "e0"])
+        self.assertEqual([e["id"] for e in self.day("year=2024/month=01/day=02")[0]], ["o1"])
+        self.assertEqual((obj["ContentType"], obj["ServerSideEncryption"], obj["SSEKMSKeyId"]),
+                         ("application/gzip", "aws:kms", KMS_KEY_ARN))
         self.assertEqual(metrics(lines)["ObjectsCleaned"], 4)
 
-    def test_second_run_has_nothing_left_to_do_and_stops_listing_at_the_first_recent_partition(self):
-        self.invoke()
-        self.s3.calls.clear()
-        self.s3.page_size = 1
+    def test_a_second_run_has_nothing_to_do_and_a_run_stopped_before_its_deletes_converges(self):
+        with mock.patch.object(cleanup._BatchDelete, "flush", lambda batch: None):  # stopped before deleting
+            self.invoke()
+        first = self.day("year=2024/month=07/day=13")[0]
 
         result, _ = self.invoke()
+        self.assertEqual(self.day("year=2024/month=07/day=13")[0], first)
+        self.assertEqual((result["audit_days"], result["audit_folded"]), (3, 4))
+        self.aws.clear()
 
-        self.assertEqual(result["audit_archived"], 0)
-        self.assertEqual(self.s3.calls_to("CopyObject") + self.s3.calls_to("DeleteObjects"), [])
-        self.assertEqual(len(self.s3.calls_to("ListObjectsV2")), 1)
+        result, _ = self.invoke()
+        self.assertEqual((result["audit_days"], result["audit_folded"]), (0, 0))
+        self.assertEqual(self.aws.to("PutObject") + self.aws.to("DeleteObjects") + self.aws.to("GetObject"), [])
 
-    def test_dry_run_copies_and_deletes_nothing(self):
+    def test_dry_run_writes_and_deletes_nothing(self):
         result, _ = self.invoke({"dry_run": True})
 
-        self.assertEqual(result["audit_archived"], 4)
-        self.assertEqual(self.s3.calls_to("CopyObject") + self.s3.calls_to("DeleteObjects"), [])
+        self.assertEqual((result["audit_days"], result["audit_folded"]), (3, 4))
+        self.assertEqual(self.aws.to("PutObject") + self.aws.to("DeleteObjects"), [])
 
-    def test_time_budget_stop_deletes_what_was_already_copied(self):
+    def test_time_budget_stop_leaves_the_rest_for_the_next_run(self):
         def remaining_ms():
-            return 60_000 if len(self.s3.calls_to("CopyObject")) < 2 else 5_000
+            return 60_000 if len(self.aws.to("PutObject")) < 2 else 5_000
 
         result, _ = self.invoke(context=FakeContext(remaining_ms=remaining_ms))
 
-        self.assertEqual((result["audit_archived"], result["complete"]), (2, False))
-        (delete,) = self.s3.calls_to("DeleteObjects")
-        self.assertEqual([entry["Key"] for entry in delete["Delete"]["Objects"]], self.to_archive[:2])
-
+        self.assertEqual((result["audit_days"], result["complete"]), (2, False))
         result, _ = self.invoke()
-
-        self.assertEqual((result["audit_archived"], result["complete"]), (2, True))
-        self.assertFalse(any(key in self.s3.keys(AUDIT) for key in self.to_archive))
+        self.assertEqual((result["audit_days"], result["complete"]), (1, True))
 
     def test_temp_budget_exhaustion_leaves_the_archive_for_the_next_run(self):
         os.environ["TEMP_PREFIXES"] = json.dumps([f"{UPLOADS}/tmp/"])
-        self.s3.add(UPLOADS, "tmp/a.pdf", last_modified=OLD)
+        self.add(UPLOADS, "tmp/a.pdf", last_modified=OLD)
 
         result, _ = self.invoke(context=FakeContext(remaining_ms=lambda: 9_000))
 
         self.assertFalse(result["complete"])
-        self.assertEqual([c["Bucket"] for c in self.s3.calls_to("ListObjectsV2")], [UPLOADS])
+        self.assertEqual([c["Bucket"] for c in self.aws.to("ListObjectsV2")], [UPLOADS])
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ import urllib.request
 from unittest import mock
 
 from tests import loopback
+from tests.aws import MotoTestCase
 from tests.fakes import (
-    FakeClientError, FakeContext, FakeSecretsManager, FakeSESv2, FakeSMTP, load_handler, metrics, project_templates,
-    run, template_variables,
+    FakeClientError, FakeContext, FakeSESv2, FakeSMTP, load_handler, metrics, project_templates, run, template_variables,
 )
 
 notifications = load_handler("notifications")
@@ -33,6 +33,7 @@ ENV = {
     "METRIC_NAMESPACE": "Canalco/Test",
     "APP_URL": "https://app.canalco.example",
 }
+# Replaced, in each test, by the ARN Secrets Manager (moto) gives the secret it stores.
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:canalco-dev-smtp-AbCdEf"
 SMTP_SECRET = {
     "host": "smtp.example.net", "port": "587", "username": "mailer@canalco.example",
@@ -65,7 +66,18 @@ def message(event_type="requisition.created", recipients=("ana@canalco.co",), **
     return {"type": event_type, "recipients": list(recipients), "data": data or {"requisition_id": "REQ-7"}}
 
 
-class NotificationsTestBase(unittest.TestCase):
+class SmtpSecretMixin(MotoTestCase):
+    def store_secret(self, secret):
+        """The SMTP secret in Secrets Manager (moto), and SMTP_SECRET_ARN pointing at it."""
+        super().setUp()
+        self.secrets = self.client("secretsmanager")
+        self.secret_arn = self.secrets.create_secret(Name="canalco-dev-smtp", SecretString=json.dumps(secret))["ARN"]
+        if "SMTP_SECRET_ARN" in os.environ:
+            os.environ["SMTP_SECRET_ARN"] = self.secret_arn
+        self.aws.clear()
+
+
+class NotificationsTestBase(SmtpSecretMixin):
     env = ENV
 
     def setUp(self):
@@ -75,7 +87,7 @@ class NotificationsTestBase(unittest.TestCase):
         notifications._smtp_secrets.clear()
         notifications._tokens.clear()
         self.ses = FakeSESv2()
-        self.secrets = FakeSecretsManager({SECRET_ARN: SMTP_SECRET})
+        self.store_secret(SMTP_SECRET)
         self.smtp = FakeSMTP()
         self.tokens = FakeTokenEndpoint()
         self.clients = types.SimpleNamespace(sesv2=self.ses, secretsmanager=self.secrets, smtp=self.smtp, urlopen=self.tokens)
@@ -238,7 +250,7 @@ class SmtpTransportTest(NotificationsTestBase):
         self.invoke(sns_event(message()))
         self.invoke(sns_event(message(), message("approval.requested")))
 
-        self.assertEqual(self.secrets.calls_to("GetSecretValue"), [{"SecretId": SECRET_ARN}])
+        self.assertEqual(self.aws.to("GetSecretValue"), [{"SecretId": self.secret_arn}])
         self.assertEqual(len(self.tokens.requests), 1, "the token is reused until shortly before it expires")
         self.assertEqual(len(self.smtp.sent), 3)
         self.assertEqual(self.smtp.sent[2]["Subject"], "Aprobación pendiente: requisición REQ-7")
@@ -280,7 +292,7 @@ class SmtpTransportTest(NotificationsTestBase):
         self.smtp.login_error = None
         self.invoke(sns_event(message()))
 
-        self.assertEqual(len(self.secrets.calls_to("GetSecretValue")), 2)
+        self.assertEqual(len(self.aws.to("GetSecretValue")), 2)
         self.assertEqual(len(self.tokens.requests), 2, "a rejected token is not reused")
         self.assertEqual(len(self.smtp.sent), 1)
 
@@ -366,7 +378,7 @@ class HtmlInjectionTest(NotificationsTestBase):
                 self.assertNotIn('onclick="', mail["html"])
 
 
-class XOAuth2LoopbackTest(unittest.TestCase):
+class XOAuth2LoopbackTest(SmtpSecretMixin):
     """The real smtplib and urllib against servers on 127.0.0.1: Microsoft's token endpoint
     (client-credentials grant, "Authenticate an IMAP, POP or SMTP connection using OAuth") and
     an SMTP server that offers only AUTH XOAUTH2, after STARTTLS with a certificate the client verifies."""
@@ -396,9 +408,9 @@ class XOAuth2LoopbackTest(unittest.TestCase):
             self.addCleanup(patcher.stop)
         notifications._smtp_secrets.clear()
         notifications._tokens.clear()
+        self.store_secret(secret)
         self.clients = types.SimpleNamespace(
-            sesv2=FakeSESv2(), secretsmanager=FakeSecretsManager({SECRET_ARN: secret}),
-            smtp=smtplib.SMTP, urlopen=urllib.request.urlopen)
+            sesv2=FakeSESv2(), secretsmanager=self.secrets, smtp=smtplib.SMTP, urlopen=urllib.request.urlopen)
 
     def test_token_then_xoauth2_then_blind_delivery(self):
         result, _ = run(notifications, sns_event(message("order.confirmed", ["a@canalco.co", "b@canalco.co"],

@@ -4,11 +4,15 @@ import unittest
 from datetime import datetime, timedelta, timezone
 from unittest import mock
 
-from tests.fakes import FakeBackup, FakeContext, FakeRDS, load_handler, metrics, run
+from tests.aws import MotoTestCase
+from tests.fakes import FakeBackup, FakeContext, load_handler, metrics, run
 
 recovery = load_handler("recovery")
 
-NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
+# moto's RDS reports LatestRestorableTime as its own clock's now: the function's clock runs
+# 272 s ahead, so the recovery point lags 272 s.
+LAG = timedelta(seconds=272)
+NOW = datetime.now(timezone.utc) + LAG
 DB = "canalco-prod-postgres"
 PLAN = "canalco_prod_restore_test"
 PLAN_ARN = f"arn:aws:backup:us-east-1:123456789012:restore-testing-plan:{PLAN}-a1b2"
@@ -24,30 +28,33 @@ def job(job_id, completed_days_ago, validation="SUCCESSFUL", plan_arn=PLAN_ARN, 
     return j
 
 
-class RecoveryTest(unittest.TestCase):
+class RecoveryTest(MotoTestCase):
     def setUp(self):
         env = {"ENVIRONMENT": "prod", "RECOVERY_NAMESPACE": "Canalco/Recovery", "RDS_INSTANCE_ID": DB, "RESTORE_TESTING_PLAN": PLAN}
-        for patcher in (mock.patch.dict(os.environ, env, clear=True), mock.patch.object(recovery, "_utcnow", lambda: NOW)):
+        for patcher in (mock.patch.dict(os.environ, env, clear=True), mock.patch.object(recovery, "_utcnow", lambda: datetime.now(timezone.utc) + LAG)):
             patcher.start()
             self.addCleanup(patcher.stop)
+        super().setUp()
+        self.rds = self.client("rds")
+        self.rds.create_db_instance(DBInstanceIdentifier=DB, DBInstanceClass="db.t4g.medium", Engine="postgres",
+                                    MasterUsername="canalco_admin", ManageMasterUserPassword=True, AllocatedStorage=50)
+        self.aws.clear()
 
-    def invoke(self, instance=None, jobs=()):
-        instance = instance or {"DBInstanceIdentifier": DB, "DBInstanceStatus": "available", "LatestRestorableTime": NOW - timedelta(seconds=272)}
-        self.rds, self.backup = FakeRDS({DB: instance}), FakeBackup(jobs)
+    def invoke(self, jobs=()):
+        self.backup = FakeBackup(jobs)
         return run(recovery, SCHEDULE, FakeContext(), types.SimpleNamespace(rds=self.rds, backup=self.backup))
 
     def test_rpo_is_now_minus_the_latest_restorable_time(self):
         _, lines = self.invoke()
         m = metrics(lines)
         self.assertEqual((272, "Canalco/Recovery", "prod"), (m["RpoSeconds"], m["_namespace"], m["_environment"]))
-        self.assertEqual([{"DBInstanceIdentifier": DB}], self.rds.calls_to("DescribeDBInstances"))
+        self.assertEqual([{"DBInstanceIdentifier": DB}], self.aws.to("DescribeDBInstances"))
 
     def test_a_stopped_database_publishes_no_rpo(self):
         # Dev's database sleeps at night: no reading, which the alarm takes as no data.
-        for status in ("stopped", "stopping", "starting"):
-            with self.subTest(status):
-                _, lines = self.invoke({"DBInstanceIdentifier": DB, "DBInstanceStatus": status, "LatestRestorableTime": NOW - timedelta(hours=9)})
-                self.assertNotIn("RpoSeconds", metrics(lines))
+        self.rds.stop_db_instance(DBInstanceIdentifier=DB)
+        _, lines = self.invoke()
+        self.assertNotIn("RpoSeconds", metrics(lines))
 
     def test_restore_test_age_counts_only_validated_database_tests_of_the_plan(self):
         jobs = [
@@ -63,7 +70,9 @@ class RecoveryTest(unittest.TestCase):
         # Every page was read (two jobs a page in the fake), completed jobs of 40 days only.
         calls = self.backup.calls_to("ListRestoreJobs")
         self.assertEqual(3, len(calls))
-        self.assertEqual({("COMPLETED", NOW - timedelta(days=40))}, {(c["ByStatus"], c["ByCompleteAfter"]) for c in calls})
+        self.assertEqual({"COMPLETED"}, {c["ByStatus"] for c in calls})
+        for call in calls:  # the function's clock has moved on since NOW by the test's few seconds
+            self.assertLess(abs(call["ByCompleteAfter"] - (NOW - timedelta(days=40))), timedelta(minutes=1))
 
     def test_no_validated_test_publishes_the_whole_lookback(self):
         _, lines = self.invoke(jobs=[job("failed", 5, validation="FAILED")])

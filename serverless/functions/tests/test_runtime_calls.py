@@ -22,11 +22,8 @@ from unittest import mock
 
 from tests.recorder import FUNCTIONS_DIR, Recorder, load_handler, unique, write
 
-try:
-    import boto3
-    from moto import mock_aws
-except ImportError:  # the Python without moto: the record is checked where moto is
-    mock_aws = None
+import boto3
+from moto import mock_aws
 
 RECORD = FUNCTIONS_DIR / "tests" / "runtime_calls.json"
 REGION, ACCOUNT, PREFIX = "us-east-1", "123456789012", "canalco-prod"
@@ -162,7 +159,6 @@ def record():
     return {function: unique(calls) for function, calls in out.items()}
 
 
-@unittest.skipIf(mock_aws is None, "moto is not installed on this Python")
 class RuntimeCallsTest(unittest.TestCase):
     def test_the_record_is_what_the_handlers_do(self):
         got = record()
