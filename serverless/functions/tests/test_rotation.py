@@ -24,13 +24,12 @@ except ImportError:  # Debian's package, after the interpreter's own (newer boto
     sys.path.append("/usr/lib/python3/dist-packages")
     import psycopg
 
-import boto3
-
 try:
+    import boto3
     from moto import mock_aws
     from moto.awslambda.models import LambdaBackend
-except ImportError:  # Debian's python3 has no moto
-    raise unittest.SkipTest("moto is needed: run with the machine's python3")
+except ImportError:  # Debian's python3 has neither
+    raise unittest.SkipTest("boto3 and moto are needed: run with the machine's python3")
 
 from tests import postgres
 
