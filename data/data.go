@@ -35,7 +35,8 @@ type Database struct {
 	Address       pulumi.StringOutput
 	Port          pulumi.IntOutput
 	DatabaseName  string
-	// SecretArn is the RDS-managed master credentials secret.
+	// SecretArn is the master credentials' secret, which the program owns and the rotation
+	// function rotates.
 	SecretArn pulumi.StringOutput
 	// KeyArn encrypts the database, its snapshots, Performance Insights and the secret.
 	KeyArn pulumi.StringOutput
@@ -81,13 +82,21 @@ func (d *Database) build(ctx *pulumi.Context, a *DatabaseArgs) error {
 	}
 
 	d.InstanceID, d.InstanceClass, d.DatabaseName = e.Name(settings.InstanceThing), s.InstanceClass, s.Name
-	primary, err := d.instance(ctx, c, d.InstanceID, primaryArgs(a, d.InstanceID, key), e.Keep()...)
+	password, err := d.masterPassword(ctx, a)
+	if err != nil {
+		return err
+	}
+	primary, err := d.instance(ctx, c, d.InstanceID, primaryArgs(a, d.InstanceID, password.Result), e.Keep()...)
 	if err != nil {
 		return err
 	}
 	d.Endpoint, d.Address, d.Port, d.ResourceID = primary.Endpoint, primary.Address, primary.Port, primary.ResourceId
-	d.SecretArn = primary.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
 	d.KeyArn = key.Arn
+	version, err := d.masterSecret(ctx, a, key, password, primary)
+	if err != nil {
+		return err
+	}
+	d.SecretArn = version.Arn
 
 	if err := d.sleep(ctx, a); err != nil {
 		return err

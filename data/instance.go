@@ -152,7 +152,7 @@ func LogGroupName(id, kind string) string { return "/aws/rds/instance/" + id + "
 
 // primaryArgs are what only the primary sets: the engine, the credentials, its network
 // placement, its backups and what happens to its data when it is deleted.
-func primaryArgs(a *DatabaseArgs, id string, key *security.Key) *rds.InstanceArgs {
+func primaryArgs(a *DatabaseArgs, id string, password pulumi.StringOutput) *rds.InstanceArgs {
 	e, s := a.Env, a.Settings
 	return &rds.InstanceArgs{
 		Engine: pulumi.String(engine),
@@ -161,10 +161,15 @@ func primaryArgs(a *DatabaseArgs, id string, key *security.Key) *rds.InstanceArg
 		EngineLifecycleSupport: pulumi.String(noExtendedSupport),
 		DbName:                 pulumi.String(s.Name),
 		Username:               pulumi.String(s.Username), // RDS.25: not postgres
-		// RDS keeps the password in Secrets Manager and rotates it: no password in code,
-		// config or state.
-		ManageMasterUserPassword: pulumi.Bool(true),
-		MasterUserSecretKmsKeyId: key.Arn,
+		// The program's secret holds the password (secret.go), not RDS's: RDS refuses read
+		// replicas and Blue/Green deployments of an instance whose password it manages. False,
+		// not absent: a stack created with RDS's management turns it off in place with this
+		// password (ModifyDBInstance), and RDS deletes its own secret. The password input is
+		// the generated value forever, and the provider never reads a password back, so the
+		// rotations never show as drift; an ignoreChanges on it would drop it from that first
+		// modification, which RDS then refuses (offline/moveover_test.go).
+		ManageMasterUserPassword: pulumi.Bool(false),
+		Password:                 pulumi.ToSecret(password).(pulumi.StringOutput),
 		DbSubnetGroupName:        a.SubnetGroupName,
 		MultiAz:                  pulumi.Bool(s.MultiAz), // RDS.5
 		AllocatedStorage:         pulumi.Int(s.AllocatedGb),

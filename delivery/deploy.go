@@ -186,7 +186,12 @@ func deployData(s scope) []security.Statement {
 			"secretsmanager:ListSecretVersionIds", "secretsmanager:TagResource", "secretsmanager:UntagResource",
 			"secretsmanager:GetResourcePolicy", "secretsmanager:PutResourcePolicy", "secretsmanager:DeleteResourcePolicy",
 			"secretsmanager:RestoreSecret",
+			// The database's master secret: its first version, and its rotation by the function below.
+			"secretsmanager:UpdateSecretVersionStage", "secretsmanager:RotateSecret", "secretsmanager:CancelRotateSecret",
 		}, s.arn("secretsmanager", "secret:"+s.own())),
+		// RotateSecret, when it turns rotation on, checks that the caller may invoke the
+		// rotation function (RotateSecret's required permissions), and rotates at once.
+		allow("RotationFunction", []string{"lambda:InvokeFunction"}, s.arn("lambda", "function:"+s.prefix+"-rotation")),
 		// Tagging a key as it is created needs kms:TagResource with the request's tags: the key
 		// has no tags yet (KMS Developer Guide, "Controlling access to tags").
 		s.tagged(allow("KmsCreateTagged", []string{"kms:CreateKey", "kms:TagResource"}, everything), "aws:RequestTag"),

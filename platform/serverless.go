@@ -19,6 +19,12 @@ func (p *platform) deployServerless() error {
 		BackendRoleArn:  p.compute.InstanceRoleArn,
 		AppURL:          p.cdn.AppURL,
 		Recovery:        p.recovery(),
+		Rotation: serverless.Rotation{
+			SecretArn:       p.db.SecretArn,
+			KeyArn:          p.db.KeyArn,
+			SubnetIDs:       p.net.PrivateSubnetIDs,
+			SecurityGroupID: p.net.RotationSecurityGroupID,
+		},
 	}, p.opts...)
 	return err
 }
