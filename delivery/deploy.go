@@ -161,6 +161,8 @@ func deployData(s scope) []security.Statement {
 		// Not snapshot sharing (ModifyDBSnapshotAttribute) nor log downloads.
 		allow("RdsManage", []string{
 			"rds:CreateDBInstance", "rds:ModifyDBInstance", "rds:DeleteDBInstance", "rds:RebootDBInstance",
+			// The optional read replica (dbReadReplica).
+			"rds:CreateDBInstanceReadReplica",
 			"rds:CreateDBSnapshot",
 			"rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:ListTagsForResource",
 			"rds:CreateDBParameterGroup", "rds:ModifyDBParameterGroup", "rds:ResetDBParameterGroup", "rds:DeleteDBParameterGroup",
@@ -168,6 +170,11 @@ func deployData(s scope) []security.Statement {
 			"rds:CreateOptionGroup", "rds:ModifyOptionGroup", "rds:DeleteOptionGroup",
 			"rds:StartDBInstanceAutomatedBackupsReplication", "rds:StopDBInstanceAutomatedBackupsReplication",
 		}, rds("db"), rds("pg"), rds("og"), rds("subgrp"), rds("snapshot")),
+		// A major upgrade through Blue/Green (dbBlueGreenUpdate): RDS names the deployment
+		// bgd-<id> and the green instances after the stack's, on its parameter group.
+		allow("RdsBlueGreen", []string{
+			"rds:CreateBlueGreenDeployment", "rds:SwitchoverBlueGreenDeployment", "rds:DeleteBlueGreenDeployment",
+		}, rds("db"), rds("pg"), s.arn("rds", "deployment:*")),
 		// RDS authorizes a database's create and changes on the option group it uses too: the
 		// engine's default one, which AWS owns and nobody can change or delete.
 		allow("RdsDefaultOptionGroup", []string{"rds:CreateDBInstance", "rds:ModifyDBInstance"}, s.arn("rds", "og:default:*")),

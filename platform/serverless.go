@@ -41,6 +41,9 @@ func (p *platform) recovery() serverless.Recovery {
 		SubnetIDs:       p.net.PrivateSubnetIDs,
 		SecurityGroupID: p.net.RestoreValidatorSecurityGroupID,
 	}
+	if p.db.ReplicaID != "" {
+		r.LiveDatabaseIDs = append(r.LiveDatabaseIDs, p.db.ReplicaID)
+	}
 	if m.RestoreTesting {
 		r.RestoreTestingPlan = monitoring.RestoreTestingPlanName(p.env.Prefix)
 	}

@@ -104,9 +104,9 @@ func TestDatabaseBadSettings(t *testing.T) {
 		{"windows overlap across midnight", "staging", map[string]string{"canalco:dbBackupWindow": "23:30-00:30", "canalco:dbMaintenanceWindow": "mon:00:00-mon:01:00"}, "dbMaintenanceWindow", "does not overlap"},
 		{"backup window too short", "prod", map[string]string{"canalco:dbBackupWindow": "07:00-07:15"}, "dbBackupWindow", "at least 30 minutes"},
 		{"maintenance window malformed", "prod", map[string]string{"canalco:dbMaintenanceWindow": "Sunday 3am"}, "dbMaintenanceWindow", "ddd:hh:mm-ddd:hh:mm"},
-		// RDS User Guide, "Limitations for Secrets Manager integration with Amazon RDS".
-		{"replica of a managed-password instance", "prod", map[string]string{"canalco:dbReadReplica": "true"}, "dbReadReplica", "master password it manages in Secrets Manager"},
-		{"replica in dev", "dev", map[string]string{"canalco:dbReadReplica": "true"}, "dbReadReplica", "master password it manages in Secrets Manager"},
+		// RDS User Guide, "Stopping an Amazon RDS DB instance temporarily": not with a read replica.
+		{"replica of a sleeping database", "dev", map[string]string{"canalco:dbReadReplica": "true"}, "dbReadReplica", "RDS cannot stop a database that has a read replica"},
+		{"replica class unknown", "prod", map[string]string{"canalco:dbReadReplica": "true", "canalco:dbReplicaInstanceClass": "db.t4g.nano"}, "dbReplicaInstanceClass", "one of the classes"},
 		{"single-AZ prod", "prod", map[string]string{"canalco:dbMultiAz": "false"}, "dbMultiAz", "true outside dev"},
 		{"unsupported major", "prod", map[string]string{"canalco:dbEngineVersion": "13"}, "dbEngineVersion", "standard support"},
 		{"minor pinned", "prod", map[string]string{"canalco:dbEngineVersion": "17.2"}, "dbEngineVersion", "major version"},

@@ -211,6 +211,12 @@ func (p *plan) databaseResources(t *testing.T, db *offline.Resource) []request {
 		require.NotEmpty(t, k, "%s: %s", what, field)
 		out = append(out, p.onKey(t, what, "kms:DescribeKey", k, nil), p.onKey(t, what, "kms:CreateGrant", k, map[string]any{"kms:GrantIsForAWSResource": "true"}))
 	}
+	// A replica is created from its source, which RDS authorizes too.
+	if src := db.Str("replicateSourceDb"); src != "" {
+		out = append(out,
+			request{what: what, action: "rds:CreateDBInstanceReadReplica", resource: rds("db:" + db.Str("identifier")), context: c},
+			request{what: what, action: "rds:CreateDBInstanceReadReplica", resource: rds("db:" + src), context: region()})
+	}
 	if db.Bool("manageMasterUserPassword") {
 		secret, _ := db.Outputs["masterUserSecrets"].([]any)
 		require.Len(t, secret, 1, "%s: RDS's master secret", what)
