@@ -188,10 +188,13 @@ func primaryArgs(a *DatabaseArgs, id string, key *security.Key, password pulumi.
 		// Protected stacks keep point-in-time recovery for the retention period even after
 		// the instance is gone.
 		DeleteAutomatedBackups: pulumi.Bool(!e.Protected),
-		// A change RDS cannot apply without downtime (a new major with its parameter group)
-		// goes through a Blue/Green deployment: the provider creates the green copy, switches
-		// over (typically under a minute), and deletes the old instance.
-		BlueGreenUpdate: &rds.InstanceBlueGreenUpdateArgs{Enabled: pulumi.Bool(s.BlueGreen)},
+		// A major upgrade (the run that sets dbAllowMajorUpgrade) goes through a Blue/Green
+		// deployment: the provider creates the green copy, switches over (typically under a
+		// minute) and deletes the old instance. Only then: with it on, the provider sends every
+		// other change but the password and deletion protection through Blue/Green too
+		// (terraform-provider-aws, rds/instance.go), including an existing stack's move away
+		// from the RDS-managed password, which RDS refuses to deploy Blue/Green.
+		BlueGreenUpdate: &rds.InstanceBlueGreenUpdateArgs{Enabled: pulumi.Bool(s.BlueGreen && s.AllowMajorUpgrade)},
 	}
 }
 

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// A major upgrade of prod (16 to 17, with its parameter group family) is an in-place update
-// of the instance through a Blue/Green deployment: no input that forces a replacement changes,
+// A major upgrade of prod (16 to 17, with its parameter group family, and dbAllowMajorUpgrade as
+// the procedure says) is an in-place update of the instance through a Blue/Green deployment: no input that forces a replacement changes,
 // blueGreenUpdate is on, and the parameter group is a new group under a new name
 // (canalco-prod-postgres17), created before the instance moves to it, while the old one
 // (canalco-prod-postgres16) stays until the update is done. The blue instance of the upgrade
@@ -40,12 +40,14 @@ func TestProdMajorUpgradeGoesThroughBlueGreen(t *testing.T) {
 			changed = append(changed, string(k))
 		}
 	}
-	assert.ElementsMatch(t, []string{"engineVersion", "parameterGroupName", "allowMajorVersionUpgrade"}, changed)
+	assert.ElementsMatch(t, []string{"engineVersion", "parameterGroupName", "allowMajorVersionUpgrade", "blueGreenUpdate"}, changed)
 	for _, k := range changed {
 		assert.NotContains(t, forceNew, k, "%s forces a replacement of the database", k)
 	}
-	assert.Equal(t, true, oldDB.Get("blueGreenUpdate.enabled"), "the update runs as a Blue/Green deployment")
-	assert.Equal(t, true, newDB.Get("blueGreenUpdate.enabled"))
+	// The provider takes blueGreenUpdate from the new inputs: the run that allows the upgrade
+	// turns it on, and the upgrade runs as a Blue/Green deployment.
+	assert.Equal(t, false, oldDB.Get("blueGreenUpdate.enabled"), "routine changes stay plain modifications")
+	assert.Equal(t, true, newDB.Get("blueGreenUpdate.enabled"), "the upgrade runs as a Blue/Green deployment")
 
 	oldGroup, newGroup := before.Named(group, "canalco-prod-postgres-parameters"), after.Named(group, "canalco-prod-postgres-parameters")
 	assert.Equal(t, "canalco-prod-postgres16", oldGroup.Str("name"))

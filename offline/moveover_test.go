@@ -66,6 +66,10 @@ func TestExistingStacksLeaveRDSManagedPasswordInPlace(t *testing.T) {
 				assert.NotContains(t, forceNew, k, "%s: %s forces a replacement of the database", stack, k)
 			}
 			assert.Contains(t, changed, "manageMasterUserPassword")
+			// With blueGreenUpdate on, the provider would send this change through a Blue/Green
+			// deployment, which RDS refuses for an instance whose password it manages ("Limitations
+			// and considerations for Amazon RDS blue/green deployments").
+			assert.Equal(t, false, db.Get("blueGreenUpdate.enabled"), "a plain ModifyDBInstance, not a Blue/Green deployment")
 			assert.False(t, sent["manageMasterUserPassword"].BoolValue())
 			require.Contains(t, changed, "password", "the update must carry the password RDS requires")
 			assert.True(t, sent["password"].IsSecret(), "encrypted in the state")
