@@ -33,9 +33,8 @@ type Database struct {
 
 	// InstanceID is the RDS identifier, known before deployment (monitoring uses it).
 	InstanceID string
-	// ReplicaID is the read replica's identifier, or "" without one; ReplicaClass its class.
+	// ReplicaID is the read replica's identifier, or "" without one.
 	ReplicaID     string
-	ReplicaClass  string
 	InstanceClass string
 	Endpoint      pulumi.StringOutput
 	Address       pulumi.StringOutput
@@ -114,7 +113,7 @@ func (d *Database) build(ctx *pulumi.Context, a *DatabaseArgs) error {
 
 	d.ReadAddress, d.ReplicaResourceID = primary.Address, pulumi.String("").ToStringOutput()
 	if s.ReadReplica {
-		d.ReplicaID, d.ReplicaClass = e.Name(settings.ReplicaThing), s.ReplicaClass
+		d.ReplicaID = e.Name(settings.ReplicaThing)
 		replica, err := d.instance(ctx, c, d.ReplicaID, replicaArgs(a, primary))
 		if err != nil {
 			return err
