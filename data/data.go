@@ -23,7 +23,7 @@ type DatabaseArgs struct {
 	// SubnetGroupName and SecurityGroupID come from the network layer.
 	SubnetGroupName pulumi.StringInput
 	SecurityGroupID pulumi.StringInput
-	// Office are the hours a sleeping stack's database runs.
+	// Office are the hours a sleeping stack's database runs, unless it has a read replica.
 	Office settings.OfficeHours
 }
 
@@ -151,7 +151,11 @@ func (d *Database) readParameter(ctx *pulumi.Context, a *DatabaseArgs) error {
 // backend has scaled in and drained, and starts it half an hour before they begin, so it is up
 // when the instances boot. RDS starts an instance that stayed stopped for 7 days by itself; a
 // stack asleep only at night and over weekends is never stopped that long, and if it were started (by RDS or by hand) the next evening's stop puts it back to sleep.
+// A database with a read replica has no schedules: RDS would refuse to stop it (Database.Sleeps).
 func (d *Database) sleep(ctx *pulumi.Context, a *DatabaseArgs) error {
+	if !a.Settings.Sleeps(a.Office) {
+		return nil
+	}
 	e := a.Env
 	arn := fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", e.Region, e.AccountID, d.InstanceID)
 	input := map[string]any{"DBInstanceIdentifier": d.InstanceID}

@@ -8,13 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// withReplica plans a real stack with dbReadReplica on (and, in dev, awake at night: RDS cannot
-// stop a database that has a replica).
+// withReplica plans a real stack, as its file sets it (dev sleeping), with dbReadReplica on.
 func withReplica(t *testing.T, stack string, more map[string]string) *database {
 	values := map[string]string{"canalco:dbReadReplica": "true"}
-	if stack == "dev" {
-		values["canalco:sleepOutsideOfficeHours"] = "false"
-	}
 	for k, v := range more {
 		values[k] = v
 	}

@@ -67,6 +67,12 @@ var (
 	rdsIdentifierPattern = regexp.MustCompile(`^[a-z](-?[a-z0-9])*$`)
 )
 
+// Sleeps tells whether the database stops outside the office hours of a sleeping stack: not
+// when it has a read replica, since RDS can stop neither an instance that has one nor the
+// replica (RDS User Guide, "Stopping an Amazon RDS DB instance temporarily"). Both then run all
+// month while the backend still sleeps.
+func (d Database) Sleeps(o OfficeHours) bool { return o.Sleep && !d.ReadReplica }
+
 // The things the data layer names: the instance is <prefix>-postgres, its replica
 // <prefix>-postgres-replica, the longest identifier the stack name must fit.
 const (
@@ -86,7 +92,7 @@ var databaseSection = section{
 		str("dbMaintenanceWindow", "Weekly maintenance window in UTC (ddd:hh:mm-ddd:hh:mm). Empty: sun:08:30-sun:09:30, Sunday 03:30 in Colombia.", func(s *Settings) *string { return &s.Database.MaintenanceWindow }),
 		str("dbName", "Name of the application database.", func(s *Settings) *string { return &s.Database.Name }),
 		str("dbUsername", "Master user name (never postgres); its password is generated once and rotated every 30 days in the stack's secret <prefix>-postgres-master.", func(s *Settings) *string { return &s.Database.Username }),
-		boolean("dbReadReplica", "true: a read replica for reports and heavy reads, its host in DATABASE_READ_HOST and /canalco/<stack>/database/read-endpoint. Off by default; in prod turn it on when report queries load the primary (db-cpu alarm, Performance Insights) and read from DATABASE_READ_HOST (docs/database.md, \"Read replica\").", func(s *Settings) *bool { return &s.Database.ReadReplica }),
+		boolean("dbReadReplica", "true: a read replica for reports and heavy reads, its host in DATABASE_READ_HOST and /canalco/<stack>/database/read-endpoint. On a sleeping stack the database and the replica stay up all month (RDS cannot stop them). Off by default; in prod turn it on when report queries load the primary (db-cpu alarm, Performance Insights) and read from DATABASE_READ_HOST (docs/database.md, \"Read replica\").", func(s *Settings) *bool { return &s.Database.ReadReplica }),
 		str("dbReplicaInstanceClass", "RDS instance class of the read replica. Empty: dbInstanceClass.", func(s *Settings) *string { return &s.Database.ReplicaClass }),
 		tristate("dbBlueGreenUpdate", "true: a major upgrade (dbEngineVersion with dbAllowMajorUpgrade) goes through an RDS Blue/Green deployment during pulumi up (switchover typically under a minute) instead of in place. Empty: false in dev, true elsewhere.", func(s *Settings) *bool { return &s.Database.BlueGreen }),
 		boolean("dbAllowMajorUpgrade", "Let a dbEngineVersion change upgrade the running instance; set it only for the upgrade (docs/database.md).", func(s *Settings) *bool { return &s.Database.AllowMajorUpgrade }),
@@ -175,11 +181,6 @@ func validateDatabase(s *Settings, p *problems) {
 	}
 	if _, ok := InstanceClasses[d.ReplicaClass]; !ok && d.ReadReplica {
 		p.add("dbReplicaInstanceClass", d.ReplicaClass, "one of the classes dbInstanceClass accepts, or empty for dbInstanceClass")
-	}
-	// RDS User Guide, "Stopping an Amazon RDS DB instance temporarily": an instance with a read
-	// replica cannot be stopped, and a replica cannot be stopped either.
-	if d.ReadReplica && s.Compute.Office.Sleep {
-		p.add("dbReadReplica", d.ReadReplica, "false, or set sleepOutsideOfficeHours: false too: RDS cannot stop a database that has a read replica")
 	}
 	if d.BackupReplicationRegion != "" && (d.BackupReplicationRegion == s.Region || !regionPattern.MatchString(d.BackupReplicationRegion)) {
 		p.add("dbBackupReplicationRegion", d.BackupReplicationRegion, "an AWS region other than "+s.Region+", or empty")
