@@ -33,8 +33,11 @@ type ComputeArgs struct {
 	DatabasePort      pulumi.IntInput
 	DatabaseName      string
 	// DatabaseResourceID is the instance's DbiResourceId, which IAM database authentication
-	// policies name.
-	DatabaseResourceID pulumi.StringInput
+	// policies name; DatabaseReplicaResourceID the read replica's ("" without one).
+	DatabaseResourceID        pulumi.StringInput
+	DatabaseReplicaResourceID pulumi.StringInput
+	// DatabaseReadAddress is the host for read-only queries: the replica, or the primary.
+	DatabaseReadAddress pulumi.StringInput
 	// From the storage layer.
 	AccessLogBucket string
 	// AccessLogsReady is what the load balancer waits for: the log bucket and its policy, since

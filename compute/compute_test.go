@@ -592,8 +592,7 @@ func userData(t *testing.T, lt *offline.Resource) string {
 
 func secretArn(t *testing.T, res *offline.Result, stack string) string {
 	t.Helper()
-	db := find(t, res, "aws:rds/instance:Instance", name(stack, "postgres"))
-	return db.Outputs["masterUserSecrets"].([]any)[0].(map[string]any)["secretArn"].(string)
+	return find(t, res, "aws:secretsmanager/secret:Secret", name(stack, "postgres-master")).Outputs["arn"].(string)
 }
 
 func TestUserDataBootsTheBackend(t *testing.T) {

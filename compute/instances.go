@@ -59,7 +59,7 @@ func (c *Compute) instanceRole(ctx *pulumi.Context, a *ComputeArgs, repo *ecr.Re
 	for _, p := range parameters {
 		parameterArns = append(parameterArns, p.Arn)
 	}
-	policy := pulumi.All(repo.Arn, a.DatabaseSecretArn, parameterArns, a.DocumentBucketArns, a.StorageKeyArn, a.DatabaseKeyArn, a.DatabaseResourceID).ApplyT(func(v []any) string {
+	policy := pulumi.All(repo.Arn, a.DatabaseSecretArn, parameterArns, a.DocumentBucketArns, a.StorageKeyArn, a.DatabaseKeyArn, a.DatabaseResourceID, a.DatabaseReplicaResourceID).ApplyT(func(v []any) string {
 		buckets := v[3].([]string)
 		objects := make([]string, len(buckets))
 		for i, b := range buckets {
@@ -68,7 +68,7 @@ func (c *Compute) instanceRole(ctx *pulumi.Context, a *ComputeArgs, repo *ecr.Re
 		return instancePolicy(instanceResources{
 			repository: v[0].(string), secret: v[1].(string), parameters: v[2].([]string),
 			buckets: buckets, objects: objects, keys: []string{v[4].(string), v[5].(string)},
-			appDatabaseUser: appUserArn(a, v[6].(string)),
+			appDatabaseUsers: appUserArns(a, v[6].(string), v[7].(string)),
 		})
 	}).(pulumi.StringOutput)
 	if _, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
@@ -90,15 +90,22 @@ func (c *Compute) instanceRole(ctx *pulumi.Context, a *ComputeArgs, repo *ecr.Re
 
 // instanceResources are the ARNs the instance policy names.
 type instanceResources struct {
-	repository, secret, appDatabaseUser string
-	parameters, buckets, objects, keys  []string
+	repository, secret                                   string
+	parameters, buckets, objects, keys, appDatabaseUsers []string
 }
 
-// appUserArn is the backend's database user as IAM database authentication names it:
+// appUserArns are the backend's database user as IAM database authentication names it on
+// each instance (the replica has its own DbiResourceId; "" is no replica):
 // arn:aws:rds-db:<region>:<account>:dbuser:<DbiResourceId>/<user> ("Creating and using an IAM
 // policy for IAM database access", Amazon RDS User Guide).
-func appUserArn(a *ComputeArgs, resourceID string) string {
-	return fmt.Sprintf("arn:aws:rds-db:%s:%s:dbuser:%s/%s", a.Env.Region, a.Env.AccountID, resourceID, AppDatabaseUser)
+func appUserArns(a *ComputeArgs, resourceIDs ...string) []string {
+	var out []string
+	for _, id := range resourceIDs {
+		if id != "" {
+			out = append(out, fmt.Sprintf("arn:aws:rds-db:%s:%s:dbuser:%s/%s", a.Env.Region, a.Env.AccountID, id, AppDatabaseUser))
+		}
+	}
+	return out
 }
 
 // instancePolicy is what the backend and its boot and migration scripts may do beyond the
@@ -113,7 +120,7 @@ func instancePolicy(r instanceResources) string {
 		// The migration step reads the master secret when it runs (RDS rotates it).
 		security.Allow("ReadDatabaseSecret", []string{"secretsmanager:GetSecretValue"}, []string{r.secret}),
 		// The backend signs in as its own user with IAM authentication tokens, never as master.
-		security.Allow("ConnectAsAppUser", []string{"rds-db:connect"}, []string{r.appDatabaseUser}),
+		security.Allow("ConnectAsAppUser", []string{"rds-db:connect"}, r.appDatabaseUsers),
 		// The agent's configuration and the running release, read at boot.
 		security.Allow("ReadBootParameters", []string{"ssm:GetParameter"}, r.parameters),
 		security.Allow("ListDocumentBuckets", []string{"s3:ListBucket"}, r.buckets),

@@ -49,6 +49,7 @@ type bootConfig struct {
 	LogGroup         string
 	Port             int
 	DatabaseHost     string
+	DatabaseReadHost string
 	DatabasePort     string
 	DatabaseName     string
 	AppUser          string
@@ -65,7 +66,7 @@ type bootConfig struct {
 type envVar struct{ Name, Value string }
 
 // newBootConfig gathers the plain values once the stack's outputs are known.
-func newBootConfig(a *ComputeArgs, c *Compute, repositoryURL, secretArn, dbHost string, dbPort int) bootConfig {
+func newBootConfig(a *ComputeArgs, c *Compute, repositoryURL, secretArn, dbHost, dbReadHost string, dbPort int) bootConfig {
 	b := bootConfig{
 		Region:           a.Env.Region,
 		Environment:      string(a.Env.Environment),
@@ -80,6 +81,7 @@ func newBootConfig(a *ComputeArgs, c *Compute, repositoryURL, secretArn, dbHost 
 		LogGroup:         c.AppLogGroup,
 		Port:             network.BackendPort,
 		DatabaseHost:     dbHost,
+		DatabaseReadHost: dbReadHost,
 		DatabasePort:     strconv.Itoa(dbPort),
 		DatabaseName:     a.DatabaseName,
 		AppUser:          AppDatabaseUser,
@@ -118,8 +120,8 @@ func (b bootConfig) render() (string, error) {
 // bootScript is the launch template's user data, base64-encoded. It depends on the stack only,
 // never on a release: `pulumi up` from any checkout renders the same script.
 func bootScript(a *ComputeArgs, c *Compute, repositoryURL pulumi.StringOutput) pulumi.StringOutput {
-	return pulumi.All(repositoryURL, a.DatabaseSecretArn, a.DatabaseAddress, a.DatabasePort).ApplyT(func(v []any) (string, error) {
-		script, err := newBootConfig(a, c, v[0].(string), v[1].(string), v[2].(string), v[3].(int)).render()
+	return pulumi.All(repositoryURL, a.DatabaseSecretArn, a.DatabaseAddress, a.DatabaseReadAddress, a.DatabasePort).ApplyT(func(v []any) (string, error) {
+		script, err := newBootConfig(a, c, v[0].(string), v[1].(string), v[2].(string), v[3].(string), v[4].(int)).render()
 		if err != nil {
 			return "", fmt.Errorf("user data: %w", err)
 		}

@@ -99,6 +99,8 @@ mkdir -p /etc/canalco
 	printf 'AWS_DEFAULT_REGION=%s\n' "$REGION"
 	printf 'PORT=%s\n' "$PORT"
 	printf 'DATABASE_HOST=%s\n' {{q .DatabaseHost}}
+	# Reports and heavy reads: the read replica, or the primary without one.
+	printf 'DATABASE_READ_HOST=%s\n' {{q .DatabaseReadHost}}
 	printf 'DATABASE_PORT=%s\n' {{q .DatabasePort}}
 	printf 'DATABASE_NAME=%s\n' {{q .DatabaseName}}
 	printf 'DATABASE_USER=%s\n' {{q .AppUser}}

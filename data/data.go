@@ -1,15 +1,18 @@
 // Package data is the platform's PostgreSQL database on RDS: one instance (Multi-AZ outside
-// dev) encrypted with the layer's own KMS key, its parameter group, the Enhanced Monitoring
-// role, exported logs and an optional copy of the automated backups in another region. docs/database.md explains the decisions.
+// dev) encrypted with the layer's own KMS key, its master secret, its parameter group, the
+// Enhanced Monitoring role, exported logs, an optional read replica and an optional copy of
+// the automated backups in another region. docs/database.md explains the decisions.
 package data
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/canalco/infra/env"
 	"github.com/canalco/infra/offhours"
 	"github.com/canalco/infra/security"
 	"github.com/canalco/infra/settings"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -20,7 +23,7 @@ type DatabaseArgs struct {
 	// SubnetGroupName and SecurityGroupID come from the network layer.
 	SubnetGroupName pulumi.StringInput
 	SecurityGroupID pulumi.StringInput
-	// Office are the hours a sleeping stack's database runs.
+	// Office are the hours a sleeping stack's database runs, unless it has a read replica.
 	Office settings.OfficeHours
 }
 
@@ -29,19 +32,28 @@ type Database struct {
 	pulumi.ResourceState
 
 	// InstanceID is the RDS identifier, known before deployment (monitoring uses it).
-	InstanceID    string
+	InstanceID string
+	// ReplicaID is the read replica's identifier, or "" without one.
+	ReplicaID     string
 	InstanceClass string
 	Endpoint      pulumi.StringOutput
 	Address       pulumi.StringOutput
 	Port          pulumi.IntOutput
 	DatabaseName  string
-	// SecretArn is the RDS-managed master credentials secret.
+	// SecretArn is the master credentials' secret, which the program owns and the rotation
+	// function rotates.
 	SecretArn pulumi.StringOutput
 	// KeyArn encrypts the database, its snapshots, Performance Insights and the secret.
 	KeyArn pulumi.StringOutput
 	// ResourceID is the instance's dbi resource id, the one IAM database authentication
 	// policies name (arn:aws:rds-db:<region>:<account>:dbuser:<ResourceID>/<user>).
 	ResourceID pulumi.StringOutput
+	// ReplicaResourceID is the replica's, for the same policies ("" without a replica).
+	ReplicaResourceID pulumi.StringOutput
+	// ReadAddress is the host for reads: the replica's, or the primary's without one. The
+	// parameter ReadParameter (/canalco/<stack>/database/read-endpoint) holds it too.
+	ReadAddress   pulumi.StringOutput
+	ReadParameter string
 }
 
 // NewDatabase creates the data layer.
@@ -54,12 +66,14 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{
-		"endpoint":   d.Endpoint,
-		"address":    d.Address,
-		"port":       d.Port,
-		"secretArn":  d.SecretArn,
-		"keyArn":     d.KeyArn,
-		"resourceId": d.ResourceID,
+		"endpoint":      d.Endpoint,
+		"address":       d.Address,
+		"port":          d.Port,
+		"secretArn":     d.SecretArn,
+		"keyArn":        d.KeyArn,
+		"resourceId":    d.ResourceID,
+		"readAddress":   d.ReadAddress,
+		"readParameter": pulumi.String(d.ReadParameter),
 	})
 }
 
@@ -81,13 +95,34 @@ func (d *Database) build(ctx *pulumi.Context, a *DatabaseArgs) error {
 	}
 
 	d.InstanceID, d.InstanceClass, d.DatabaseName = e.Name(settings.InstanceThing), s.InstanceClass, s.Name
-	primary, err := d.instance(ctx, c, d.InstanceID, primaryArgs(a, d.InstanceID, key), e.Keep()...)
+	password, err := d.masterPassword(ctx, a)
+	if err != nil {
+		return err
+	}
+	primary, err := d.instance(ctx, c, d.InstanceID, primaryArgs(a, d.InstanceID, key, password.Result), e.Keep()...)
 	if err != nil {
 		return err
 	}
 	d.Endpoint, d.Address, d.Port, d.ResourceID = primary.Endpoint, primary.Address, primary.Port, primary.ResourceId
-	d.SecretArn = primary.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
 	d.KeyArn = key.Arn
+	version, err := d.masterSecret(ctx, a, key, password, primary)
+	if err != nil {
+		return err
+	}
+	d.SecretArn = version.Arn
+
+	d.ReadAddress, d.ReplicaResourceID = primary.Address, pulumi.String("").ToStringOutput()
+	if s.ReadReplica {
+		d.ReplicaID = e.Name(settings.ReplicaThing)
+		replica, err := d.instance(ctx, c, d.ReplicaID, replicaArgs(a, primary))
+		if err != nil {
+			return err
+		}
+		d.ReadAddress, d.ReplicaResourceID = replica.Address, replica.ResourceId
+	}
+	if err := d.readParameter(ctx, a); err != nil {
+		return err
+	}
 
 	if err := d.sleep(ctx, a); err != nil {
 		return err
@@ -98,11 +133,29 @@ func (d *Database) build(ctx *pulumi.Context, a *DatabaseArgs) error {
 	return nil
 }
 
+// readParameter publishes the host for reads where the backend's configuration lives
+// (/canalco/<stack>/...), so reports and heavy reads can go to the replica.
+func (d *Database) readParameter(ctx *pulumi.Context, a *DatabaseArgs) error {
+	d.ReadParameter = "/" + strings.Replace(a.Env.Prefix, "-", "/", 1) + "/database/read-endpoint"
+	_, err := ssm.NewParameter(ctx, a.Env.Name("database-read-endpoint"), &ssm.ParameterArgs{
+		Name:        pulumi.String(d.ReadParameter),
+		Description: pulumi.String("Host for read-only queries of " + a.Env.Prefix + "'s database: the read replica, or the primary without one"),
+		Type:        pulumi.String("String"),
+		// A host name, no secret: shown as it is in the plan and the console.
+		InsecureValue: d.ReadAddress,
+	}, pulumi.Parent(d))
+	return err
+}
+
 // sleep stops a sleeping stack's database a quarter of an hour after office hours, once the
 // backend has scaled in and drained, and starts it half an hour before they begin, so it is up
 // when the instances boot. RDS starts an instance that stayed stopped for 7 days by itself; a
 // stack asleep only at night and over weekends is never stopped that long, and if it were started (by RDS or by hand) the next evening's stop puts it back to sleep.
+// A database with a read replica has no schedules: RDS would refuse to stop it (Database.Sleeps).
 func (d *Database) sleep(ctx *pulumi.Context, a *DatabaseArgs) error {
+	if !a.Settings.Sleeps(a.Office) {
+		return nil
+	}
 	e := a.Env
 	arn := fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", e.Region, e.AccountID, d.InstanceID)
 	input := map[string]any{"DBInstanceIdentifier": d.InstanceID}

@@ -1,6 +1,7 @@
 package data_test
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,6 +22,9 @@ const (
 	logGroupType    = "aws:cloudwatch/logGroup:LogGroup"
 	providerType    = "pulumi:providers:aws"
 	replicationType = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
+	passwordType    = "random:index/randomPassword:RandomPassword"
+	secretType      = "aws:secretsmanager/secret:Secret"
+	versionType     = "aws:secretsmanager/secretVersion:SecretVersion"
 	componentType   = "canalco:data:Database"
 )
 
@@ -112,7 +116,9 @@ func sharedSettings(t *testing.T, db *database, r *offline.Resource, want profil
 	assert.Equal(t, "gp3", r.Str("storageType"))
 	assert.Equal(t, want.maxAllocated, r.Num("maxAllocatedStorage"))
 	assert.True(t, r.Bool("storageEncrypted"), "RDS.3")
-	assert.Equal(t, keyArn, r.Str("kmsKeyId"), "storage must use the data key")
+	if r.Str("replicateSourceDb") == "" { // a replica takes its source's key (replica_test.go)
+		assert.Equal(t, keyArn, r.Str("kmsKeyId"), "storage must use the data key")
+	}
 	assert.Equal(t, db.params.Str("name"), r.Str("parameterGroupName"))
 	rdsSG := find(t, db.res, "aws:ec2/securityGroup:SecurityGroup", prefix(db.stack)+"-rds")
 	assert.Equal(t, []string{rdsSG.Outputs["id"].(string)}, r.Strings("vpcSecurityGroupIds"), "only the seed's RDS security group")
@@ -155,8 +161,11 @@ func TestPrimaryInstance(t *testing.T) {
 		assert.Equal(t, "canalco", r.Str("dbName"))
 		assert.Equal(t, "canalco_admin", r.Str("username"))
 		assert.NotEqual(t, "postgres", r.Str("username"), "RDS.25")
-		assert.Equal(t, true, r.Get("manageMasterUserPassword"), "RDS keeps the password in Secrets Manager")
-		assert.Equal(t, db.arn(db.key), r.Str("masterUserSecretKmsKeyId"), "the secret is encrypted with the data key")
+		assert.Equal(t, false, r.Get("manageMasterUserPassword"), "the program's secret holds the password, not RDS's (read replicas, Blue/Green)")
+		assert.Nil(t, r.Get("masterUserSecretKmsKeyId"))
+		password := find(t, db.res, passwordType, prefix(db.stack)+"-postgres-master")
+		assert.Equal(t, offline.Secret{Value: password.Outputs["result"]}, r.Inputs["password"], "the generated password, kept encrypted in the state")
+		assert.NotContains(t, r.IgnoreChanges, "password", "an ignored password would be dropped from the move away from RDS's management (offline/moveover_test.go)")
 		subnets := find(t, db.res, "aws:rds/subnetGroup:SubnetGroup", prefix(db.stack)+"-db")
 		assert.Equal(t, subnets.Str("name"), r.Str("dbSubnetGroupName"), "the database subnets")
 		assert.Nil(t, r.Get("replicateSourceDb"))
@@ -257,9 +266,11 @@ func TestMonitoringRole(t *testing.T) {
 	})
 }
 
-// TestNoPasswordAnywhere walks every input of every resource of every stack: no key that
-// names a password may carry a value other than a flag.
+// TestNoPasswordAnywhere walks every input of every resource of every stack: a key that names
+// a password carries a flag or the generated password, encrypted in the state, never a value
+// from the code or the stack files.
 func TestNoPasswordAnywhere(t *testing.T) {
+	generated := map[any]bool{}
 	var walk func(path string, v any) []string
 	walk = func(path string, v any) []string {
 		var bad []string
@@ -268,7 +279,9 @@ func TestNoPasswordAnywhere(t *testing.T) {
 			return walk(path, x.Value)
 		case map[string]any:
 			for k, e := range x {
-				if _, flag := e.(bool); strings.Contains(strings.ToLower(k), "password") && !flag && e != nil {
+				_, flag := e.(bool)
+				secret, encrypted := e.(offline.Secret)
+				if strings.Contains(strings.ToLower(k), "password") && !flag && e != nil && !(encrypted && generated[secret.Value]) {
 					bad = append(bad, path+"."+k)
 				}
 				bad = append(bad, walk(path+"."+k, e)...)
@@ -283,6 +296,9 @@ func TestNoPasswordAnywhere(t *testing.T) {
 	for _, stack := range offline.Stacks {
 		t.Run(stack, func(t *testing.T) {
 			res := offline.Stack(t, stack)
+			for _, p := range res.OfType(passwordType) {
+				generated[p.Outputs["result"]] = true
+			}
 			for _, r := range res.Resources {
 				assert.Empty(t, walk(r.Type+" "+r.Name, r.Inputs))
 			}
@@ -393,4 +409,46 @@ func TestBackupReplication(t *testing.T) {
 	assert.Equal(t, db.arn(key), rep.Str("kmsKeyId"))
 	assert.Equal(t, db.primary.Num("backupRetentionPeriod"), rep.Num("retentionPeriod"))
 	assert.False(t, onDest(db.primary), "the primary stays home")
+}
+
+// TestMasterSecret: the credentials live in the program's secret, encrypted with the data key,
+// kept like the data in protected stacks; the first version holds what the instance was created
+// with, in the shape the rotation function reads, and the rotation owns every later value.
+func TestMasterSecret(t *testing.T) {
+	eachStack(t, func(t *testing.T, db *database, want profile) {
+		name := prefix(db.stack) + "-postgres-master"
+		password := find(t, db.res, passwordType, name)
+		assert.Equal(t, 40.0, password.Num("length"))
+		assert.Equal(t, true, password.Get("special"))
+		assert.NotContains(t, password.Str("overrideSpecial"), "/", "RDS refuses /, \", @ and space in a master password")
+		assert.NotContains(t, password.Str("overrideSpecial"), "@")
+		assert.NotContains(t, password.Str("overrideSpecial"), "\"")
+		assert.NotContains(t, password.Str("overrideSpecial"), " ")
+		assert.Empty(t, password.Get("keepers"), "nothing may make a new password: the instance would be reset to it")
+
+		secret := find(t, db.res, secretType, name)
+		assert.Equal(t, name, secret.Str("name"))
+		assert.Equal(t, db.arn(db.key), secret.Str("kmsKeyId"), "encrypted with the data key")
+		recovery := 0.0
+		if want.protected {
+			recovery = 30
+		}
+		assert.Equal(t, recovery, secret.Num("recoveryWindowInDays"))
+
+		version := find(t, db.res, versionType, name)
+		assert.Equal(t, db.arn(secret), version.Str("secretId"))
+		assert.Equal(t, []string{"secretString"}, version.IgnoreChanges, "the rotation writes every later value")
+		text, ok := version.Inputs["secretString"].(offline.Secret)
+		require.True(t, ok, "the value is encrypted in the state")
+		var value map[string]any
+		require.NoError(t, json.Unmarshal([]byte(text.Value.(string)), &value))
+		assert.Equal(t, map[string]any{
+			"engine": "postgres", "host": db.primary.Outputs["address"], "port": 5432.0, "username": "canalco_admin",
+			"password": password.Outputs["result"], "dbname": "canalco", "dbInstanceIdentifier": db.primary.Str("identifier"),
+		}, value)
+		for _, r := range []*offline.Resource{password, secret, version} {
+			assert.Equal(t, want.protected, r.Protect, "%s %s: kept like the data in protected stacks", r.Type, r.Name)
+			require.NotNil(t, db.res.Ancestor(r, componentType), "%s is outside the data layer", r.Name)
+		}
+	})
 }

@@ -39,13 +39,21 @@ type parameter struct{ Name, Value, ApplyMethod string }
 // parameters are the parameter group's settings. Dynamic parameters apply at once; static
 // ones (shared_preload_libraries) only at the next reboot, and RDS rejects "immediate" for them.
 func parameters(s settings.Database) []parameter {
-	return []parameter{
+	out := []parameter{
 		{"rds.force_ssl", "1", "immediate"}, // RDS.38: TLS or no connection
 		{"log_min_duration_statement", strconv.Itoa(s.SlowQueryMs), "immediate"},
 		{"log_connections", "1", "immediate"},
 		{"log_disconnections", "1", "immediate"},
 		{"shared_preload_libraries", "pg_stat_statements", "pending-reboot"},
 	}
+	// A Blue/Green deployment that upgrades the major replicates logically from the blue
+	// instance, which needs rds.logical_replication on it ("PostgreSQL replication methods for
+	// blue/green deployments", RDS User Guide). Static: it applies at the next reboot, which
+	// must come before the first upgrade (docs/database.md, "Major upgrades").
+	if s.BlueGreen {
+		out = append(out, parameter{"rds.logical_replication", "1", "pending-reboot"})
+	}
+	return out
 }
 
 // parameterFamily is the parameter group family of the engine major, e.g. postgres17.
@@ -120,11 +128,9 @@ func (d *Database) instance(ctx *pulumi.Context, c *common, id string, args *rds
 		deps = append(deps, group)
 	}
 	args.Identifier = pulumi.String(id)
-	args.InstanceClass = pulumi.String(s.InstanceClass)
 	args.StorageType = pulumi.String("gp3")
 	args.MaxAllocatedStorage = pulumi.Int(s.MaxAllocatedGb)
 	args.StorageEncrypted = pulumi.Bool(true) // RDS.3; RDS.4: snapshots inherit the encryption
-	args.KmsKeyId = c.key.Arn
 	args.ParameterGroupName = c.params.Name
 	args.VpcSecurityGroupIds = pulumi.StringArray{c.args.SecurityGroupID}
 	// RDS.23 asks for a non-default port; the seed's security-group table fixes 5432 (docs/database.md).
@@ -135,8 +141,8 @@ func (d *Database) instance(ctx *pulumi.Context, c *common, id string, args *rds
 	args.AllowMajorVersionUpgrade = pulumi.Bool(s.AllowMajorUpgrade)
 	args.ApplyImmediately = pulumi.Bool(s.ApplyImmediately)
 	args.CopyTagsToSnapshot = pulumi.Bool(true)               // RDS.17
-	args.IamDatabaseAuthenticationEnabled = pulumi.Bool(true) // RDS.10
-	args.DeletionProtection = pulumi.Bool(e.Protected)        // RDS.8
+	args.IamDatabaseAuthenticationEnabled = pulumi.Bool(true) // RDS.10, on the replica too
+	args.DeletionProtection = pulumi.Bool(e.Protected)        // RDS.8, on the replica too
 	args.MaintenanceWindow = pulumi.String(s.MaintenanceWindow)
 	args.MonitoringInterval = pulumi.Int(monitoringInterval) // RDS.6
 	args.MonitoringRoleArn = c.role.Arn
@@ -152,19 +158,26 @@ func LogGroupName(id, kind string) string { return "/aws/rds/instance/" + id + "
 
 // primaryArgs are what only the primary sets: the engine, the credentials, its network
 // placement, its backups and what happens to its data when it is deleted.
-func primaryArgs(a *DatabaseArgs, id string, key *security.Key) *rds.InstanceArgs {
+func primaryArgs(a *DatabaseArgs, id string, key *security.Key, password pulumi.StringOutput) *rds.InstanceArgs {
 	e, s := a.Env, a.Settings
 	return &rds.InstanceArgs{
-		Engine: pulumi.String(engine),
+		InstanceClass: pulumi.String(s.InstanceClass),
+		KmsKeyId:      key.Arn,
+		Engine:        pulumi.String(engine),
 		// Only the major: RDS applies minor versions itself (RDS.13) and Pulumi sees no drift.
 		EngineVersion:          pulumi.String(s.EngineMajor),
 		EngineLifecycleSupport: pulumi.String(noExtendedSupport),
 		DbName:                 pulumi.String(s.Name),
 		Username:               pulumi.String(s.Username), // RDS.25: not postgres
-		// RDS keeps the password in Secrets Manager and rotates it: no password in code,
-		// config or state.
-		ManageMasterUserPassword: pulumi.Bool(true),
-		MasterUserSecretKmsKeyId: key.Arn,
+		// The program's secret holds the password (secret.go), not RDS's: RDS refuses read
+		// replicas and Blue/Green deployments of an instance whose password it manages. False,
+		// not absent: a stack created with RDS's management turns it off in place with this
+		// password (ModifyDBInstance), and RDS deletes its own secret. The password input is
+		// the generated value forever, and the provider never reads a password back, so the
+		// rotations never show as drift; an ignoreChanges on it would drop it from that first
+		// modification, which RDS then refuses (offline/moveover_test.go).
+		ManageMasterUserPassword: pulumi.Bool(false),
+		Password:                 pulumi.ToSecret(password).(pulumi.StringOutput),
 		DbSubnetGroupName:        a.SubnetGroupName,
 		MultiAz:                  pulumi.Bool(s.MultiAz), // RDS.5
 		AllocatedStorage:         pulumi.Int(s.AllocatedGb),
@@ -175,5 +188,29 @@ func primaryArgs(a *DatabaseArgs, id string, key *security.Key) *rds.InstanceArg
 		// Protected stacks keep point-in-time recovery for the retention period even after
 		// the instance is gone.
 		DeleteAutomatedBackups: pulumi.Bool(!e.Protected),
+		// A major upgrade (the run that sets dbAllowMajorUpgrade) goes through a Blue/Green
+		// deployment: the provider creates the green copy, switches over (typically under a
+		// minute) and deletes the old instance. Only then: with it on, the provider sends every
+		// other change but the password and deletion protection through Blue/Green too
+		// (terraform-provider-aws, rds/instance.go), including an existing stack's move away
+		// from the RDS-managed password, which RDS refuses to deploy Blue/Green.
+		BlueGreenUpdate: &rds.InstanceBlueGreenUpdateArgs{Enabled: pulumi.Bool(s.BlueGreen && s.AllowMajorUpgrade)},
+	}
+}
+
+// replicaArgs are what only the read replica sets. It takes the engine, its version, the
+// credentials and the data key from the primary: in the primary's region RDS encrypts a
+// replica with its source's key and refuses another (CreateDBInstanceReadReplica, KmsKeyId). It
+// holds nothing the primary does not, so it needs neither backups nor a final snapshot (RDS
+// rejects one for a replica). The subnet group is named: a replica given none would not be in
+// the VPC.
+func replicaArgs(a *DatabaseArgs, primary *rds.Instance) *rds.InstanceArgs {
+	return &rds.InstanceArgs{
+		ReplicateSourceDb:     primary.Identifier,
+		InstanceClass:         pulumi.String(a.Settings.ReplicaClass),
+		DbSubnetGroupName:     a.SubnetGroupName,
+		MultiAz:               pulumi.Bool(false),
+		BackupRetentionPeriod: pulumi.Int(0),
+		SkipFinalSnapshot:     pulumi.Bool(true),
 	}
 }

@@ -18,7 +18,7 @@ import (
 // outputMocks answers like AWS for the two resources whose outputs the layer passes on.
 type outputMocks struct{}
 
-const secretArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0123-AbCdEf"
+const secretArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:canalco-prod-postgres-master-AbCdEf"
 
 func (outputMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	state := args.Inputs.Copy()
@@ -28,11 +28,14 @@ func (outputMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		host := id + ".c0abcdefghij.us-east-1.rds.amazonaws.com"
 		for k, v := range map[string]any{
 			"address": host, "endpoint": host + ":5432", "resourceId": "db-" + id,
-			"arn":               "arn:aws:rds:us-east-1:123456789012:db:" + id,
-			"masterUserSecrets": []any{map[string]any{"secretArn": secretArn, "secretStatus": "active"}},
+			"arn": "arn:aws:rds:us-east-1:123456789012:db:" + id,
 		} {
 			state[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
 		}
+	case "aws:secretsmanager/secretVersion:SecretVersion":
+		state["arn"] = resource.NewPropertyValue(secretArn)
+	case "random:index/randomPassword:RandomPassword":
+		state["result"] = resource.NewPropertyValue("generated")
 	case "aws:kms/key:Key":
 		state["arn"] = resource.NewPropertyValue("arn:aws:kms:us-east-1:123456789012:key/" + args.Name)
 	}
@@ -43,8 +46,8 @@ func (outputMocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 	return nil, fmt.Errorf("unexpected invoke %s", args.Token)
 }
 
-// TestOutputs checks the contract other layers read: the secret comes from the instance's
-// RDS-managed secret, the key is the data key, identifiers are known before deployment.
+// TestOutputs checks the contract other layers read: the secret is the program's, once its
+// first version exists, the key is the data key, identifiers are known before deployment.
 func TestOutputs(t *testing.T) {
 	s := settings.Profile(settings.Prod, "us-east-1").Database
 	var (
@@ -74,7 +77,7 @@ func TestOutputs(t *testing.T) {
 	}, pulumi.WithMocks("canalco", "prod", outputMocks{}))
 	require.NoError(t, err)
 	wait.Wait()
-	assert.Equal(t, secretArn, got[0], "SecretArn is the instance's masterUserSecrets[0].secretArn")
+	assert.Equal(t, secretArn, got[0], "SecretArn is the master secret's, through its version")
 	assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:key/canalco-prod-data", got[1])
 	assert.Equal(t, "canalco-prod-postgres.c0abcdefghij.us-east-1.rds.amazonaws.com", got[2])
 	assert.Equal(t, 5432, got[3])

@@ -160,6 +160,8 @@ func deployData(s scope) []security.Statement {
 		// Not snapshot sharing (ModifyDBSnapshotAttribute) nor log downloads.
 		allow("RdsManage", []string{
 			"rds:CreateDBInstance", "rds:ModifyDBInstance", "rds:DeleteDBInstance", "rds:RebootDBInstance",
+			// The optional read replica (dbReadReplica).
+			"rds:CreateDBInstanceReadReplica",
 			"rds:CreateDBSnapshot",
 			"rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:ListTagsForResource",
 			"rds:CreateDBParameterGroup", "rds:ModifyDBParameterGroup", "rds:ResetDBParameterGroup", "rds:DeleteDBParameterGroup",
@@ -167,6 +169,11 @@ func deployData(s scope) []security.Statement {
 			"rds:CreateOptionGroup", "rds:ModifyOptionGroup", "rds:DeleteOptionGroup",
 			"rds:StartDBInstanceAutomatedBackupsReplication", "rds:StopDBInstanceAutomatedBackupsReplication",
 		}, rds("db"), rds("pg"), rds("og"), rds("subgrp"), rds("snapshot")),
+		// A major upgrade through Blue/Green (dbBlueGreenUpdate): RDS names the deployment
+		// bgd-<id> and the green instances after the stack's, on its parameter group.
+		allow("RdsBlueGreen", []string{
+			"rds:CreateBlueGreenDeployment", "rds:SwitchoverBlueGreenDeployment", "rds:DeleteBlueGreenDeployment",
+		}, rds("db"), rds("pg"), s.arn("rds", "deployment:*")),
 		// RDS authorizes a database's create and changes on the option group it uses too: the
 		// engine's default one, which AWS owns and nobody can change or delete.
 		allow("RdsDefaultOptionGroup", []string{"rds:CreateDBInstance", "rds:ModifyDBInstance"}, s.arn("rds", "og:default:*")),
@@ -185,7 +192,12 @@ func deployData(s scope) []security.Statement {
 			"secretsmanager:ListSecretVersionIds", "secretsmanager:TagResource", "secretsmanager:UntagResource",
 			"secretsmanager:GetResourcePolicy", "secretsmanager:PutResourcePolicy", "secretsmanager:DeleteResourcePolicy",
 			"secretsmanager:RestoreSecret",
+			// The database's master secret: its first version, and its rotation by the function below.
+			"secretsmanager:UpdateSecretVersionStage", "secretsmanager:RotateSecret", "secretsmanager:CancelRotateSecret",
 		}, s.arn("secretsmanager", "secret:"+s.own())),
+		// RotateSecret, when it turns rotation on, checks that the caller may invoke the
+		// rotation function (RotateSecret's required permissions), and rotates at once.
+		allow("RotationFunction", []string{"lambda:InvokeFunction"}, s.arn("lambda", "function:"+s.prefix+"-rotation")),
 		// Tagging a key as it is created needs kms:TagResource with the request's tags: the key
 		// has no tags yet (KMS Developer Guide, "Controlling access to tags").
 		s.tagged(allow("KmsCreateTagged", []string{"kms:CreateKey", "kms:TagResource"}, everything), "aws:RequestTag"),

@@ -53,6 +53,7 @@ var unnamed = map[string]string{
 	`arn:aws:ses:\*:ACCOUNT:identity/[^*]+`:                                  "the stack's SES identity (a domain or an address)",
 	`arn:aws:lambda:\*:ACCOUNT:event-source-mapping:\*`:                      "tags of ID-named triggers",
 	`arn:aws:logs:\*:ACCOUNT:delivery:\*`:                                    "ID-named log deliveries",
+	`arn:aws:rds:\*:ACCOUNT:deployment:\*`:                                   "ID-named Blue/Green deployments (bgd-<id>) of the stack's database, which the same calls name",
 	`arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com`: "read only",
 	`arn:aws:s3:::canalco-pulumi-state-ACCOUNT-\*(/\*)?`:                     "the Pulumi state",
 	`arn:aws:iam::\*:mfa/\*`:                                                 "MFA devices are named by their users",

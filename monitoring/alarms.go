@@ -35,6 +35,8 @@ const (
 	dbFreeStorageShare = 0.10
 	// Below 10% of the class's memory PostgreSQL's cache is gone and the instance swaps.
 	dbFreeMemoryShare = 0.10
+	// Reports read from the replica: a minute behind is visible to users.
+	replicaLagAlarmSeconds = 60
 	// The queues are drained in seconds; 15 minutes means the consumer fails or is throttled.
 	oldestMessageAlarmSeconds = 15 * 60
 	// SES reviews an account at 5% bounces and 0.1% complaints (and pauses sending at 10% and
@@ -83,7 +85,6 @@ func (b *builder) specs() ([]alarm, error) {
 	asg := pulumi.StringMap{"AutoScalingGroupName": pulumi.String(a.AsgName)}
 	lb := pulumi.StringMap{"LoadBalancer": a.AlbArnSuffix}
 	targets := pulumi.StringMap{"LoadBalancer": a.AlbArnSuffix, "TargetGroup": a.TargetGroupArnSuffix}
-	db := func(id string) pulumi.StringMap { return pulumi.StringMap{"DBInstanceIdentifier": pulumi.String(id)} }
 
 	list := []alarm{
 		{what: "backend-cpu", meaning: fmt.Sprintf("Backend instances average more than %d%% CPU for 15 minutes although the group scales out at %d%%: scaling is at its maximum or cannot keep up.", s.CPUAlarmPercent, a.CPUTargetPercent),
@@ -114,15 +115,20 @@ func (b *builder) specs() ([]alarm, error) {
 		{what: "db-connections", meaning: fmt.Sprintf("The database has more than %d connections, %d%% of max_connections (%d for %s): a connection leak or too many instances.", dbConnectionsThreshold(class, s.DBConnectionsAlarmPercent), s.DBConnectionsAlarmPercent, class.MaxConnections(), a.InstanceClass),
 			namespace: "AWS/RDS", metric: "DatabaseConnections", dims: db(a.DatabaseID), stat: "Maximum", period: 300, periods: 2,
 			comparison: above, threshold: float64(dbConnectionsThreshold(class, s.DBConnectionsAlarmPercent)), missing: missingIsUnknown},
-		{what: "db-cpu", meaning: fmt.Sprintf("The database averages more than %d%% CPU for 15 minutes: look at Performance Insights' top statements.", dbCPUAlarmPercent),
-			namespace: "AWS/RDS", metric: "CPUUtilization", dims: db(a.DatabaseID), stat: "Average", period: 300, periods: 3,
-			comparison: above, threshold: dbCPUAlarmPercent, missing: missingIsUnknown},
-		{what: "db-storage", meaning: fmt.Sprintf("The database has less than %d%% of its %d GB free for 30 minutes: storage autoscaling did not grow it.", int(dbFreeStorageShare*100), a.DatabaseAllocatedGb),
-			namespace: "AWS/RDS", metric: "FreeStorageSpace", dims: db(a.DatabaseID), stat: "Minimum", period: 300, periods: 6,
-			comparison: below, threshold: math.Round(float64(a.DatabaseAllocatedGb) * gib * dbFreeStorageShare), missing: missingIsUnknown},
+		dbCPU("db-cpu", "The database", a.DatabaseID),
+		dbStorage("db-storage", "The database", a.DatabaseID, a.DatabaseAllocatedGb),
 		{what: "db-memory", meaning: fmt.Sprintf("The database has less than %d%% of the %g GiB of %s free for 15 minutes: it will swap.", int(dbFreeMemoryShare*100), class.MemoryGiB, a.InstanceClass),
 			namespace: "AWS/RDS", metric: "FreeableMemory", dims: db(a.DatabaseID), stat: "Average", period: 300, periods: 3,
 			comparison: below, threshold: math.Round(class.MemoryGiB * gib * dbFreeMemoryShare), missing: missingIsUnknown},
+	}
+	// The replica has the primary's storage and its own CPU; its lag is what reports see.
+	if a.ReplicaID != "" {
+		list = append(list,
+			alarm{what: "db-replica-lag", meaning: fmt.Sprintf("The read replica is more than %d s behind the primary for 10 minutes: reports show old data.", replicaLagAlarmSeconds),
+				namespace: "AWS/RDS", metric: "ReplicaLag", dims: db(a.ReplicaID), stat: "Maximum", period: 300, periods: 2,
+				comparison: above, threshold: replicaLagAlarmSeconds, missing: missingIsUnknown},
+			dbCPU("db-replica-cpu", "The read replica", a.ReplicaID),
+			dbStorage("db-replica-storage", "The read replica", a.ReplicaID, a.DatabaseAllocatedGb))
 	}
 	for _, fn := range a.FunctionNames {
 		dims := pulumi.StringMap{"FunctionName": pulumi.String(fn)}
@@ -237,4 +243,23 @@ func (b *builder) sleep(specs []alarm) error {
 		Wake:              offhours.Call{Service: "cloudwatch", Action: "enableAlarmActions", Permission: "cloudwatch:EnableAlarmActions", Resource: resource, Input: input},
 		WakeOffsetMinutes: 20,
 	}, b.m)
+}
+
+// dbCPU is an instance's CPU alarm; who names it in the message ("The database").
+func dbCPU(what, who, id string) alarm {
+	return alarm{what: what, meaning: fmt.Sprintf("%s averages more than %d%% CPU for 15 minutes: look at Performance Insights' top statements.", who, dbCPUAlarmPercent),
+		namespace: "AWS/RDS", metric: "CPUUtilization", dims: db(id), stat: "Average", period: 300, periods: 3,
+		comparison: above, threshold: dbCPUAlarmPercent, missing: missingIsUnknown}
+}
+
+// dbStorage is an instance's free-storage alarm, a share of its allocated storage.
+func dbStorage(what, who, id string, allocatedGb int) alarm {
+	return alarm{what: what, meaning: fmt.Sprintf("%s has less than %d%% of its %d GB free for 30 minutes: storage autoscaling did not grow it.", who, int(dbFreeStorageShare*100), allocatedGb),
+		namespace: "AWS/RDS", metric: "FreeStorageSpace", dims: db(id), stat: "Minimum", period: 300, periods: 6,
+		comparison: below, threshold: math.Round(float64(allocatedGb) * gib * dbFreeStorageShare), missing: missingIsUnknown}
+}
+
+// db are the dimensions of an RDS instance's metrics.
+func db(id string) pulumi.StringMap {
+	return pulumi.StringMap{"DBInstanceIdentifier": pulumi.String(id)}
 }

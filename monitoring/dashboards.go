@@ -164,9 +164,21 @@ func allAlarms(a *MonitoringArgs, r refs) []widget {
 	return append(alarmStatus("Alarms ("+a.Env.Region+")", r.alarms), alarmStatus("Alarms ("+globalRegion+": CloudFront)", r.globalAlarms)...)
 }
 
-// perDatabase is the database's metric, labelled with its identifier.
+// databases are the instances the dashboards graph: the primary and the replica, if any.
+func databases(a *MonitoringArgs) []string {
+	if a.ReplicaID == "" {
+		return []string{a.DatabaseID}
+	}
+	return []string{a.DatabaseID, a.ReplicaID}
+}
+
+// perDatabase is a metric of each instance, labelled with its identifier.
 func perDatabase(a *MonitoringArgs, name string) [][]any {
-	return [][]any{with(metric("AWS/RDS", name, "DBInstanceIdentifier", a.DatabaseID), map[string]any{"label": a.DatabaseID})}
+	var out [][]any
+	for _, id := range databases(a) {
+		out = append(out, with(metric("AWS/RDS", name, "DBInstanceIdentifier", id), map[string]any{"label": id}))
+	}
+	return out
 }
 
 func overview(a *MonitoringArgs, r refs) []widget {
@@ -211,6 +223,11 @@ func overview(a *MonitoringArgs, r refs) []widget {
 		marked(graph("CloudFront error rate (%)", globalRegion, "Average", 300, cdn("4xxErrorRate"), cdn("5xxErrorRate")),
 			line("5xx alarm", cdn5xxRateAlarmPercent)),
 	)
+	if a.ReplicaID != "" {
+		ws = append(ws, marked(graph("Read replica lag (s)", region, "Maximum", 300,
+			with(metric("AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", a.ReplicaID), map[string]any{"label": a.ReplicaID})),
+			line("alarm", replicaLagAlarmSeconds)))
+	}
 	return append(ws, recovery(a)...)
 }
 

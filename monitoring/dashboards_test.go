@@ -69,58 +69,63 @@ func TestFourDashboardsOnTheGrid(t *testing.T) {
 // says where its metrics live (us-east-1 for CloudFront and billing).
 func TestDashboardsGraphWhatExists(t *testing.T) {
 	for _, name := range offline.Stacks {
-		st := load(t, name)
-		exists := map[string][]string{
-			"FunctionName":         st.functions,
-			"QueueName":            append(append([]string{}, st.queues...), st.deadLetterQueues...),
-			"AutoScalingGroupName": {st.asg},
-			"DBInstanceIdentifier": {st.database},
-			"LoadBalancer":         {st.lbSuffix},
-			"TargetGroup":          {st.tgSuffix},
-			"DistributionId":       {st.distribution},
-			"Region":               {"Global"},
-			"Environment":          {name},
-			"Currency":             {"USD"},
-			"path":                 {"/"},
-			"fstype":               {"xfs"},
-		}
-		graphed := map[string]map[string]bool{}
-		for board, widgets := range dashboards(t, st) {
-			for _, w := range widgets {
-				if w.Type != "metric" {
+		checkDashboardsGraphWhatExists(t, load(t, name))
+	}
+}
+
+func checkDashboardsGraphWhatExists(t *testing.T, st *stack) {
+	t.Helper()
+	name := st.name
+	exists := map[string][]string{
+		"FunctionName":         st.functions,
+		"QueueName":            append(append([]string{}, st.queues...), st.deadLetterQueues...),
+		"AutoScalingGroupName": {st.asg},
+		"DBInstanceIdentifier": append([]string{st.database}, replicaOf(st)...),
+		"LoadBalancer":         {st.lbSuffix},
+		"TargetGroup":          {st.tgSuffix},
+		"DistributionId":       {st.distribution},
+		"Region":               {"Global"},
+		"Environment":          {name},
+		"Currency":             {"USD"},
+		"path":                 {"/"},
+		"fstype":               {"xfs"},
+	}
+	graphed := map[string]map[string]bool{}
+	for board, widgets := range dashboards(t, st) {
+		for _, w := range widgets {
+			if w.Type != "metric" {
+				continue
+			}
+			assert.NotEmpty(t, w.Properties.Metrics, "%s: %q", board, w.Properties.Title)
+			for _, line := range w.Properties.Metrics {
+				if _, isExpression := line[0].(map[string]any); isExpression {
 					continue
 				}
-				assert.NotEmpty(t, w.Properties.Metrics, "%s: %q", board, w.Properties.Title)
-				for _, line := range w.Properties.Metrics {
-					if _, isExpression := line[0].(map[string]any); isExpression {
-						continue
+				ns := line[0].(string)
+				want := map[string]string{"AWS/CloudFront": "us-east-1", "AWS/Billing": "us-east-1"}[ns]
+				if want == "" {
+					want = st.s.Region
+				}
+				assert.Equal(t, want, w.Properties.Region, "%s: %q graphs %s", board, w.Properties.Title, ns)
+				for i := 2; i+1 < len(line); i += 2 {
+					dim, ok := line[i].(string)
+					if !ok {
+						break // the options object
 					}
-					ns := line[0].(string)
-					want := map[string]string{"AWS/CloudFront": "us-east-1", "AWS/Billing": "us-east-1"}[ns]
-					if want == "" {
-						want = st.s.Region
+					v := line[i+1].(string)
+					assert.Contains(t, exists[dim], v, "%s: %q graphs %s=%s", board, w.Properties.Title, dim, v)
+					if graphed[dim] == nil {
+						graphed[dim] = map[string]bool{}
 					}
-					assert.Equal(t, want, w.Properties.Region, "%s: %q graphs %s", board, w.Properties.Title, ns)
-					for i := 2; i+1 < len(line); i += 2 {
-						dim, ok := line[i].(string)
-						if !ok {
-							break // the options object
-						}
-						v := line[i+1].(string)
-						assert.Contains(t, exists[dim], v, "%s: %q graphs %s=%s", board, w.Properties.Title, dim, v)
-						if graphed[dim] == nil {
-							graphed[dim] = map[string]bool{}
-						}
-						graphed[dim][v] = true
-					}
+					graphed[dim][v] = true
 				}
 			}
 		}
-		// And everything watched is graphed somewhere.
-		for dim, values := range exists {
-			for _, v := range values {
-				assert.True(t, graphed[dim][v], "%s: nothing graphs %s=%s", name, dim, v)
-			}
+	}
+	// And everything watched is graphed somewhere.
+	for dim, values := range exists {
+		for _, v := range values {
+			assert.True(t, graphed[dim][v], "%s: nothing graphs %s=%s", name, dim, v)
 		}
 	}
 }

@@ -38,7 +38,10 @@ var rdsMessage = &cloudwatch.EventTargetInputTransformerArgs{
 // rdsEvents routes the database's events to the alarm topic with EventBridge rules.
 func (b *builder) rdsEvents() error {
 	e := b.a.Env
-	arns := []string{fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", e.Region, e.AccountID, b.a.DatabaseID)}
+	var arns []string
+	for _, id := range databases(b.a) {
+		arns = append(arns, fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", e.Region, e.AccountID, id))
+	}
 	for _, r := range rdsRules {
 		pattern := map[string]any{
 			"source":      []string{"aws.rds"},

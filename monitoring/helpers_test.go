@@ -20,7 +20,7 @@ type stack struct {
 	s    *settings.Settings
 	// watched resources, by their AWS names or identifiers.
 	asg, lbSuffix, tgSuffix, distribution string
-	database                              string
+	database, replica                     string
 	functions, queues, deadLetterQueues   []string
 }
 
@@ -45,7 +45,13 @@ func fromResult(t *testing.T, res *offline.Result) *stack {
 	st.lbSuffix, _ = one("aws:lb/loadBalancer:LoadBalancer").Outputs["arnSuffix"].(string)
 	st.tgSuffix, _ = one("aws:lb/targetGroup:TargetGroup").Outputs["arnSuffix"].(string)
 	st.distribution, _ = one("aws:cloudfront/distribution:Distribution").Outputs["id"].(string)
-	st.database = one("aws:rds/instance:Instance").Str("identifier")
+	for _, db := range res.OfType("aws:rds/instance:Instance") {
+		if db.Str("replicateSourceDb") != "" {
+			st.replica = db.Str("identifier")
+		} else {
+			st.database = db.Str("identifier")
+		}
+	}
 	for _, fn := range res.OfType("aws:lambda/function:Function") {
 		st.functions = append(st.functions, fn.Str("name"))
 	}

@@ -27,7 +27,9 @@ type MonitoringArgs struct {
 	AlbArnSuffix         pulumi.StringInput
 	TargetGroupArnSuffix pulumi.StringInput
 	// Data.
-	DatabaseID    string
+	DatabaseID string
+	// ReplicaID is the read replica, or "" without one.
+	ReplicaID     string
 	InstanceClass string
 	// DatabaseAllocatedGb is the database's initial storage: the free-storage alarm is a share of it.
 	DatabaseAllocatedGb int

@@ -80,6 +80,9 @@ func TestRunbookCoversEveryAlarm(t *testing.T) {
 		row := strings.TrimPrefix(generic.Replace(name), "canalco-prod-")
 		assert.Contains(t, text, "`"+row+"`", "docs/monitoring.md has no runbook row for %s", name)
 	}
+	for _, replica := range []string{"db-replica-lag", "db-replica-cpu", "db-replica-storage"} {
+		assert.Contains(t, text, "`"+replica+"`")
+	}
 	for _, m := range monitoring.BusinessMetrics {
 		assert.Contains(t, text, "`"+m+"`")
 	}

@@ -133,48 +133,53 @@ func TestChatWebhookIsASecret(t *testing.T) {
 // through EventBridge: RDS event subscriptions do not deliver to a KMS-encrypted topic (RDS API
 // reference, CreateEventSubscription), so no subscription may target it.
 func TestRDSEventsReachTheTopic(t *testing.T) {
-	check := func(st *stack) {
-		topic := st.topic(t).Outputs["arn"]
-		assert.Empty(t, st.res.OfType("aws:rds/eventSubscription:EventSubscription"), "%s: an RDS event subscription to the encrypted topic delivers nothing", st.name)
-		pattern := func(rule *offline.Resource) map[string]any {
-			var p map[string]any
-			require.NoError(t, json.Unmarshal([]byte(rule.Str("eventPattern")), &p))
-			return p
-		}
-		target := func(rule string) *offline.Resource {
-			for _, tg := range st.res.OfType("aws:cloudwatch/eventTarget:EventTarget") {
-				if tg.Str("rule") == rule {
-					return tg
-				}
-			}
-			return nil
-		}
-		instances := st.res.Named("aws:cloudwatch/eventRule:EventRule", "canalco-"+st.name+"-rds")
-		require.NotNil(t, instances, st.name)
-		p := pattern(instances)
-		assert.Equal(t, []any{"aws.rds"}, p["source"])
-		assert.Equal(t, []any{"RDS DB Instance Event"}, p["detail-type"])
-		assert.Subset(t, p["detail"].(map[string]any)["EventCategories"], []any{"failure", "failover", "maintenance", "configuration change", "low storage", "availability", "recovery", "notification"})
-		arns := []any{"arn:aws:rds:us-east-1:" + offline.AccountOf(st.name) + ":db:" + st.database}
-		assert.Equal(t, arns, p["resources"], "the rule names the stack's instance, which exists: %s", st.database)
-		assert.Equal(t, "ENABLED", instances.Str("state"))
-		groups := st.res.Named("aws:cloudwatch/eventRule:EventRule", "canalco-"+st.name+"-rds-parameters")
-		require.NotNil(t, groups, st.name)
-		assert.Equal(t, []any{"RDS DB Parameter Group Event"}, pattern(groups)["detail-type"])
-		assert.Equal(t, []any{"configuration change"}, pattern(groups)["detail"].(map[string]any)["EventCategories"])
-		for _, rule := range []*offline.Resource{instances, groups} {
-			tg := target(rule.Str("name"))
-			if assert.NotNil(t, tg, "%s: %s has no target", st.name, rule.Str("name")) {
-				assert.Equal(t, topic, tg.Str("arn"))
-				assert.Contains(t, tg.Str("inputTransformer.inputTemplate"), "<message>")
-			}
-			// The topic policy admits EventBridge for rules named like this one.
-			rulePattern := strings.NewReplacer("<stack>", st.name, "<account>", offline.AccountOf(st.name)).Replace(publishers["events.amazonaws.com"].sources[0])
-			assert.True(t, strings.HasPrefix("arn:aws:events:us-east-1:"+offline.AccountOf(st.name)+":rule/"+rule.Str("name"), strings.TrimSuffix(rulePattern, "*")))
-		}
-	}
 	for _, name := range offline.Stacks {
-		check(load(t, name))
+		checkRDSEvents(t, load(t, name))
+	}
+}
+
+func checkRDSEvents(t *testing.T, st *stack) {
+	t.Helper()
+	topic := st.topic(t).Outputs["arn"]
+	assert.Empty(t, st.res.OfType("aws:rds/eventSubscription:EventSubscription"), "%s: an RDS event subscription to the encrypted topic delivers nothing", st.name)
+	pattern := func(rule *offline.Resource) map[string]any {
+		var p map[string]any
+		require.NoError(t, json.Unmarshal([]byte(rule.Str("eventPattern")), &p))
+		return p
+	}
+	target := func(rule string) *offline.Resource {
+		for _, tg := range st.res.OfType("aws:cloudwatch/eventTarget:EventTarget") {
+			if tg.Str("rule") == rule {
+				return tg
+			}
+		}
+		return nil
+	}
+	instances := st.res.Named("aws:cloudwatch/eventRule:EventRule", "canalco-"+st.name+"-rds")
+	require.NotNil(t, instances, st.name)
+	p := pattern(instances)
+	assert.Equal(t, []any{"aws.rds"}, p["source"])
+	assert.Equal(t, []any{"RDS DB Instance Event"}, p["detail-type"])
+	assert.Subset(t, p["detail"].(map[string]any)["EventCategories"], []any{"failure", "failover", "maintenance", "configuration change", "low storage", "availability", "recovery", "notification"})
+	arns := []any{"arn:aws:rds:us-east-1:" + offline.AccountOf(st.name) + ":db:" + st.database}
+	for _, r := range replicaOf(st) {
+		arns = append(arns, "arn:aws:rds:us-east-1:"+offline.AccountOf(st.name)+":db:"+r)
+	}
+	assert.Equal(t, arns, p["resources"], "the rule names the stack's instances, which exist: %s %s", st.database, st.replica)
+	assert.Equal(t, "ENABLED", instances.Str("state"))
+	groups := st.res.Named("aws:cloudwatch/eventRule:EventRule", "canalco-"+st.name+"-rds-parameters")
+	require.NotNil(t, groups, st.name)
+	assert.Equal(t, []any{"RDS DB Parameter Group Event"}, pattern(groups)["detail-type"])
+	assert.Equal(t, []any{"configuration change"}, pattern(groups)["detail"].(map[string]any)["EventCategories"])
+	for _, rule := range []*offline.Resource{instances, groups} {
+		tg := target(rule.Str("name"))
+		if assert.NotNil(t, tg, "%s: %s has no target", st.name, rule.Str("name")) {
+			assert.Equal(t, topic, tg.Str("arn"))
+			assert.Contains(t, tg.Str("inputTransformer.inputTemplate"), "<message>")
+		}
+		// The topic policy admits EventBridge for rules named like this one.
+		rulePattern := strings.NewReplacer("<stack>", st.name, "<account>", offline.AccountOf(st.name)).Replace(publishers["events.amazonaws.com"].sources[0])
+		assert.True(t, strings.HasPrefix("arn:aws:events:us-east-1:"+offline.AccountOf(st.name)+":rule/"+rule.Str("name"), strings.TrimSuffix(rulePattern, "*")))
 	}
 }
 

@@ -58,6 +58,8 @@ type Network struct {
 	DBSubnetGroupName               pulumi.StringOutput
 	FlowLogGroupName                pulumi.StringOutput
 	NatGatewayCount                 int
+	// RotationSecurityGroupID is the master secret's rotation function.
+	RotationSecurityGroupID pulumi.StringOutput
 }
 
 // Ports of the seed's security-group table.
@@ -90,6 +92,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"databaseSecurityGroupId":         n.DatabaseSecurityGroupID,
 		"restoreTestSecurityGroupId":      n.RestoreTestSecurityGroupID,
 		"restoreValidatorSecurityGroupId": n.RestoreValidatorSecurityGroupID,
+		"rotationSecurityGroupId":         n.RotationSecurityGroupID,
 		"dbSubnetGroupName":               n.DBSubnetGroupName,
 		"flowLogGroupName":                n.FlowLogGroupName,
 	})

@@ -155,6 +155,11 @@ func TestSecurityGroupsMatchTheSeedTable(t *testing.T) {
 				{"restore-test", "in", 5432, "restore-validator"},
 				{"restore-validator", "out", 5432, "restore-test"},
 				{"restore-validator", "out", 443, "0.0.0.0/0"},
+				// The master secret's rotation reaches the database and, through the NAT,
+				// Secrets Manager; the database admits it besides the backend.
+				{"rds", "in", 5432, "rotation"},
+				{"rotation", "out", 5432, "rds"},
+				{"rotation", "out", 443, "0.0.0.0/0"},
 			}
 			var got []rule
 			for dir, typ := range map[string]string{"in": "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "out": "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"} {

@@ -17,7 +17,8 @@ type rule struct {
 	peer              *ec2.SecurityGroup
 }
 
-// securityGroups creates the seed's three groups and the restore test's two. Every rule is its own resource, so a rule
+// securityGroups creates the seed's three groups, the restore test's two and the master
+// secret's rotation function's. Every rule is its own resource, so a rule
 // changes without replacing the group, and every group and rule says what it is for.
 func securityGroups(ctx *pulumi.Context, n *Network, a *NetworkArgs, v *ec2.Vpc, parent pulumi.ResourceOption) error {
 	group := func(thing, description string) (*ec2.SecurityGroup, error) {
@@ -55,6 +56,12 @@ func securityGroups(ctx *pulumi.Context, n *Network, a *NetworkArgs, v *ec2.Vpc,
 	if err != nil {
 		return err
 	}
+	// The rotation function signs in to the live database and writes the secret through the
+	// NAT: a group of its own, so the database admits it without admitting the validator.
+	rotation, err := group("rotation", "Master secret rotation: out to PostgreSQL on 5432 and HTTPS to Secrets Manager")
+	if err != nil {
+		return err
+	}
 
 	// The load balancer is internal: nothing on the internet can route to it, and inside the
 	// VPC only CloudFront's VPC-origin interfaces are admitted. CloudFront's "Restrict access
@@ -67,9 +74,12 @@ func securityGroups(ctx *pulumi.Context, n *Network, a *NetworkArgs, v *ec2.Vpc,
 	}
 	cloudFront := rule{name: "alb-in-cloudfront", port: a.AlbPort, prefixList: pulumi.String(pl.Id), description: fmt.Sprintf("CloudFront VPC origin on %d", a.AlbPort)}
 	ingress := map[*ec2.SecurityGroup][]rule{
-		alb:      {cloudFront},
-		backend:  {{name: "backend-in-alb", port: BackendPort, peer: alb, description: "Load balancer to the application"}},
-		db:       {{name: "rds-in-backend", port: DatabasePort, peer: backend, description: "Backend to PostgreSQL"}},
+		alb:     {cloudFront},
+		backend: {{name: "backend-in-alb", port: BackendPort, peer: alb, description: "Load balancer to the application"}},
+		db: {
+			{name: "rds-in-backend", port: DatabasePort, peer: backend, description: "Backend to PostgreSQL"},
+			{name: "rds-in-rotation", port: DatabasePort, peer: rotation, description: "Master secret rotation to PostgreSQL"},
+		},
 		restored: {{name: "restore-test-in-validator", port: DatabasePort, peer: validator, description: "Restore validator to the restored PostgreSQL"}},
 	}
 	egress := map[*ec2.SecurityGroup][]rule{
@@ -82,9 +92,13 @@ func securityGroups(ctx *pulumi.Context, n *Network, a *NetworkArgs, v *ec2.Vpc,
 			{name: "restore-validator-out-copy", port: DatabasePort, peer: restored, description: "To the restored PostgreSQL"},
 			{name: "restore-validator-out-https", port: HTTPSPort, cidr: "0.0.0.0/0", description: "HTTPS to the AWS Backup, RDS and CA-bundle endpoints through the NAT"},
 		},
+		rotation: {
+			{name: "rotation-out-rds", port: DatabasePort, peer: db, description: "To PostgreSQL"},
+			{name: "rotation-out-https", port: HTTPSPort, cidr: "0.0.0.0/0", description: "HTTPS to Secrets Manager and the CA-bundle endpoint through the NAT"},
+		},
 		// The database groups have no egress rule: they answer connections and start none.
 	}
-	for _, sg := range []*ec2.SecurityGroup{alb, backend, db, restored, validator} {
+	for _, sg := range []*ec2.SecurityGroup{alb, backend, db, restored, validator, rotation} {
 		for _, r := range ingress[sg] {
 			if _, err := vpc.NewSecurityGroupIngressRule(ctx, a.Prefix+"-"+r.name, r.args(a.Prefix, sg), parent); err != nil {
 				return err
@@ -100,6 +114,7 @@ func securityGroups(ctx *pulumi.Context, n *Network, a *NetworkArgs, v *ec2.Vpc,
 	}
 	n.AlbSecurityGroupID, n.BackendSecurityGroupID, n.DatabaseSecurityGroupID = alb.ID().ToStringOutput(), backend.ID().ToStringOutput(), db.ID().ToStringOutput()
 	n.RestoreTestSecurityGroupID, n.RestoreValidatorSecurityGroupID = restored.ID().ToStringOutput(), validator.ID().ToStringOutput()
+	n.RotationSecurityGroupID = rotation.ID().ToStringOutput()
 	return nil
 }
 

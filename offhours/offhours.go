@@ -1,8 +1,8 @@
 // Package offhours puts a sleeping stack to sleep outside office hours: EventBridge Scheduler
 // calls an AWS API at the end of each office day and another at its start, in the users' time
 // zone, with a role allowed exactly those calls. Each layer schedules what it owns (the data
-// layer its database, monitoring its alarms); the Auto Scaling group uses its own scheduled
-// actions (compute).
+// layer its database, unless it has a read replica, which RDS cannot stop; monitoring its
+// alarms); the Auto Scaling group uses its own scheduled actions (compute).
 package offhours
 
 import (

@@ -3,7 +3,9 @@ package offhours_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -257,4 +259,35 @@ func TestAwakeStacks(t *testing.T) {
 			assert.Empty(t, res.OfType(asgScheduleType))
 		}
 	})
+}
+
+// A sleeping stack with a read replica: RDS can stop neither an instance that has a read
+// replica nor the replica (RDS User Guide, "Stopping an Amazon RDS DB instance temporarily"),
+// so the database has no schedules and no role to stop it, while the backend still scales to
+// zero and the alarms, the replica's among them, are still silenced outside office hours.
+func TestReplicaKeepsTheDatabaseAwake(t *testing.T) {
+	res, err := offline.WithValues(t, "dev", map[string]string{"canalco:dbReadReplica": "true"})
+	require.NoError(t, err, "a replica is accepted on a sleeping stack")
+	require.Len(t, res.OfType(dbType), 2, "the primary and its replica")
+
+	sc := schedules(res)
+	assert.ElementsMatch(t, []string{"canalco-dev-alarms-sleep", "canalco-dev-alarms-wake"}, slices.Collect(maps.Keys(sc)))
+	for _, s := range res.OfType(scheduleType) {
+		assert.NotContains(t, s.Str("target.arn"), ":rds:", "%s calls RDS", s.Name)
+	}
+	assert.Nil(t, res.Named(roleType, "canalco-dev-postgres-offhours"))
+
+	asgs := res.OfType("aws:autoscaling/group:Group")
+	require.Len(t, asgs, 1)
+	actions := map[string]*offline.Resource{}
+	for _, a := range res.OfType(asgScheduleType) {
+		actions[strings.TrimPrefix(a.Str("scheduledActionName"), asgs[0].Str("name")+"-")] = a
+	}
+	require.Contains(t, actions, "sleep")
+	require.Contains(t, actions, "wake")
+	assert.Equal(t, 0.0, actions["sleep"].Num("maxSize"), "the backend scales to zero at night")
+	assert.Equal(t, asgs[0].Num("minSize"), actions["wake"].Num("desiredCapacity"), "and back in the morning")
+
+	body := checkInput(t, sc["canalco-dev-alarms-sleep"].Str("target.arn"), sc["canalco-dev-alarms-sleep"].Str("target.input"))
+	assert.Contains(t, security.Strings(body["AlarmNames"]), "canalco-dev-db-replica-lag")
 }

@@ -164,6 +164,17 @@ func (m *mocks) computed(token, name string, in resource.PropertyMap) map[string
 		out["arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", m.region, m.account, name)
 	case "aws:secretsmanager/secret:Secret":
 		out["arn"] = fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-AbCdEf", m.region, m.account, name)
+		out["id"] = out["arn"] // the provider's id of a secret is its ARN
+	case "aws:secretsmanager/secretVersion:SecretVersion":
+		// The version's arn is its secret's; its id is "<secret arn>|<version id>".
+		out["arn"] = in["secretId"].StringValue()
+		out["versionId"] = uuid(name)
+		out["id"] = out["arn"].(string) + "|" + uuid(name)
+	case "random:index/randomPassword:RandomPassword":
+		// A value of the requested length, only letters: it is never a real password.
+		out["result"] = strings.Repeat("offline"+hex(name), 4)[:int(in["length"].NumberValue())]
+		out["id"] = "none"
+		delete(out, "arn")
 	case "aws:s3/bucketObjectv2:BucketObjectv2":
 		out["versionId"] = "v" + hex(name+"/"+in["key"].StringValue())
 	case "aws:accessanalyzer/analyzer:Analyzer":

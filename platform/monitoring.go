@@ -17,6 +17,7 @@ func (p *platform) deployMonitoring() error {
 		AlbArnSuffix:           p.compute.AlbArnSuffix,
 		TargetGroupArnSuffix:   p.compute.TargetGroupArnSuffix,
 		DatabaseID:             p.db.InstanceID,
+		ReplicaID:              p.db.ReplicaID,
 		InstanceClass:          p.db.InstanceClass,
 		DatabaseAllocatedGb:    s.Database.AllocatedGb,
 		FunctionNames:          p.serverless.FunctionNames,

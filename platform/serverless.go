@@ -19,6 +19,12 @@ func (p *platform) deployServerless() error {
 		BackendRoleArn:  p.compute.InstanceRoleArn,
 		AppURL:          p.cdn.AppURL,
 		Recovery:        p.recovery(),
+		Rotation: serverless.Rotation{
+			SecretArn:       p.db.SecretArn,
+			KeyArn:          p.db.KeyArn,
+			SubnetIDs:       p.net.PrivateSubnetIDs,
+			SecurityGroupID: p.net.RotationSecurityGroupID,
+		},
 	}, p.opts...)
 	return err
 }
@@ -34,6 +40,9 @@ func (p *platform) recovery() serverless.Recovery {
 		VaultName:       monitoring.VaultName(p.env.Prefix),
 		SubnetIDs:       p.net.PrivateSubnetIDs,
 		SecurityGroupID: p.net.RestoreValidatorSecurityGroupID,
+	}
+	if p.db.ReplicaID != "" {
+		r.LiveDatabaseIDs = append(r.LiveDatabaseIDs, p.db.ReplicaID)
 	}
 	if m.RestoreTesting {
 		r.RestoreTestingPlan = monitoring.RestoreTestingPlanName(p.env.Prefix)

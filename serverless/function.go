@@ -181,8 +181,8 @@ func (f *Function) build(ctx *pulumi.Context, a *functionArgs) error {
 		// The handlers print their own JSON lines (and EMF metrics): Lambda must not wrap them.
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{LogFormat: pulumi.String("Text"), LogGroup: logGroup.Name},
 		// Lambda.3/Lambda.5 do not apply to the functions that only call AWS APIs over TLS: a
-		// VPC would add NAT or endpoint costs and no protection. Only the restore check, which
-		// talks to a database, is in the VPC.
+		// VPC would add NAT or endpoint costs and no protection. Only the restore check and the
+		// secret's rotation, which talk to a database, are in the VPC.
 		VpcConfig: a.Vpc,
 	}, parent, pulumi.DependsOn([]pulumi.Resource{logGroup, f.RolePolicy}))
 	if err != nil {

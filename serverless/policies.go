@@ -45,8 +45,12 @@ var queueConsumer = []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:Get
 // policy is a function's inline policy: exactly the queues, objects, templates and keys its
 // handler uses (serverless/functions/README.md, "IAM").
 func (l *layer) policy(spec functionSpec, mail *Email) pulumi.StringOutput {
-	return pulumi.All(l.key.Arn, l.a.StorageKeyArn, mail.SMTPSecretArn).ApplyT(func(v []any) string {
-		return security.Document(l.statements(spec, mail, v[0].(string), v[1].(string), v[2].(string))...)
+	return pulumi.All(l.key.Arn, l.a.StorageKeyArn, mail.SMTPSecretArn, l.a.Rotation.SecretArn, l.a.Rotation.KeyArn).ApplyT(func(v []any) string {
+		st := l.statements(spec, mail, v[0].(string), v[1].(string), v[2].(string))
+		if spec.Name == rotationFunction {
+			st = append(st, l.rotationStatements(v[3].(string), v[4].(string))...)
+		}
+		return security.Document(st...)
 	}).(pulumi.StringOutput)
 }
 
@@ -199,6 +203,8 @@ func (l *layer) environment(spec functionSpec, mail *Email) pulumi.StringMap {
 		vars["KMS_KEY_ARN"] = a.StorageKeyArn
 	case recoveryFunction, restoreCheckFunction:
 		l.recoveryEnvironment(spec, vars)
+	case rotationFunction:
+		set("CA_BUNDLE_URL", CABundleURL(a.Env.Region))
 	case reportsFunction:
 		email()
 		// MAX_RECEIVE_COUNT: the last delivery of a request e-mails its failure to the requester.

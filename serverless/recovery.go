@@ -57,10 +57,11 @@ type Recovery struct {
 	SecurityGroupID pulumi.StringInput
 }
 
-// specs are the functions of this stack: the seed's four and the recovery ones.
+// specs are the functions of this stack: the seed's four, the recovery ones and the master
+// secret's rotation.
 func (l *layer) specs() []functionSpec {
 	out := append([]functionSpec{}, functionSpecs...)
-	out = append(out, recoverySpecs[recoveryFunction])
+	out = append(out, recoverySpecs[recoveryFunction], rotationSpec)
 	if l.a.Recovery.RestoreTestingPlan != "" {
 		out = append(out, recoverySpecs[restoreCheckFunction])
 	}
@@ -79,8 +80,11 @@ func (l *layer) vpcConfig(spec functionSpec) *lambda.FunctionVpcConfigArgs {
 	if !spec.InVpc {
 		return nil
 	}
-	r := l.a.Recovery
-	return &lambda.FunctionVpcConfigArgs{SubnetIds: r.SubnetIDs, SecurityGroupIds: pulumi.StringArray{r.SecurityGroupID}}
+	subnets, group := l.a.Recovery.SubnetIDs, l.a.Recovery.SecurityGroupID
+	if spec.Name == rotationFunction {
+		subnets, group = l.a.Rotation.SubnetIDs, l.a.Rotation.SecurityGroupID
+	}
+	return &lambda.FunctionVpcConfigArgs{SubnetIds: subnets, SecurityGroupIds: pulumi.StringArray{group}}
 }
 
 // RestoredCopyPrefix starts the identifier of every database AWS Backup's restore testing

@@ -33,6 +33,8 @@ type ServerlessArgs struct {
 	AppURL pulumi.StringInput
 	// Recovery is what the recovery functions watch and validate.
 	Recovery Recovery
+	// Rotation is the database's master secret, which the rotation function rotates.
+	Rotation Rotation
 }
 
 // Serverless is the serverless layer's output.
@@ -170,6 +172,9 @@ func build(ctx *pulumi.Context, s *Serverless, a *ServerlessArgs) error {
 		return err
 	}
 	if err := l.newTriggers(funcs, queues, events); err != nil {
+		return err
+	}
+	if err := l.rotateSecret(funcs[rotationFunction]); err != nil {
 		return err
 	}
 	if f, ok := funcs[restoreCheckFunction]; ok {

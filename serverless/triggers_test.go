@@ -79,16 +79,20 @@ func TestEveryPermissionNamesItsSource(t *testing.T) {
 			if len(perms) == 0 {
 				t.Fatal("no lambda permission: SNS could not invoke notifications")
 			}
-			want := map[string]string{"sns.amazonaws.com": topicArn(prefix(stack) + "-events")}
+			// By principal: the source ARN and the function it may invoke.
+			want := map[string][2]string{
+				"sns.amazonaws.com":            {topicArn(prefix(stack) + "-events"), prefix(stack) + "-notifications"},
+				"secretsmanager.amazonaws.com": {masterSecretArn(stack), prefix(stack) + "-rotation"},
+			}
 			for _, perm := range perms {
 				if perm.Str("action") != "lambda:InvokeFunction" {
 					t.Errorf("%s: action %q", perm.Name, perm.Str("action"))
 				}
-				source, known := want[perm.Str("principal")]
-				if !known || perm.Str("sourceArn") != source {
+				w, known := want[perm.Str("principal")]
+				if !known || perm.Str("sourceArn") != w[0] {
 					t.Errorf("%s: principal %q source %q: every permission must name its source ARN", perm.Name, perm.Str("principal"), perm.Str("sourceArn"))
 				}
-				if perm.Str("function") != prefix(stack)+"-notifications" {
+				if perm.Str("function") != w[1] {
 					t.Errorf("%s: on %q", perm.Name, perm.Str("function"))
 				}
 			}

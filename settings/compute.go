@@ -23,7 +23,8 @@ type Compute struct {
 }
 
 // OfficeHours are the hours and days people use a stack, in the stack's time zone. A stack
-// that sleeps scales its backend to zero and stops its database outside them.
+// that sleeps scales its backend to zero and stops its database outside them (not a database
+// with a read replica: Database.Sleeps).
 type OfficeHours struct {
 	Sleep      bool
 	Start, End int
@@ -112,7 +113,7 @@ var computeSection = section{
 	keys: []Key{
 		str("backendArchitecture", "CPU architecture of the backend instances and image: arm64 (Graviton, about 20% cheaper for the same vCPUs and memory) or x86_64 (for a dependency without arm64 builds). Empty: arm64.", func(s *Settings) *string { return &s.Compute.Architecture }),
 		str("instanceType", "EC2 instance type of the backend, of backendArchitecture; an x86_64 group may also launch the same size of the other CPU vendor (t3 and t3a). Empty: t4g.small dev, t4g.medium staging and prod (t3.small/t3.medium on x86_64).", func(s *Settings) *string { return &s.Compute.InstanceType }),
-		tristate("sleepOutsideOfficeHours", "true: the backend scales to zero and the database stops outside office hours (EventBridge Scheduler and scheduled actions, in canalco:timezone). Empty: true in dev; never in prod.", func(s *Settings) *bool { return &s.Compute.Office.Sleep }),
+		tristate("sleepOutsideOfficeHours", "true: the backend scales to zero and the database stops outside office hours (EventBridge Scheduler and scheduled actions, in canalco:timezone); with dbReadReplica the database stays up. Empty: true in dev; never in prod.", func(s *Settings) *bool { return &s.Compute.Office.Sleep }),
 		integer("officeHoursStart", "Hour (1 to 22, canalco:timezone) a sleeping stack wakes on office days. 0: 7.", func(s *Settings) *int { return &s.Compute.Office.Start }),
 		integer("officeHoursEnd", "Hour (2 to 23, canalco:timezone) a sleeping stack goes to sleep on office days. 0: 19.", func(s *Settings) *int { return &s.Compute.Office.End }),
 		str("officeDays", "Office days as a cron range of weekdays, e.g. MON-FRI; a sleeping stack sleeps through the others.", func(s *Settings) *string { return &s.Compute.Office.Days }),

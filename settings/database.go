@@ -22,8 +22,12 @@ type Database struct {
 	MaintenanceWindow string // UTC, ddd:hh:mm-ddd:hh:mm
 	Name              string
 	Username          string
-	// ReadReplica is refused by validation while RDS manages the master password (see there).
-	ReadReplica bool
+	// ReadReplica adds a read replica for reports and heavy reads; ReplicaClass is its class.
+	ReadReplica  bool
+	ReplicaClass string
+	// BlueGreen makes changes RDS cannot apply in place without downtime (a major version)
+	// go through an RDS Blue/Green deployment during `pulumi up`.
+	BlueGreen bool
 	// AllowMajorUpgrade lets a change of EngineMajor upgrade the running instance.
 	AllowMajorUpgrade bool
 	// ApplyImmediately applies changes now instead of in the maintenance window.
@@ -63,9 +67,18 @@ var (
 	rdsIdentifierPattern = regexp.MustCompile(`^[a-z](-?[a-z0-9])*$`)
 )
 
-// InstanceThing is what the data layer names its instance: <prefix>-postgres, the RDS
-// identifier the stack name must fit.
-const InstanceThing = "postgres"
+// Sleeps tells whether the database stops outside the office hours of a sleeping stack: not
+// when it has a read replica, since RDS can stop neither an instance that has one nor the
+// replica (RDS User Guide, "Stopping an Amazon RDS DB instance temporarily"). Both then run all
+// month while the backend still sleeps.
+func (d Database) Sleeps(o OfficeHours) bool { return o.Sleep && !d.ReadReplica }
+
+// The things the data layer names: the instance is <prefix>-postgres, its replica
+// <prefix>-postgres-replica, the longest identifier the stack name must fit.
+const (
+	InstanceThing = "postgres"
+	ReplicaThing  = "postgres-replica"
+)
 
 var databaseSection = section{
 	keys: []Key{
@@ -78,8 +91,10 @@ var databaseSection = section{
 		str("dbBackupWindow", "Daily backup window in UTC (hh:mm-hh:mm). Empty: 07:00-08:00, 02:00 in Colombia.", func(s *Settings) *string { return &s.Database.BackupWindow }),
 		str("dbMaintenanceWindow", "Weekly maintenance window in UTC (ddd:hh:mm-ddd:hh:mm). Empty: sun:08:30-sun:09:30, Sunday 03:30 in Colombia.", func(s *Settings) *string { return &s.Database.MaintenanceWindow }),
 		str("dbName", "Name of the application database.", func(s *Settings) *string { return &s.Database.Name }),
-		str("dbUsername", "Master user name (never postgres); its password is managed by RDS in Secrets Manager.", func(s *Settings) *string { return &s.Database.Username }),
-		boolean("dbReadReplica", "Read replica for reports: refused while RDS manages the master password (docs/database.md).", func(s *Settings) *bool { return &s.Database.ReadReplica }),
+		str("dbUsername", "Master user name (never postgres); its password is generated once and rotated every 30 days in the stack's secret <prefix>-postgres-master.", func(s *Settings) *string { return &s.Database.Username }),
+		boolean("dbReadReplica", "true: a read replica for reports and heavy reads, its host in DATABASE_READ_HOST and /canalco/<stack>/database/read-endpoint. On a sleeping stack the database and the replica stay up all month (RDS cannot stop them). Off by default; in prod turn it on when report queries load the primary (db-cpu alarm, Performance Insights) and read from DATABASE_READ_HOST (docs/database.md, \"Read replica\").", func(s *Settings) *bool { return &s.Database.ReadReplica }),
+		str("dbReplicaInstanceClass", "RDS instance class of the read replica. Empty: dbInstanceClass.", func(s *Settings) *string { return &s.Database.ReplicaClass }),
+		tristate("dbBlueGreenUpdate", "true: a major upgrade (dbEngineVersion with dbAllowMajorUpgrade) goes through an RDS Blue/Green deployment during pulumi up (switchover typically under a minute) instead of in place. Empty: false in dev, true elsewhere.", func(s *Settings) *bool { return &s.Database.BlueGreen }),
 		boolean("dbAllowMajorUpgrade", "Let a dbEngineVersion change upgrade the running instance; set it only for the upgrade (docs/database.md).", func(s *Settings) *bool { return &s.Database.AllowMajorUpgrade }),
 		tristate("dbApplyImmediately", "true: database changes apply at once (brief outage for some); false: in the maintenance window. Empty: true in dev, false elsewhere.", func(s *Settings) *bool { return &s.Database.ApplyImmediately }),
 		str("dbBackupReplicationRegion", "Region to copy automated backups to, for a region loss. Empty: off.", func(s *Settings) *string { return &s.Database.BackupReplicationRegion }),
@@ -92,6 +107,7 @@ var databaseSection = section{
 		d.MultiAz = true
 		d.AllocatedGb, d.MaxAllocatedGb = 50, 500
 		d.BackupRetention = 30
+		d.BlueGreen = s.Environment != Dev
 		if s.Environment == Dev {
 			d.InstanceClass, d.MultiAz = "db.t4g.micro", false
 			d.ApplyImmediately = true
@@ -102,6 +118,11 @@ var databaseSection = section{
 		d.MaintenanceWindow = "sun:08:30-sun:09:30"
 		d.Name, d.Username = "canalco", "canalco_admin"
 		d.SlowQueryMs = 500
+	},
+	derive: func(s *Settings) {
+		if s.Database.ReplicaClass == "" {
+			s.Database.ReplicaClass = s.Database.InstanceClass
+		}
 	},
 	validate: validateDatabase,
 }
@@ -155,15 +176,11 @@ func validateDatabase(s *Settings, p *problems) {
 		p.add("dbUsername", d.Username, "1 to 63 lowercase letters, digits or underscores, not postgres, rdsadmin or another reserved name")
 	}
 	// The stack name allows hyphens that RDS identifiers do not (doubled or trailing).
-	if id := s.Name(InstanceThing); !rdsIdentifierPattern.MatchString(id) || len(id) > 63 {
+	if id := s.Name(ReplicaThing); !rdsIdentifierPattern.MatchString(id) || len(id) > 63 {
 		p.addf("stack name %q gives the RDS identifier %q: RDS wants 1 to 63 letters, digits or single hyphens, starting with a letter and not ending with a hyphen; rename the stack", s.Stack, id)
 	}
-	// RDS User Guide, "Limitations for Secrets Manager integration with Amazon RDS": no read
-	// replica of an instance whose master password RDS manages in Secrets Manager, as this
-	// one's is. Keeping the managed, rotated password is safer than one the program would hold.
-	if d.ReadReplica {
-		p.add("dbReadReplica", d.ReadReplica, "false: RDS cannot create a read replica of an instance whose master password it manages in Secrets Manager; "+
-			"for report load raise dbInstanceClass (docs/database.md, \"Read replica\")")
+	if _, ok := InstanceClasses[d.ReplicaClass]; !ok && d.ReadReplica {
+		p.add("dbReplicaInstanceClass", d.ReplicaClass, "one of the classes dbInstanceClass accepts, or empty for dbInstanceClass")
 	}
 	if d.BackupReplicationRegion != "" && (d.BackupReplicationRegion == s.Region || !regionPattern.MatchString(d.BackupReplicationRegion)) {
 		p.add("dbBackupReplicationRegion", d.BackupReplicationRegion, "an AWS region other than "+s.Region+", or empty")

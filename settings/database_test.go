@@ -53,6 +53,25 @@ func TestDatabaseProfiles(t *testing.T) {
 	}
 }
 
+// A read replica is accepted in every stack, dev's sleeping one included: there the backend
+// still sleeps and the database stays up, since RDS can stop neither an instance that has a
+// read replica nor the replica (RDS User Guide, "Stopping an Amazon RDS DB instance temporarily").
+func TestReadReplicaKeepsTheDatabaseAwake(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			s, err := parse(t, stackConfig(t, stack, map[string]string{"canalco:dbReadReplica": "true"}))
+			require.NoError(t, err)
+			assert.True(t, s.Database.ReadReplica)
+			assert.Equal(t, stack == "dev", s.Compute.Office.Sleep, "the backend sleeps as before")
+			assert.False(t, s.Database.Sleeps(s.Compute.Office))
+
+			plain, err := parse(t, stackConfig(t, stack, nil))
+			require.NoError(t, err)
+			assert.Equal(t, stack == "dev", plain.Database.Sleeps(plain.Compute.Office), "without a replica the database sleeps with the stack")
+		})
+	}
+}
+
 // TestDatabaseWindowsFallInTheUsersNight reads each stack's windows in its users' time zone.
 func TestDatabaseWindowsFallInTheUsersNight(t *testing.T) {
 	clock := func(t *testing.T, loc *time.Location, day time.Weekday, hhmm string) time.Time {
@@ -104,9 +123,7 @@ func TestDatabaseBadSettings(t *testing.T) {
 		{"windows overlap across midnight", "staging", map[string]string{"canalco:dbBackupWindow": "23:30-00:30", "canalco:dbMaintenanceWindow": "mon:00:00-mon:01:00"}, "dbMaintenanceWindow", "does not overlap"},
 		{"backup window too short", "prod", map[string]string{"canalco:dbBackupWindow": "07:00-07:15"}, "dbBackupWindow", "at least 30 minutes"},
 		{"maintenance window malformed", "prod", map[string]string{"canalco:dbMaintenanceWindow": "Sunday 3am"}, "dbMaintenanceWindow", "ddd:hh:mm-ddd:hh:mm"},
-		// RDS User Guide, "Limitations for Secrets Manager integration with Amazon RDS".
-		{"replica of a managed-password instance", "prod", map[string]string{"canalco:dbReadReplica": "true"}, "dbReadReplica", "master password it manages in Secrets Manager"},
-		{"replica in dev", "dev", map[string]string{"canalco:dbReadReplica": "true"}, "dbReadReplica", "master password it manages in Secrets Manager"},
+		{"replica class unknown", "prod", map[string]string{"canalco:dbReadReplica": "true", "canalco:dbReplicaInstanceClass": "db.t4g.nano"}, "dbReplicaInstanceClass", "one of the classes"},
 		{"single-AZ prod", "prod", map[string]string{"canalco:dbMultiAz": "false"}, "dbMultiAz", "true outside dev"},
 		{"unsupported major", "prod", map[string]string{"canalco:dbEngineVersion": "13"}, "dbEngineVersion", "standard support"},
 		{"minor pinned", "prod", map[string]string{"canalco:dbEngineVersion": "17.2"}, "dbEngineVersion", "major version"},

@@ -420,13 +420,15 @@ func (p *pricer) security() {
 			"the seed's encryption at rest works with AWS-managed keys; customer-managed ones scope who may decrypt", float64(len(keys))*KMSKeyMonth)
 	}
 	secrets := len(p.x.OfType("aws:secretsmanager/secret:Secret"))
+	detail := fmt.Sprintf("%d × $%.2f", secrets, SecretMonth)
 	for _, db := range p.x.OfType("aws:rds/instance:Instance") {
 		if db.Bool("manageMasterUserPassword") {
 			secrets++
+			detail = fmt.Sprintf("%d × $%.2f (RDS-managed master secret included)", secrets, SecretMonth)
 		}
 	}
 	if secrets > 0 {
-		p.add("Secrets Manager", fmt.Sprintf("%d secrets", secrets), fmt.Sprintf("%d × $%.2f (RDS-managed master secret included)", secrets, SecretMonth), float64(secrets)*SecretMonth)
+		p.add("Secrets Manager", fmt.Sprintf("%d secrets", secrets), detail, float64(secrets)*SecretMonth)
 	}
 }
 
@@ -465,7 +467,11 @@ func cheapestOf[V any](table map[string]V, ok func(string, V) bool, price func(V
 
 // assumptions are printed with every estimate so a reader can check the figures.
 func assumptions(s *settings.Settings) []string {
-	u := s.Usage
+	u, o := s.Usage, s.Compute.Office
+	running, awake := " and database", ""
+	if o.Sleep && !s.Database.Sleeps(o) {
+		running, awake = "", ", and so do the database and its read replica (RDS cannot stop an instance that has one)"
+	}
 	return []string{
 		fmt.Sprintf("prices: %s, collected %s; a month is 730 hours", PricesSource, PricesDate),
 		fmt.Sprintf("usage (canalco:usage*): %d GB in S3, %d GB through CloudFront, %d emails, %d Lambda requests, %d GB through NAT, %d GB of logs",
@@ -473,8 +479,8 @@ func assumptions(s *settings.Settings) []string {
 		fmt.Sprintf("traffic: %d CloudFront requests per GB, %d PUT and %d GET per GB stored in S3, %.1f s per Lambda run, %d SQS requests per message, %d LCU per ALB",
 			cdnRequestsPerGB, s3PutsPerGB, s3GetsPerGB, lambdaSeconds, sqsPerInvocation, lcuPerALB),
 		"EC2 at the Auto Scaling group's minimum size; scaling out adds one instance's price per instance-month",
-		fmt.Sprintf("a sleeping stack (canalco:sleepOutsideOfficeHours) runs its instances and database %.0f h a month (%d:00-%d:00 %s, %s); NAT, load balancer and storage bill all month",
-			s.Compute.Office.AwakeHoursPerMonth(), s.Compute.Office.Start, s.Compute.Office.End, s.Compute.Office.Days, s.Compute.Office.Timezone),
+		fmt.Sprintf("a sleeping stack (canalco:sleepOutsideOfficeHours) runs its instances%s %.0f h a month (%d:00-%d:00 %s, %s); NAT, load balancer and storage bill all month%s",
+			running, o.AwakeHoursPerMonth(), o.Start, o.End, o.Days, o.Timezone, awake),
 		"CloudFront VPC origins: no charge of their own (CloudFront pricing page); the internal load balancer has no public IPv4 addresses",
 		"free tiers counted: CloudFront 1 TB and 10M requests, Lambda 1M requests and 400k GB-s, SQS 1M requests, 10 alarms, 10 metrics, 3 dashboards, 5 GB of logs",
 		"RDS backups: within the free allowance (100% of the database's storage); Performance Insights within its free 7 days",

@@ -17,20 +17,22 @@ import (
 // check, the package Lambda fetches, the keys RDS uses) and what the provider does around its
 // own calls (emptying a bucket before deleting it). readsOnly asks for the reads alone.
 var extraCalls = map[string]func(p *plan, t *testing.T, r *offline.Resource, readsOnly bool) []request{
-	"aws:autoscaling/group:Group":           writes((*plan).launch),
-	"aws:ec2/launchTemplate:LaunchTemplate": writes(func(_ *plan, t *testing.T, lt *offline.Resource) []request { return []request{imageParameter(t, lt)} }),
-	"aws:ec2/subnet:Subnet":                 writes((*plan).lingeringInterfaces),
-	"aws:ec2/securityGroup:SecurityGroup":   writes((*plan).lingeringInterfaces),
-	"aws:lambda/function:Function":          writes((*plan).functionCode),
-	"aws:lambda/layerVersion:LayerVersion":  writes(func(p *plan, t *testing.T, r *offline.Resource) []request { return p.fetch(t, "publish "+r.Name, r) }),
-	"aws:kms/alias:Alias":                   writes((*plan).aliasTarget),
-	"aws:wafv2/webAcl:WebAcl":               writes((*plan).webAclReferences),
-	"aws:rds/instance:Instance":             writes((*plan).databaseResources),
-	"aws:s3/bucketV2:BucketV2":              writes((*plan).emptyBucket),
-	"aws:backup/vault:Vault":                writes((*plan).vaultCalls),
-	"aws:s3/bucketObjectv2:BucketObjectv2":  (*plan).objectKey,
-	"aws:ecr/repository:Repository":         writes((*plan).repositoryKey),
-	"aws:scheduler/schedule:Schedule":       writes((*plan).scheduleKey),
+	"aws:autoscaling/group:Group":                      writes((*plan).launch),
+	"aws:ec2/launchTemplate:LaunchTemplate":            writes(func(_ *plan, t *testing.T, lt *offline.Resource) []request { return []request{imageParameter(t, lt)} }),
+	"aws:ec2/subnet:Subnet":                            writes((*plan).lingeringInterfaces),
+	"aws:ec2/securityGroup:SecurityGroup":              writes((*plan).lingeringInterfaces),
+	"aws:lambda/function:Function":                     writes((*plan).functionCode),
+	"aws:lambda/layerVersion:LayerVersion":             writes(func(p *plan, t *testing.T, r *offline.Resource) []request { return p.fetch(t, "publish "+r.Name, r) }),
+	"aws:kms/alias:Alias":                              writes((*plan).aliasTarget),
+	"aws:wafv2/webAcl:WebAcl":                          writes((*plan).webAclReferences),
+	"aws:rds/instance:Instance":                        writes((*plan).databaseResources),
+	"aws:s3/bucketV2:BucketV2":                         writes((*plan).emptyBucket),
+	"aws:backup/vault:Vault":                           writes((*plan).vaultCalls),
+	"aws:s3/bucketObjectv2:BucketObjectv2":             (*plan).objectKey,
+	"aws:ecr/repository:Repository":                    writes((*plan).repositoryKey),
+	"aws:scheduler/schedule:Schedule":                  writes((*plan).scheduleKey),
+	"aws:secretsmanager/secretVersion:SecretVersion":   writes((*plan).secretKey),
+	"aws:secretsmanager/secretRotation:SecretRotation": writes((*plan).rotationFunction),
 }
 
 // scheduleKey: EventBridge Scheduler encrypts a schedule with its customer managed key using
@@ -48,6 +50,25 @@ func (p *plan) scheduleKey(t *testing.T, s *offline.Resource) []request {
 		out = append(out, p.onKey(t, "schedule "+s.Name, action, k, via))
 	}
 	return out
+}
+
+// secretKey: Secrets Manager encrypts a new value and decrypts a read one with the secret's
+// key, as the caller (kms:ViaService secretsmanager).
+func (p *plan) secretKey(t *testing.T, v *offline.Resource) []request {
+	var secret *offline.Resource
+	for _, s := range p.res.OfType("aws:secretsmanager/secret:Secret") {
+		if s.Outputs["arn"] == v.Str("secretId") {
+			secret = s
+		}
+	}
+	require.NotNil(t, secret, "%s: its secret", v.Name)
+	via := map[string]any{"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
+	return []request{p.onKey(t, v.Name, "kms:GenerateDataKey", secret.Str("kmsKeyId"), via), p.onKey(t, v.Name, "kms:Decrypt", secret.Str("kmsKeyId"), via)}
+}
+
+// rotationFunction: RotateSecret checks that the caller may invoke the rotation function.
+func (p *plan) rotationFunction(_ *testing.T, r *offline.Resource) []request {
+	return []request{{what: r.Name, action: "lambda:InvokeFunction", resource: r.Str("rotationLambdaArn"), context: region()}}
 }
 
 // writes adapts calls made only by a create, update or delete.
@@ -207,6 +228,12 @@ func (p *plan) databaseResources(t *testing.T, db *offline.Resource) []request {
 		k := db.Str(field)
 		require.NotEmpty(t, k, "%s: %s", what, field)
 		out = append(out, p.onKey(t, what, "kms:DescribeKey", k, nil), p.onKey(t, what, "kms:CreateGrant", k, map[string]any{"kms:GrantIsForAWSResource": "true"}))
+	}
+	// A replica is created from its source, which RDS authorizes too.
+	if src := db.Str("replicateSourceDb"); src != "" {
+		out = append(out,
+			request{what: what, action: "rds:CreateDBInstanceReadReplica", resource: rds("db:" + db.Str("identifier")), context: c},
+			request{what: what, action: "rds:CreateDBInstanceReadReplica", resource: rds("db:" + src), context: region()})
 	}
 	if db.Bool("manageMasterUserPassword") {
 		secret, _ := db.Outputs["masterUserSecrets"].([]any)

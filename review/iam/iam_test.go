@@ -476,6 +476,11 @@ func TestThePreviewRoleCanReadEveryResource(t *testing.T) {
 			reqs := append(p.requests(t, true), p.invokes(t)...)
 			refused, _ := p.simulate(t, "canalco-"+stack+"-preview", reqs)
 			for _, r := range refused {
+				// A secret version's refresh reads its value, which the preview role must never
+				// do; the pull request's preview does not refresh.
+				if strings.HasPrefix(r, "secretsmanager:GetSecretValue ") {
+					continue
+				}
 				t.Errorf("the preview role cannot: %s", r)
 			}
 		})

@@ -137,6 +137,20 @@ var Operations = map[string]Operation{
 	"aws:rds/subnetGroup:SubnetGroup": {Source: "rds/subnet_group.go", ARN: "arn:aws:rds:{region}:{account}:subgrp:{name}", Tagged: true,
 		Create: []string{"rds:CreateDBSubnetGroup", "rds:AddTagsToResource"}, Read: []string{"rds:DescribeDBSubnetGroups", "rds:ListTagsForResource"},
 		Update: []string{"rds:ModifyDBSubnetGroup", "rds:AddTagsToResource", "rds:RemoveTagsFromResource"}, Delete: []string{"rds:DeleteDBSubnetGroup"}},
+	// The database's master secret, its first value and its rotation.
+	"aws:secretsmanager/secret:Secret": {Source: "secretsmanager/secret.go", ARN: "{arn}", Tagged: true,
+		Create: []string{"secretsmanager:CreateSecret", "secretsmanager:DescribeSecret"}, Read: []string{"secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"},
+		Update: []string{"secretsmanager:UpdateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource"}, Delete: []string{"secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret"}},
+	"aws:secretsmanager/secretVersion:SecretVersion": {Source: "secretsmanager/secret_version.go", ARN: "{secretId}", OnTagged: true,
+		Create: []string{"secretsmanager:PutSecretValue"}, Read: []string{"secretsmanager:GetSecretValue"},
+		Update: []string{"secretsmanager:UpdateSecretVersionStage"}, Delete: []string{"secretsmanager:UpdateSecretVersionStage", "secretsmanager:DescribeSecret"}},
+	"aws:secretsmanager/secretRotation:SecretRotation": {Source: "secretsmanager/secret_rotation.go", ARN: "{secretId}", OnTagged: true,
+		// RotateSecret also needs lambda:InvokeFunction on the function: iam_test.go's extraCalls.
+		Create: []string{"secretsmanager:RotateSecret", "secretsmanager:DescribeSecret"}, Read: []string{"secretsmanager:DescribeSecret"},
+		Update: []string{"secretsmanager:RotateSecret"}, Delete: []string{"secretsmanager:CancelRotateSecret"}},
+	// The random provider computes the password locally: no AWS call.
+	"random:index/randomPassword:RandomPassword": {Source: "terraform-provider-random: internal/provider/resource_password.go",
+		Create: []string{}, Read: []string{}, Update: []string{}, Delete: []string{}},
 	"aws:kms/key:Key": {Source: "kms/key.go", ARN: "arn:aws:kms:{region}:{account}:key/{keyId}", Tagged: true,
 		Create: []string{"kms:CreateKey", "kms:TagResource", "kms:EnableKeyRotation"}, Read: []string{"kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"},
 		Update: []string{"kms:PutKeyPolicy", "kms:UpdateKeyDescription", "kms:EnableKeyRotation", "kms:TagResource", "kms:UntagResource"}, Delete: []string{"kms:ScheduleKeyDeletion"}},

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -194,10 +195,22 @@ var databaseRules = []Rule{
 	},
 	{
 		ID: "Canalco.3", Framework: Canalco, Severity: Medium, ResourceTypes: []string{typeDB},
-		Title: "The database master password is managed by RDS in Secrets Manager",
-		Fix:   "set manageMasterUserPassword true (no password in config or state)",
-		Check: primaryOnly(func(r *offline.Resource, _ *Context) (bool, string) {
-			return check(r.Bool("manageMasterUserPassword") && r.Get("password") == nil, "the master password is set by the program")
+		Title: "The database master password is in a Secrets Manager secret, encrypted with a customer-managed key and rotated",
+		Fix:   "keep the credentials in a secret of the stack (kmsKeyId set) with a SecretRotation, or set manageMasterUserPassword true",
+		Check: primaryOnly(func(r *offline.Resource, ctx *Context) (bool, string) {
+			if r.Bool("manageMasterUserPassword") {
+				return pass()
+			}
+			secret := masterSecret(r, ctx)
+			switch {
+			case secret == nil:
+				return fail("no secret of the stack holds the master credentials (dbInstanceIdentifier " + r.Str("identifier") + ")")
+			case secret.Str("kmsKeyId") == "":
+				return fail("the master secret " + secret.Str("name") + " is encrypted with the AWS-managed key")
+			case len(ctx.Pointing(typeSecretRotation, "secretId", secret)) == 0:
+				return fail("the master secret " + secret.Str("name") + " is never rotated")
+			}
+			return pass()
 		}),
 	},
 	{
@@ -227,4 +240,22 @@ var databaseRules = []Rule{
 			return check(r.Bool("performanceInsightsEnabled") && r.Str("performanceInsightsKmsKeyId") != "", "Performance Insights is off or uses the AWS-managed key")
 		},
 	},
+}
+
+// masterSecret is the secret whose first version holds the instance's credentials (the
+// rotation templates' JSON, with dbInstanceIdentifier), or nil.
+func masterSecret(db *offline.Resource, ctx *Context) *offline.Resource {
+	for _, v := range ctx.OfType("aws:secretsmanager/secretVersion:SecretVersion") {
+		var value struct {
+			Instance string `json:"dbInstanceIdentifier"`
+		}
+		text := v.Inputs["secretString"]
+		if s, ok := text.(offline.Secret); ok {
+			text = s.Value
+		}
+		if s, ok := text.(string); ok && json.Unmarshal([]byte(s), &value) == nil && value.Instance == db.Str("identifier") {
+			return ctx.Ref(v.Str("secretId"), typeSecret)
+		}
+	}
+	return nil
 }

@@ -72,6 +72,16 @@ func Exceptions() []Exception {
 			Reason: "AWS Backup assumes only a role that was passed to it (iam:PassRole) in a backup selection of this account, and AWS documents source-context conditions for Backup's resource policies, not for its role trust",
 		},
 		{
+			RuleID: "SecretsManager.4",
+			Match:  func(r *offline.Resource, _ *Context) bool { return strings.Contains(r.Str("name"), "smtp") },
+			Reason: "the SMTP OAuth2 client secret is issued by Microsoft Entra ID; AWS cannot rotate it (SecretsManager.1's exception)",
+		},
+		{
+			RuleID: "Canalco.8",
+			Match:  func(r *offline.Resource, _ *Context) bool { return strings.HasSuffix(r.Str("name"), "-rotation") },
+			Reason: "only Secrets Manager invokes the rotation function, one step at a time; a failed step fails the rotation, which Secrets Manager records and retries with the same token, and AWSCURRENT never moves until the last step succeeds, so there is no lost event for a queue to keep; the function's error alarm reports it",
+		},
+		{
 			RuleID: "SecretsManager.1",
 			Match:  func(r *offline.Resource, _ *Context) bool { return strings.Contains(r.Str("name"), "smtp") },
 			Reason: "the SMTP OAuth2 client secret is issued by Microsoft Entra ID; AWS cannot rotate it (renew it in the Entra admin center, then `pulumi config set --secret canalco:smtpClientSecret`)",

@@ -11,7 +11,9 @@ const (
 	typeKey            = "aws:kms/key:Key"
 	typeSecret         = "aws:secretsmanager/secret:Secret"
 	typeSecretRotation = "aws:secretsmanager/secretRotation:SecretRotation"
-	typeCertificate    = "aws:acm/certificate:Certificate"
+	// maxRotationDays is SecretsManager.4's default maxDaysSinceRotation.
+	maxRotationDays = 90
+	typeCertificate = "aws:acm/certificate:Certificate"
 )
 
 // secretCompanions are a secret's own settings; they name it without using it.
@@ -100,6 +102,19 @@ var keyAndSecretRules = []Rule{
 		Fix:   "add an aws.secretsmanager.SecretRotation with a rotation function and schedule",
 		Check: func(r *offline.Resource, ctx *Context) (bool, string) {
 			return check(len(ctx.Pointing(typeSecretRotation, "secretId", r)) > 0, "no automatic rotation")
+		},
+	},
+	{
+		ID: "SecretsManager.4", Framework: FSBP, Severity: Medium, ResourceTypes: []string{typeSecret},
+		Title: "Secrets Manager secrets should be rotated within a specified number of days",
+		Fix:   "set rotationRules.automaticallyAfterDays to 90 or fewer",
+		Check: func(r *offline.Resource, ctx *Context) (bool, string) {
+			for _, rot := range ctx.Pointing(typeSecretRotation, "secretId", r) {
+				if days := rot.Num("rotationRules.automaticallyAfterDays"); days > 0 && days <= maxRotationDays {
+					return pass()
+				}
+			}
+			return fail(fmt.Sprintf("not rotated at least every %d days", maxRotationDays))
 		},
 	},
 	{

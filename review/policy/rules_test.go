@@ -163,6 +163,16 @@ var ruleCases = []ruleCase{
 	{rule: "Canalco.3",
 		pass: []*offline.Resource{db("manageMasterUserPassword", true)},
 		fail: []*offline.Resource{db("password", offline.Secret{Value: "x"})}},
+	{rule: "Canalco.3",
+		pass: []*offline.Resource{db("identifier", "db", "password", offline.Secret{Value: "x"}), masterVersion("db"),
+			res(typeSecret, "master", "kmsKeyId", "arn:aws:test:::key"), res(typeSecretRotation, "rot", "secretId", "arn:aws:test:::master")},
+		fail: []*offline.Resource{db("identifier", "db", "password", offline.Secret{Value: "x"}), masterVersion("db"),
+			res(typeSecret, "master"), res(typeSecretRotation, "rot", "secretId", "arn:aws:test:::master")}},
+	{rule: "Canalco.3",
+		pass: []*offline.Resource{db("identifier", "db", "password", offline.Secret{Value: "x"}), masterVersion("db"),
+			res(typeSecret, "master", "kmsKeyId", "arn:aws:test:::key"), res(typeSecretRotation, "rot", "secretId", "arn:aws:test:::master")},
+		fail: []*offline.Resource{db("identifier", "db", "password", offline.Secret{Value: "x"}), masterVersion("db"),
+			res(typeSecret, "master", "kmsKeyId", "arn:aws:test:::key")}},
 	{rule: "Canalco.4",
 		pass: []*offline.Resource{db("engineVersion", "14", "parameterGroupName", "pg"),
 			res(typeParameterGroup, "pg", "name", "pg", "parameters", list(obj("name", "rds.force_ssl", "value", "1")))},
@@ -294,6 +304,9 @@ var ruleCases = []ruleCase{
 	{rule: "SecretsManager.1",
 		pass: []*offline.Resource{res(typeSecret, "s"), res(typeSecretRotation, "rot", "secretId", "arn:aws:test:::s")},
 		fail: []*offline.Resource{res(typeSecret, "s")}},
+	{rule: "SecretsManager.4",
+		pass: []*offline.Resource{res(typeSecret, "s"), res(typeSecretRotation, "rot", "secretId", "arn:aws:test:::s", "rotationRules.automaticallyAfterDays", 30.0)},
+		fail: []*offline.Resource{res(typeSecret, "s"), res(typeSecretRotation, "rot", "secretId", "arn:aws:test:::s", "rotationRules.automaticallyAfterDays", 120.0)}},
 	{rule: "SecretsManager.3",
 		pass: []*offline.Resource{res(typeSecret, "s"), allow("secretsmanager:GetSecretValue", "arn:aws:test:::s")},
 		fail: []*offline.Resource{res(typeSecret, "s"), res(typeSecretRotation, "rot", "secretId", "arn:aws:test:::s")}},
@@ -417,4 +430,10 @@ func TestEnvironmentSpecificRules(t *testing.T) {
 			}
 		}
 	}
+}
+
+// masterVersion is a master secret's first version naming the instance, as the data layer writes it.
+func masterVersion(instance string) *offline.Resource {
+	return res("aws:secretsmanager/secretVersion:SecretVersion", "master-v1", "secretId", "arn:aws:test:::master",
+		"secretString", offline.Secret{Value: `{"dbInstanceIdentifier":"` + instance + `","password":"x"}`})
 }
