@@ -74,20 +74,16 @@ func (b *builder) recoveryAlarms() []alarm {
 	a := b.a
 	dims := pulumi.StringMap{"Environment": pulumi.String(string(a.Env.Environment))}
 	var list []alarm
-	// Dev's database sleeps at night and wakes with a lag until its first log upload: dev has
-	// the metric on its dashboard but no alarm. The function publishes whenever RDS reports a
-	// latest restorable time, whatever the instance's status (storage-full, failed,
-	// inaccessible-encryption-credentials: exactly when the RPO is at risk), and nothing only
-	// for a stopped instance. So silence is a breach (the publisher or RDS's answer is gone),
-	// except in a stack that sleeps, where it is the night.
-	if a.Env.Environment != settings.Dev {
-		missing := missingIsDown
-		if a.Office.Sleep {
-			missing = missingIsZero
-		}
-		list = append(list, alarm{what: "db-rpo", meaning: fmt.Sprintf("The database's latest restorable time has lagged more than %d minutes behind now for %d readings in a row, or nothing was published: transaction logs no longer reach the backups and the recovery point objective is broken. Check the instance's status and events (storage-full, failed, inaccessible-encryption-credentials) and the recovery function's log.", RpoAlarmSeconds/60, rpoAlarmPeriods),
+	// A database that sleeps (dev at night) wakes with a lag of hours until its first log
+	// upload: such a stack has the metric on its dashboard but no alarm. Elsewhere the
+	// function publishes whenever RDS reports a latest restorable time, whatever the
+	// instance's status (storage-full, failed, inaccessible-encryption-credentials: exactly
+	// when the RPO is at risk), and nothing only for a stopped instance; so silence (the
+	// publisher gone, RDS not answering, someone stopped the database) is a breach.
+	if a.Env.Environment != settings.Dev && !a.Office.Sleep {
+		list = append(list, alarm{what: "db-rpo", meaning: fmt.Sprintf("The database's latest restorable time has lagged more than %d minutes behind now for %d readings in a row, or nothing was published: transaction logs no longer reach the backups and the recovery point objective is broken. Check the instance's status and events (stopped, storage-full, failed, inaccessible-encryption-credentials) and the recovery function's log.", RpoAlarmSeconds/60, rpoAlarmPeriods),
 			namespace: RecoveryNamespace, metric: RpoMetric, dims: dims, stat: "Maximum", period: recoveryMetricsMins * 60, periods: rpoAlarmPeriods,
-			comparison: above, threshold: RpoAlarmSeconds, missing: missing})
+			comparison: above, threshold: RpoAlarmSeconds, missing: missingIsDown})
 	}
 	if !a.Settings.RestoreTesting {
 		return list

@@ -15,6 +15,18 @@ PLAN_ARN = f"arn:aws:backup:us-east-1:123456789012:restore-testing-plan:{PLAN}-a
 SCHEDULE = {"source": "canalco.schedule", "type": "recovery.metrics"}
 
 
+class PlanBackup(FakeBackup):
+    """The restore jobs, and the plan's creation time (GetRestoreTestingPlan, botocore 1.43's model)."""
+
+    def __init__(self, jobs=(), created_days_ago=10):
+        super().__init__(jobs)
+        self.created = NOW - timedelta(days=created_days_ago)
+
+    def get_restore_testing_plan(self, **kwargs):
+        self._record("GetRestoreTestingPlan", kwargs)
+        return {"RestoreTestingPlan": {"CreationTime": self.created, "RestoreTestingPlanName": kwargs["RestoreTestingPlanName"]}}
+
+
 def job(job_id, completed_days_ago, validation="SUCCESSFUL", plan_arn=PLAN_ARN, resource_type="RDS", status="COMPLETED"):
     done = NOW - timedelta(days=completed_days_ago)
     j = {"RestoreJobId": job_id, "Status": status, "ResourceType": resource_type,
@@ -31,9 +43,9 @@ class RecoveryTest(unittest.TestCase):
             patcher.start()
             self.addCleanup(patcher.stop)
 
-    def invoke(self, instance=None, jobs=()):
+    def invoke(self, instance=None, jobs=(), created_days_ago=10):
         instance = instance or {"DBInstanceIdentifier": DB, "DBInstanceStatus": "available", "LatestRestorableTime": NOW - timedelta(seconds=272)}
-        self.rds, self.backup = FakeRDS({DB: instance}), FakeBackup(jobs)
+        self.rds, self.backup = FakeRDS({DB: instance}), PlanBackup(jobs, created_days_ago)
         return run(recovery, SCHEDULE, FakeContext(), types.SimpleNamespace(rds=self.rds, backup=self.backup))
 
     def test_rpo_is_now_minus_the_latest_restorable_time(self):
@@ -43,11 +55,16 @@ class RecoveryTest(unittest.TestCase):
         self.assertEqual([{"DBInstanceIdentifier": DB}], self.rds.calls_to("DescribeDBInstances"))
 
     def test_a_stopped_database_publishes_no_rpo(self):
-        # Dev's database sleeps at night: no reading, which the alarm takes as no data.
-        for status in ("stopped", "stopping", "starting"):
+        # Dev's database sleeps at night: no reading (a sleeping stack has no RPO alarm).
+        _, lines = self.invoke({"DBInstanceIdentifier": DB, "DBInstanceStatus": "stopped", "LatestRestorableTime": NOW - timedelta(hours=9)})
+        self.assertNotIn("RpoSeconds", metrics(lines))
+
+    def test_the_rpo_is_published_in_every_other_status(self):
+        # The states in which the RPO is at risk are the ones the alarm must see.
+        for status in ("storage-full", "failed", "inaccessible-encryption-credentials", "modifying", "starting"):
             with self.subTest(status):
-                _, lines = self.invoke({"DBInstanceIdentifier": DB, "DBInstanceStatus": status, "LatestRestorableTime": NOW - timedelta(hours=9)})
-                self.assertNotIn("RpoSeconds", metrics(lines))
+                _, lines = self.invoke({"DBInstanceIdentifier": DB, "DBInstanceStatus": status, "LatestRestorableTime": NOW - timedelta(minutes=40)})
+                self.assertEqual(2400, metrics(lines)["RpoSeconds"])
 
     def test_restore_test_age_counts_only_validated_database_tests_of_the_plan(self):
         jobs = [
@@ -65,11 +82,14 @@ class RecoveryTest(unittest.TestCase):
         self.assertEqual(3, len(calls))
         self.assertEqual({("COMPLETED", NOW - timedelta(days=40))}, {(c["ByStatus"], c["ByCompleteAfter"]) for c in calls})
 
-    def test_no_validated_test_publishes_the_whole_lookback(self):
-        _, lines = self.invoke(jobs=[job("failed", 5, validation="FAILED")])
-        age = metrics(lines)["RestoreTestAgeHours"]
-        self.assertEqual(40 * 24, age)
-        self.assertGreater(age, 32 * 24, "above the missing-test alarm's threshold")
+    def test_without_a_validated_test_the_age_counts_from_the_plan_creation(self):
+        # A plan created 10 days ago waits for its first test below the 32-day alarm; one
+        # created 50 days ago whose tests never passed is above it.
+        for created_days_ago, want in ((10, 240.0), (50, 1200.0)):
+            with self.subTest(created_days_ago):
+                _, lines = self.invoke(jobs=[job("failed", 5, validation="FAILED")], created_days_ago=created_days_ago)
+                self.assertEqual(want, metrics(lines)["RestoreTestAgeHours"])
+                self.assertEqual([{"RestoreTestingPlanName": PLAN}], self.backup.calls_to("GetRestoreTestingPlan"))
 
     def test_without_restore_testing_only_the_rpo_is_published(self):
         with mock.patch.dict(os.environ, {"RESTORE_TESTING_PLAN": ""}):
