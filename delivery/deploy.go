@@ -161,6 +161,8 @@ func deployData(s scope) []security.Statement {
 		// Not snapshot sharing (ModifyDBSnapshotAttribute) nor log downloads.
 		allow("RdsManage", []string{
 			"rds:CreateDBInstance", "rds:ModifyDBInstance", "rds:DeleteDBInstance", "rds:RebootDBInstance",
+			// scripts/deploy-backend.sh wakes a sleeping database before a release or an update.
+			"rds:StartDBInstance",
 			"rds:CreateDBSnapshot",
 			"rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:ListTagsForResource",
 			"rds:CreateDBParameterGroup", "rds:ModifyDBParameterGroup", "rds:ResetDBParameterGroup", "rds:DeleteDBParameterGroup",

@@ -61,7 +61,7 @@ func TestRecoveryAlarms(t *testing.T) {
 	assert.Nil(t, alarms["canalco-dev-db-rpo"])
 	// A staging that sleeps at night has no RPO alarm either: its silence at night and its lag
 	// after waking are the schedule's doing.
-	st = fromResult(t, planWith(t, "staging", map[string]string{"canalco:sleepOutsideOfficeHours": "true"}))
+	st = fromResult(t, planWith(t, "staging", map[string]string{"canalco:sleepOutsideOfficeHours": "true", "canalco:dbBackupWindow": "17:00-17:30"}))
 	assert.Nil(t, st.alarms()["canalco-staging-db-rpo"])
 }
 
