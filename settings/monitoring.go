@@ -62,7 +62,7 @@ var monitoringSection = section{
 		boolean("costAnomalyDetection", "Add a Cost Anomaly Detection monitor that emails the alarm addresses.", func(s *Settings) *bool { return &s.Monitoring.CostAnomalyDetection }),
 		str("backupCopyRegion", "Region AWS Backup copies recovery points to. Empty: off.", func(s *Settings) *string { return &s.Monitoring.BackupCopyRegion }),
 		integer("ebsSnapshotRetentionDays", "Days weekly EBS snapshots are kept, 7 to 365 (prod's vault lock). 0: 28.", func(s *Settings) *int { return &s.Monitoring.EbsSnapshotRetentionDay }),
-		tristate("restoreTesting", "true: AWS Backup restores and validates the database and a backend volume every month. Empty: false in dev, true elsewhere.", func(s *Settings) *bool { return &s.Monitoring.RestoreTesting }),
+		tristate("restoreTesting", "true: AWS Backup restores and validates the database and a backend volume every month. Empty: false in dev, true elsewhere. false deletes the test, its function and that function's log group (replaced if turned on again).", func(s *Settings) *bool { return &s.Monitoring.RestoreTesting }),
 		str("restoreFreshnessColumn", "schema.table.column of a timestamp the application writes continuously; the monthly restore test checks its newest value against the recovery point. Empty: tables are only checked to answer.", func(s *Settings) *string { return &s.Monitoring.RestoreFreshnessColumn }),
 	},
 	defaults: func(s *Settings) {

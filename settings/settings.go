@@ -82,7 +82,7 @@ var sections = []section{
 
 var generalSection = section{
 	keys: []Key{
-		str("environment", "Profile of defaults: dev, staging or prod. Empty: the stack name.", func(s *Settings) *string { return (*string)(&s.Environment) }),
+		str("environment", "Profile of defaults: dev, staging or prod. Empty: the stack name. Changing it on a deployed stack changes its protections and replaces or deletes resources (prod's vault lock): never do it.", func(s *Settings) *string { return (*string)(&s.Environment) }),
 		str("costCenter", "CostCenter tag on every resource.", func(s *Settings) *string { return &s.CostCenter }),
 		str("timezone", "IANA time zone of the users, for schedules (e.g. America/Bogota).", func(s *Settings) *string { return &s.Timezone }),
 	},
