@@ -10,8 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -264,3 +266,6 @@ func configValues(ctx *pulumi.Context) (map[string]string, error) {
 	}
 	return values, nil
 }
+
+// Retired are the keys the project no longer reads (a stack that sets one is refused).
+func Retired() []string { return slices.Sorted(maps.Keys(retired)) }

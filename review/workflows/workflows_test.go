@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -211,5 +212,37 @@ func TestExpressions(t *testing.T) {
 		got, err := workflows.Eval(expr, ctx)
 		require.NoError(t, err, expr)
 		assert.Equal(t, want, got, expr)
+	}
+}
+
+// docs/delivery.md's Actions allow-list (Settings → Actions → General) covers every action the
+// workflows use: an action outside it is refused by GitHub and its job never runs.
+func TestTheDocumentedAllowListCoversEveryAction(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/delivery.md")
+	require.NoError(t, err)
+	text := string(doc)
+	start := strings.Index(text, "allow only GitHub's actions")
+	require.GreaterOrEqual(t, start, 0, "docs/delivery.md has no allow-list")
+	end := strings.Index(text[start:], "Every action")
+	require.Positive(t, end)
+	var allowed []string
+	for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(text[start:start+end], -1) {
+		allowed = append(allowed, m[1])
+	}
+	set := load(t)
+	for file, w := range set {
+		for id, job := range w.Jobs {
+			for _, st := range job.Steps {
+				if st.Uses == "" || strings.HasPrefix(st.Uses, "./") {
+					continue
+				}
+				action, _, _ := strings.Cut(st.Uses, "@")
+				ok := slices.ContainsFunc(allowed, func(a string) bool {
+					owner, _, _ := strings.Cut(action, "/")
+					return a == action || a == owner+"/*"
+				})
+				assert.True(t, ok, "%s job %s uses %s, which the allow-list %v omits", file, id, action, allowed)
+			}
+		}
 	}
 }
