@@ -22,9 +22,14 @@ test: test-deps
 test-deps:
 	scripts/test-deps.sh
 
-## plan: the offline plan of STACK (dev by default); STRICT=1 fails on a security finding
+## plan: the offline plan of STACK (dev by default); STRICT=1 fails on a security finding;
+## BASE=<git ref>: instead, what the change since that ref would update, replace or delete
 plan:
+ifdef BASE
+	go run ./cmd/changes -stack $(STACK) -base $(BASE)
+else
 	go run ./cmd/plan -stack $(STACK) $(if $(STRICT),-strict)
+endif
 
 ## diff: settings and resources that differ between stacks A and B
 diff:

@@ -61,8 +61,9 @@ func Diff(before, after *Result) map[string]Difference {
 			out[old.URN] = Difference{Resource: old, Change: Delete}
 			continue
 		}
+		// The new program's options decide, as the engine's diff does.
 		differs := func(in string) bool {
-			return !slices.Contains(old.IgnoreChanges, in) && !reflect.DeepEqual(old.Inputs[in], r.Inputs[in])
+			return !slices.Contains(r.IgnoreChanges, in) && !reflect.DeepEqual(old.Inputs[in], r.Inputs[in])
 		}
 		var changed, forcing []string
 		for k := range union(old.Inputs, r.Inputs) {
@@ -73,7 +74,7 @@ func Diff(before, after *Result) map[string]Difference {
 		if len(changed) == 0 {
 			continue
 		}
-		for _, in := range append(slices.Clone(Replacements[old.Type].Inputs), old.ReplaceOnChanges...) {
+		for _, in := range append(slices.Clone(Replacements[old.Type].Inputs), r.ReplaceOnChanges...) {
 			if differs(in) {
 				forcing = append(forcing, in)
 			}
@@ -109,4 +110,14 @@ func union(a, b map[string]any) map[string]bool {
 		out[k] = true
 	}
 	return out
+}
+
+// NewResult indexes resources read back from another run (a plan of an earlier commit, as JSON),
+// so that Diff can compare them.
+func NewResult(resources []*Resource) *Result {
+	r := &Result{Resources: resources, byURN: map[string]*Resource{}}
+	for _, res := range resources {
+		r.byURN[res.URN] = res
+	}
+	return r
 }
