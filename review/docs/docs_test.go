@@ -16,7 +16,7 @@ import (
 )
 
 var (
-	settingRef   = regexp.MustCompile("canalco:([a-z][A-Za-z0-9]*)\\b")
+	settingRef   = regexp.MustCompile(`canalco:([a-z][A-Za-z0-9]*)\b`)
 	resourceType = regexp.MustCompile(`\baws:[a-z0-9]+/[a-zA-Z0-9]+:[A-Za-z0-9]+\b`)
 	component    = regexp.MustCompile(`\bcanalco:[a-z]+:[A-Z][A-Za-z]+\b`)
 	backticked   = regexp.MustCompile("`([A-Za-z][A-Za-z0-9]*)(:[^`]*)?`")
