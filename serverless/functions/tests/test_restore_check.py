@@ -34,16 +34,15 @@ try:
 except ImportError:  # Debian's package, after this interpreter's own (boto3 and botocore stay 1.43)
     sys.path.append("/usr/lib/python3/dist-packages")
 
-import boto3
-import botocore.awsrequest
-import botocore.session
-import botocore.validate
-
 try:
+    import boto3
+    import botocore.awsrequest
+    import botocore.session
+    import botocore.validate
     from moto import mock_aws
     from moto.rds.models import DBInstance, rds_backends
 except ImportError:
-    raise unittest.SkipTest("moto is needed: run with the machine's python3")
+    raise unittest.SkipTest("boto3 and moto are needed: run with the machine's python3 (botocore 1.43, moto 5)")
 
 from tests import postgres
 
