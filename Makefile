@@ -32,9 +32,14 @@ test-deps:
 bench: test-deps
 	$(PYTHON) serverless/functions/tests/bench_reports.py $(CASES)
 
-## plan: the offline plan of STACK (dev by default); STRICT=1 fails on a security finding
+## plan: the offline plan of STACK (dev by default); STRICT=1 fails on a security finding;
+## BASE=<git ref>: instead, what the change since that ref would update, replace or delete
 plan:
+ifdef BASE
+	go run ./cmd/changes -stack $(STACK) -base $(BASE)
+else
 	go run ./cmd/plan -stack $(STACK) $(if $(STRICT),-strict)
+endif
 
 ## diff: settings and resources that differ between stacks A and B
 diff:

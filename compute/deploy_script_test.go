@@ -13,9 +13,13 @@ import (
 )
 
 // fakeAWS answers the AWS CLI calls of scripts/deploy-backend.sh from files in $FAKE (the release
-// parameter's history, the repository's tags) and logs every call, one per line, to $FAKE/calls.
-// A refresh fails while the parameter names $FAIL_RELEASE; migrations fail when $FAIL_MIGRATION
-// is set.
+// parameter's history, the repository's tags, the database's status, the group's size) and logs
+// every call, one per line, to $FAKE/calls. A refresh fails while the parameter names
+// $FAIL_RELEASE; migrations fail when $FAIL_MIGRATION is set. The database moves as RDS
+// documents ("Stopping an Amazon RDS DB instance temporarily", RDS user guide): stopping, then
+// stopped; start-db-instance only from stopped, to starting; the waiter returns once available.
+// The group has no InService instance while its desired capacity is 0, and RDS refuses an update
+// of a stopped database (InvalidDBInstanceState).
 const fakeAWS = `#!/bin/bash
 set -euo pipefail
 printf '%s\n' "$*" >>"$FAKE/calls"
@@ -30,7 +34,14 @@ case "$1 $2" in
 "ecr put-image") arg --image-tag "$@" >>"$FAKE/tags" ;;
 "ecr batch-delete-image") t=$(arg --image-ids "$@" | cut -d= -f2); grep -vx "$t" "$FAKE/tags" >"$FAKE/tags.new" || true; mv "$FAKE/tags.new" "$FAKE/tags" ;;
 "ecr list-images") grep '^release-' "$FAKE/tags" | paste -sd '\t' ;;
-"autoscaling describe-auto-scaling-groups") echo i-0abc ;;
+"rds describe-db-instances") s=$(cat "$FAKE/db"); [[ "$s" == stopping ]] && echo stopped >"$FAKE/db"; echo "$s" ;;
+"rds start-db-instance") [[ "$(cat "$FAKE/db")" == stopped ]] || { echo "InvalidDBInstanceState" >&2; exit 254; }; echo starting >"$FAKE/db" ;;
+"rds wait") [[ "$(cat "$FAKE/db")" != stopped ]] || exit 255; echo available >"$FAKE/db" ;;
+"autoscaling describe-auto-scaling-groups")
+	if [[ "$*" == *DesiredCapacity* ]]; then cat "$FAKE/desired"
+	elif [[ "$(cat "$FAKE/desired")" != 0 ]]; then echo i-0abc; fi ;;
+"autoscaling describe-scheduled-actions") printf '1\t2\t1\n' ;;
+"autoscaling update-auto-scaling-group") arg --desired-capacity "$@" >"$FAKE/desired" ;;
 "ssm describe-instance-information") echo Online ;;
 "ssm send-command") echo cmd-1 ;;
 "ssm wait") ;;
@@ -47,7 +58,10 @@ esac
 `
 
 const fakePulumi = `#!/bin/bash
+printf 'pulumi %s\n' "$*" >>"$FAKE/calls"
 case "$*" in
+"up "*) [[ "$(cat "$FAKE/db")" == available ]] || { echo "modifying the stopped database: InvalidDBInstanceState" >&2; exit 1; } ;;
+"stack output dbEndpoint "*) echo canalco-prod-postgres.c9akciq32.us-east-1.rds.amazonaws.com ;;
 "stack output asgName "*) echo canalco-prod-backend ;;
 "stack output ecrRepositoryUrl "*) echo 123456789012.dkr.ecr.us-east-1.amazonaws.com/canalco-prod-backend ;;
 "stack output releaseParameter "*) echo /canalco/prod/backend/release ;;
@@ -73,13 +87,25 @@ func runRelease(t *testing.T, history, tags []string, env []string, args ...stri
 	require.NoError(t, os.WriteFile(filepath.Join(bin, "pulumi"), []byte(fakePulumi), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "history"), []byte(strings.Join(history, "\n")+"\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "tags"), []byte(strings.Join(tags, "\n")+"\n"), 0o644))
+	// Awake unless the test says otherwise (DB=stopped, DESIRED=0 in env).
+	state := map[string]string{"db": "available", "desired": "2"}
+	for _, e := range env {
+		if k, v, ok := strings.Cut(e, "="); ok && (k == "DB" || k == "DESIRED") {
+			state[strings.ToLower(k)] = v
+		}
+	}
+	for name, v := range state {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(v+"\n"), 0o644))
+	}
 	script, err := filepath.Abs("../scripts/deploy-backend.sh")
 	require.NoError(t, err)
 	cmd := exec.Command(script, args...)
-	cmd.Env = append([]string{"PATH=" + bin + ":" + os.Getenv("PATH"), "FAKE=" + dir, "POLL_SECONDS=0", "HOME=" + dir}, env...)
+	cmd.Env = append([]string{"PATH=" + bin + ":" + os.Getenv("PATH"), "FAKE=" + dir, "POLL_SECONDS=0", "INSTANCE_TIMEOUT=5", "HOME=" + dir}, env...)
 	out, err := cmd.CombinedOutput()
 	calls, readErr := os.ReadFile(filepath.Join(dir, "calls"))
-	require.NoError(t, readErr, "%s", out)
+	if !os.IsNotExist(readErr) { // a script that stops before its first call leaves none
+		require.NoError(t, readErr, "%s", out)
+	}
 	return &release{dir: dir, calls: strings.Split(strings.TrimSpace(string(calls)), "\n"), err: err, out: string(out)}
 }
 
@@ -116,7 +142,9 @@ func TestReleaseMigratesFirstThenSwitchesTheParameter(t *testing.T) {
 	assert.Less(t, r.index("ecr put-image"), migrate, "the image is protected before it is used")
 	assert.Less(t, put, r.index("autoscaling start-instance-refresh"))
 	assert.Contains(t, r.calls[r.index("autoscaling start-instance-refresh")], `"SkipMatching": false`, "the template did not change: every instance is replaced")
-	assert.Equal(t, -1, r.index("pulumi"), "a release never runs pulumi up")
+	assert.Equal(t, -1, r.index("pulumi up"), "a release never runs pulumi up")
+	assert.Equal(t, -1, r.index("rds start-db-instance"), "an awake stack is left as it is")
+	assert.Equal(t, -1, r.index("autoscaling update-auto-scaling-group"))
 
 	assert.Equal(t, "3f2a9c1", r.file(t, "history")[4])
 	tags := r.file(t, "tags")
@@ -147,6 +175,67 @@ func TestFailedReleaseGoesBack(t *testing.T) {
 	checkCallsAgainstModels(t, r.calls)
 }
 
+// A release at 02:00 in Bogotá finds dev asleep: the database stopped, the group at zero. It
+// starts the database, waits for it, brings the group to its office-hours size, then migrates
+// on the instance that boots; the sleep schedule puts dev back to sleep later.
+func TestAReleaseWakesASleepingStack(t *testing.T) {
+	if _, err := exec.LookPath("jq"); err != nil {
+		t.Skip("jq is not installed")
+	}
+	for _, db := range []string{"stopped", "stopping"} {
+		r := runRelease(t, []string{"none", "2c3d4e5"}, []string{"release-2c3d4e5", "build-3f2a9c1"}, []string{"DB=" + db, "DESIRED=0"},
+			"deploy", "dev", "3f2a9c1")
+		require.NoError(t, r.err, r.out)
+		start, wait, scale, migrate := r.index("rds start-db-instance"), r.index("rds wait db-instance-available"), r.index("autoscaling update-auto-scaling-group"), r.index("ssm send-command")
+		require.GreaterOrEqual(t, start, 0, r.out)
+		assert.Less(t, start, wait)
+		assert.Less(t, wait, scale, "the instances boot against an available database")
+		assert.Less(t, scale, migrate, "the migrations run on an instance of the woken group")
+		assert.Contains(t, r.calls[scale], "--min-size 1 --max-size 2 --desired-capacity 1")
+		assert.Equal(t, "available", r.file(t, "db")[0])
+		assert.Equal(t, "3f2a9c1", r.file(t, "history")[2])
+		checkCallsAgainstModels(t, r.calls)
+	}
+	// A rollback wakes it too, and runs no migrations.
+	r := runRelease(t, []string{"none", "2c3d4e5", "3f2a9c1"}, []string{"release-2c3d4e5", "release-3f2a9c1"}, []string{"DB=stopped", "DESIRED=0"},
+		"rollback", "dev", "2c3d4e5")
+	require.NoError(t, r.err, r.out)
+	assert.GreaterOrEqual(t, r.index("rds start-db-instance"), 0)
+	assert.Equal(t, -1, r.index("ssm send-command"), "a rollback never runs the old image's migrations")
+	assert.Equal(t, "2c3d4e5", r.file(t, "history")[3])
+}
+
+// `pulumi up` of a change to dev's database at night: RDS refuses to modify a stopped instance,
+// so the update starts it first; without the wake the same update fails.
+func TestAnUpdateWakesASleepingDatabaseFirst(t *testing.T) {
+	r := runRelease(t, []string{"none"}, nil, []string{"DB=stopped", "DESIRED=0"}, "up", "dev")
+	require.NoError(t, r.err, r.out)
+	start, up := r.index("rds start-db-instance"), r.index("pulumi up")
+	require.GreaterOrEqual(t, start, 0, r.out)
+	assert.Less(t, r.index("rds wait db-instance-available"), up)
+	assert.Less(t, start, up)
+	checkCallsAgainstModels(t, r.calls)
+
+	// The fake is strict: the same update on the stopped database, without the wake, fails.
+	cmd := exec.Command(filepath.Join(r.dir, "bin", "pulumi"), "up", "--yes", "--stack", "dev")
+	require.NoError(t, os.WriteFile(filepath.Join(r.dir, "db"), []byte("stopped\n"), 0o644))
+	cmd.Env = append(os.Environ(), "FAKE="+r.dir)
+	assert.Error(t, cmd.Run())
+}
+
+// The push needs skopeo (it copies both platforms of the OCI archive); without it the script
+// says so before touching anything.
+func TestPushNeedsSkopeo(t *testing.T) {
+	if _, err := exec.LookPath("skopeo"); err == nil {
+		t.Skip("skopeo is installed here: the check cannot be seen")
+	}
+	archive := filepath.Join(t.TempDir(), "backend-image.tar")
+	require.NoError(t, os.WriteFile(archive, []byte("oci"), 0o644))
+	r := runRelease(t, []string{"none"}, nil, nil, "push", "dev", "3f2a9c1", archive)
+	require.Error(t, r.err)
+	assert.Contains(t, r.out, "skopeo is not installed")
+}
+
 // checkCallsAgainstModels maps each AWS CLI call to its API operation and checks every option
 // against the operation's input members in botocore's service model (the CLI's own commands,
 // such as `ssm wait`, have no operation and are skipped).
@@ -155,13 +244,19 @@ func checkCallsAgainstModels(t *testing.T, calls []string) {
 	cliOnly := map[string]bool{"--query": true, "--output": true, "--region": true}
 	for _, call := range calls {
 		words := strings.Fields(call)
-		if len(words) < 2 || words[1] == "wait" {
+		if len(words) < 2 || words[0] == "pulumi" || words[1] == "wait" {
 			continue
 		}
 		model := offline.LoadAPIModel(t, words[0])
 		var op string
 		for _, part := range strings.Split(words[1], "-") {
 			op += strings.ToUpper(part[:1]) + part[1:]
+		}
+		// The CLI's words lose the API's capitals (db-instances for DBInstances).
+		for name := range model.Operations {
+			if strings.EqualFold(name, op) {
+				op = name
+			}
 		}
 		o, ok := model.Operations[op]
 		require.True(t, ok, "%s: no operation %s", call, op)

@@ -19,7 +19,7 @@ func TestGroupSleepsOutsideOfficeHours(t *testing.T) {
 		sleeps      bool
 	}{
 		{"dev", "dev", nil, true},
-		{"staging asked to sleep", "staging", map[string]string{"canalco:sleepOutsideOfficeHours": "true"}, true},
+		{"staging asked to sleep", "staging", map[string]string{"canalco:sleepOutsideOfficeHours": "true", "canalco:dbBackupWindow": "17:00-17:30"}, true},
 		{"staging", "staging", nil, false},
 		{"prod", "prod", nil, false},
 	} {

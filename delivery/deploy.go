@@ -162,6 +162,8 @@ func deployData(s scope) []security.Statement {
 			"rds:CreateDBInstance", "rds:ModifyDBInstance", "rds:DeleteDBInstance", "rds:RebootDBInstance",
 			// The optional read replica (dbReadReplica).
 			"rds:CreateDBInstanceReadReplica",
+			// scripts/deploy-backend.sh wakes a sleeping database before a release or an update.
+			"rds:StartDBInstance",
 			"rds:CreateDBSnapshot",
 			"rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:ListTagsForResource",
 			"rds:CreateDBParameterGroup", "rds:ModifyDBParameterGroup", "rds:ResetDBParameterGroup", "rds:DeleteDBParameterGroup",

@@ -586,6 +586,10 @@ func TestDeployRoleCanRelease(t *testing.T) {
 				{"ecr:BatchGetImage", repo}, {"ecr:BatchDeleteImage", repo}, {"ecr:ListImages", repo},
 				{"ssm:GetParameter", "arn:aws:ssm:us-east-1:" + account + ":parameter/canalco/" + stack + "/backend/release"}, {"ssm:PutParameter", "arn:aws:ssm:us-east-1:" + account + ":parameter/canalco/" + stack + "/backend/release"}, {"ssm:GetParameterHistory", "arn:aws:ssm:us-east-1:" + account + ":parameter/canalco/" + stack + "/backend/release"},
 				{"s3:PutObject", "arn:aws:s3:::canalco-pulumi-state-" + account + "-us-east-1/.pulumi/stacks/canalco/" + stack + ".json"},
+				// Waking a sleeping stack before a release or an update.
+				{"rds:DescribeDBInstances", "arn:aws:rds:us-east-1:" + account + ":db:canalco-" + stack + "-postgres"},
+				{"rds:StartDBInstance", "arn:aws:rds:us-east-1:" + account + ":db:canalco-" + stack + "-postgres"},
+				{"autoscaling:DescribeScheduledActions", "*"}, {"autoscaling:UpdateAutoScalingGroup", asg},
 			} {
 				granted := false
 				for _, st := range sts {

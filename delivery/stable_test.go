@@ -55,7 +55,7 @@ func TestThePipelineIdentityDoesNotChangeWithTheStack(t *testing.T) {
 		"no weekly report":         {"canalco:reportScheduleRecipients": `[]`},
 		"cost anomaly monitor on":  {"canalco:costAnomalyDetection": "true", "canalco:alarmEmails": `["ops@canalco.co"]`},
 		"cost anomaly monitor off": {"canalco:costAnomalyDetection": "false"},
-		"sleeping":                 {"canalco:sleepOutsideOfficeHours": "true"},
+		"sleeping":                 {"canalco:sleepOutsideOfficeHours": "true", "canalco:dbBackupWindow": "17:00-17:30"},
 		"awake":                    {"canalco:sleepOutsideOfficeHours": "false"},
 		"another cost centre":      {"canalco:costCenter": "finanzas"},
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/canalco/infra/security"
+	"github.com/canalco/infra/settings"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/backup"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -187,3 +188,34 @@ func (b *builder) backupFailures() error {
 	}, b.child()...)
 	return err
 }
+
+// vaultLock makes prod's recovery points undeletable before their retention ends, by anyone:
+// compliance mode (ChangeableForDays set). During the cooling-off period the lock can still be
+// removed; after it, not even the account's root user can delete the lock, shorten a
+// retention or delete a recovery point early ("AWS Backup Vault Lock", developer guide).
+//
+// Its three inputs force a replacement (terraform-provider-aws v5.100,
+// internal/service/backup/vault_lock_configuration.go: ForceNew on changeable_for_days,
+// max_retention_days and min_retention_days), and the lock is protected and, after the
+// cooling-off, immutable: so they are constants, not settings (the retention setting is
+// validated to stay inside them), and the program ignores later changes of them: a new limit
+// is applied by hand during a cooling-off, as docs/disaster-recovery.md says, never planned.
+func (b *builder) vaultLock(vault *backup.Vault, suffix string, opts []pulumi.ResourceOption) error {
+	e := b.a.Env
+	if e.Environment != settings.Prod {
+		return nil
+	}
+	_, err := backup.NewVaultLockConfiguration(b.ctx, e.Prefix+suffix+"-lock", &backup.VaultLockConfigurationArgs{
+		BackupVaultName:   vault.Name,
+		ChangeableForDays: pulumi.Int(VaultLockCoolingOffDays),
+		MinRetentionDays:  pulumi.Int(settings.VaultLockMinRetentionDays),
+		MaxRetentionDays:  pulumi.Int(settings.VaultLockMaxRetentionDays),
+	}, append(opts, append(e.Keep(), pulumi.IgnoreChanges(VaultLockFixedInputs))...)...)
+	return err
+}
+
+// VaultLockCoolingOffDays: AWS Backup requires at least 3 days of cooling-off for compliance mode.
+const VaultLockCoolingOffDays = 3
+
+// VaultLockFixedInputs are the lock's inputs the program never changes once the lock exists.
+var VaultLockFixedInputs = []string{"changeableForDays", "maxRetentionDays", "minRetentionDays"}

@@ -128,7 +128,7 @@ func schedules(res *offline.Result) map[string]*offline.Resource {
 }
 
 func TestSleepingStacks(t *testing.T) {
-	staging, err := offline.WithValues(t, "staging", map[string]string{"canalco:sleepOutsideOfficeHours": "true"})
+	staging, err := offline.WithValues(t, "staging", map[string]string{"canalco:sleepOutsideOfficeHours": "true", "canalco:dbBackupWindow": "17:00-17:30"})
 	require.NoError(t, err)
 	for _, c := range []struct {
 		stack string

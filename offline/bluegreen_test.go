@@ -26,12 +26,7 @@ func TestProdMajorUpgradeGoesThroughBlueGreen(t *testing.T) {
 	oldDB, newDB := before.Named(instance, "canalco-prod-postgres"), after.Named(instance, "canalco-prod-postgres")
 	require.NotNil(t, oldDB)
 	require.NotNil(t, newDB)
-	var forceNew []string
-	for _, c := range replacing {
-		if c.typ == instance {
-			forceNew = append(c.inputs, c.name)
-		}
-	}
+	forceNew := databaseForceNew()
 	old := resource.NewPropertyMapFromMap(propertyValues(oldDB.Inputs).(map[string]any))
 	sent := resource.NewPropertyMapFromMap(propertyValues(newDB.Inputs).(map[string]any))
 	var changed []string

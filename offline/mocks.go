@@ -42,6 +42,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.RetainOnDelete = rpc.GetRetainOnDelete()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
+		r.ReplaceOnChanges = rpc.GetReplaceOnChanges()
 		r.Provider = rpc.GetProvider()
 	}
 	state := args.Inputs.Copy()

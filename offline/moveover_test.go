@@ -35,13 +35,7 @@ func TestExistingStacksLeaveRDSManagedPasswordInPlace(t *testing.T) {
 	var previous map[string]map[string]any
 	require.NoError(t, json.Unmarshal(raw, &previous))
 
-	var forceNew []string
-	for _, c := range replacing {
-		if c.typ == "aws:rds/instance:Instance" {
-			forceNew = append(c.inputs, c.name)
-		}
-	}
-	require.NotEmpty(t, forceNew)
+	forceNew := databaseForceNew()
 
 	for _, stack := range offline.Stacks {
 		t.Run(stack, func(t *testing.T) {
@@ -122,4 +116,10 @@ func keys(maps ...resource.PropertyMap) []resource.PropertyKey {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
+}
+
+// databaseForceNew are the database's inputs whose change replaces it: the table's, and its
+// fixed identifier.
+func databaseForceNew() []string {
+	return append(slices.Clone(offline.Replacements["aws:rds/instance:Instance"].Inputs), "identifier")
 }

@@ -19,9 +19,6 @@ var replacing = []struct {
 	typ, name string
 	inputs    []string
 	source    string
-	// stateful types must never be deleted first: a replacement must fail until someone
-	// moves the data, and their protection says so.
-	stateful bool
 	// sameName reports whether a change of the inputs keeps the name (true when unsure).
 	sameName func(r *offline.Resource) bool
 }{
@@ -41,12 +38,6 @@ var replacing = []struct {
 	// CloudFront accepts only CLOUDFRONT-scoped web ACLs, so the scope never changes.
 	{typ: "aws:wafv2/webAcl:WebAcl", name: "name", inputs: []string{"scope"}, source: "internal/service/wafv2/web_acl.go",
 		sameName: func(r *offline.Resource) bool { return r.Str("scope") != "CLOUDFRONT" }},
-	{typ: "aws:sqs/queue:Queue", name: "name", inputs: []string{"fifoQueue"}, source: "internal/service/sqs/queue.go", stateful: true},
-	{typ: "aws:cloudwatch/logGroup:LogGroup", name: "name", inputs: []string{"logGroupClass"}, source: "internal/service/logs/group.go", stateful: true},
-	{typ: "aws:ecr/repository:Repository", name: "name", inputs: []string{"encryptionConfigurations"}, source: "internal/service/ecr/repository.go", stateful: true},
-	{typ: "aws:backup/vault:Vault", name: "name", inputs: []string{"kmsKeyArn"}, source: "internal/service/backup/vault.go", stateful: true},
-	{typ: "aws:rds/instance:Instance", name: "identifier", inputs: []string{"kmsKeyId", "storageEncrypted", "username", "dbName", "availabilityZone"}, source: "internal/service/rds/instance.go", stateful: true},
-	{typ: "aws:s3/bucketV2:BucketV2", name: "bucket", inputs: []string{"objectLockEnabled"}, source: "internal/service/s3/bucket.go", stateful: true},
 }
 
 // Every resource of every stack: a replacement converges (or, for data, fails before harm).
@@ -64,13 +55,17 @@ func TestReplacementsConverge(t *testing.T) {
 						set = append(set, in)
 					}
 				}
-				switch {
-				case c.stateful:
-					assert.False(t, r.DeleteBeforeReplace, "%s %s: holds data, so a replacement must not delete it first", stack, r.Name)
-				case fixed && len(set) > 0 && (c.sameName == nil || c.sameName(r)):
+				if fixed && len(set) > 0 && (c.sameName == nil || c.sameName(r)) {
 					assert.True(t, r.DeleteBeforeReplace, "%s %s %q: %v force a replacement under the same name (%s): use DeleteBeforeReplace or a name prefix",
 						stack, r.Name, r.Str(c.name), set, c.source)
 				}
+			}
+		}
+		// Stateful types must never be deleted first: a replacement must fail until someone
+		// moves the data, and their protection says so.
+		for typ, c := range offline.Replacements {
+			for _, r := range res.OfType(typ) {
+				assert.False(t, c.Stateful && r.DeleteBeforeReplace, "%s %s: holds data, so a replacement must not delete it first", stack, r.Name)
 			}
 		}
 		for _, typ := range []string{"aws:ec2/securityGroup:SecurityGroup", "aws:lb/targetGroup:TargetGroup", "aws:lb/loadBalancer:LoadBalancer", "aws:iam/role:Role"} {

@@ -24,6 +24,8 @@ type Resource struct {
 	Protect        bool
 	RetainOnDelete bool
 	IgnoreChanges  []string
+	// ReplaceOnChanges: a change of these inputs replaces the resource instead of updating it.
+	ReplaceOnChanges []string
 	// DeleteBeforeReplace: on a replacement the old resource goes first, so a fixed name is free.
 	DeleteBeforeReplace bool
 	Provider            string

@@ -17,9 +17,15 @@
 #   5. keeps release- tags on the last three releases only (the running one, the one a rollback
 #      goes to, and one more); older ones get their build- tag back and age out with the builds.
 #
+# A stack that sleeps (dev outside office hours) is woken first by deploy, rollback, migrate and
+# up: its database started and available (the migrations need it, and RDS refuses to modify a
+# stopped instance), then its Auto Scaling group at its office-hours size (its "-wake" scheduled
+# action), so a release or an update works at any hour and promotion never waits for the
+# morning. The sleep schedule puts both back at the end of the next office day.
+#
 # Run it from anywhere in the repository, with AWS credentials for the stack's account and
 # PULUMI_BACKEND_URL (or `pulumi login`) pointing at the state bucket (for the stack's outputs).
-# Needs aws (CLI v2), pulumi, jq, and docker for `push`.
+# Needs aws (CLI v2), pulumi, jq, and skopeo for `push`.
 
 set -euo pipefail
 
@@ -35,6 +41,10 @@ REFRESH_TIMEOUT="${REFRESH_TIMEOUT:-1800}"
 MIGRATION_TIMEOUT="${MIGRATION_TIMEOUT:-1200}"
 # Seconds between two status polls.
 POLL_SECONDS="${POLL_SECONDS:-15}"
+# Seconds to wait for an InService instance with an online SSM agent (a woken group boots one).
+INSTANCE_TIMEOUT="${INSTANCE_TIMEOUT:-900}"
+# Seconds to wait for a stopping database to stop before starting it again.
+DB_STOP_TIMEOUT="${DB_STOP_TIMEOUT:-1800}"
 
 export AWS_PAGER=""
 export PULUMI_SKIP_UPDATE_CHECK=true
@@ -47,18 +57,24 @@ Commands:
   deploy <stack> <image-tag>   Release an image: protect it from the lifecycle policy, run its
                                migrations on one instance, point the release parameter at it and
                                refresh the instances; go back to the previous release on failure.
-  rollback <stack> <image-tag> Release <image-tag> again without migrations (a manual rollback).
+  rollback <stack> <image-tag> Release <image-tag> again without running its migrations: the
+                               schema stays as the newer release left it (migrations are
+                               forward-only and compatible with the previous release).
   push <stack> <image-tag> <image.tar>
-                               Push a `docker save` archive holding canalco-backend:<image-tag>
-                               to the stack's ECR repository as build-<image-tag>, unless the image
-                               is already there. Docker must be logged in to the registry.
+                               Push an OCI archive (docker buildx's type=oci output) holding both
+                               platforms of canalco-backend:<image-tag> to the stack's ECR
+                               repository as build-<image-tag> with skopeo, unless the image is
+                               already there. Docker must be logged in to the registry.
   up <stack>                   pulumi up (the release is untouched), then wait for any instance
                                refresh the update started (a launch template change).
   current <stack>              Print the running release (image tag), or "none".
   wait-refresh <stack> [id]    Wait for an instance refresh (default: the newest one).
   migrate <stack> <image-tag>  Run the migrations of a pushed image once on one InService instance.
 
-Environment: REFRESH_TIMEOUT (default 1800 s), MIGRATION_TIMEOUT (1200 s), POLL_SECONDS (15 s).
+deploy, rollback, migrate and up wake a sleeping stack first.
+
+Environment: REFRESH_TIMEOUT (default 1800 s), MIGRATION_TIMEOUT (1200 s), POLL_SECONDS (15 s),
+INSTANCE_TIMEOUT (900 s), DB_STOP_TIMEOUT (1800 s).
 EOF
 }
 
@@ -268,11 +284,57 @@ prune_releases() {
 	done
 }
 
+# --- A sleeping stack ------------------------------------------------------------------------
+
+db_status() {
+	aws rds describe-db-instances --db-instance-identifier "$1" --query 'DBInstances[0].DBInstanceStatus' --output text
+}
+
+# wake: the database started and available, then the group at its office-hours size. A stack
+# that does not sleep, or is awake, is left as it is.
+wake() {
+	local endpoint db status deadline desired min max
+	# Before the first deployment the stack has no outputs, and nothing sleeps.
+	endpoint=$(stack_output dbEndpoint 2>/dev/null) || return 0
+	db=${endpoint%%.*}
+	status=$(db_status "$db")
+	deadline=$((SECONDS + DB_STOP_TIMEOUT))
+	while [[ "$status" == "stopping" ]]; do
+		((SECONDS < deadline)) || fail "database $db still stopping after ${DB_STOP_TIMEOUT}s"
+		log "database $db is stopping; it can start once stopped"
+		sleep "$POLL_SECONDS"
+		status=$(db_status "$db")
+	done
+	if [[ "$status" == "stopped" ]]; then
+		log "database $db is asleep: starting it"
+		aws rds start-db-instance --db-instance-identifier "$db" >/dev/null
+	fi
+	if [[ "$status" != "available" ]]; then
+		log "waiting for database $db to be available (was $status)"
+		aws rds wait db-instance-available --db-instance-identifier "$db" || fail "database $db did not become available"
+	fi
+
+	ASG=${ASG:-$(stack_output asgName)}
+	desired=$(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$ASG" \
+		--query 'AutoScalingGroups[0].DesiredCapacity' --output text)
+	[[ "$desired" == "0" ]] || return 0
+	read -r min max desired < <(aws autoscaling describe-scheduled-actions --auto-scaling-group-name "$ASG" \
+		--scheduled-action-names "$ASG-wake" \
+		--query 'ScheduledUpdateGroupActions[0].[MinSize, MaxSize, DesiredCapacity]' --output text)
+	if [[ ! "$min" =~ ^[1-9][0-9]*$ ]]; then
+		log "the group has no instance and no wake action: left as it is"
+		return 0
+	fi
+	log "the group is asleep: scaling it to $desired instances (its office-hours size) until the next sleep"
+	aws autoscaling update-auto-scaling-group --auto-scaling-group-name "$ASG" \
+		--min-size "$min" --max-size "$max" --desired-capacity "$desired"
+}
+
 # --- Migrations -------------------------------------------------------------------------------
 
 # Prints one InService, healthy instance of the group whose SSM agent is online.
 pick_instance() {
-	local deadline=$((SECONDS + 300)) ids id ping
+	local deadline=$((SECONDS + INSTANCE_TIMEOUT)) ids id ping
 	while :; do
 		ids=$(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$ASG" \
 			--query "AutoScalingGroups[0].Instances[?LifecycleState=='InService' && HealthStatus=='Healthy'].InstanceId" \
@@ -348,6 +410,7 @@ cmd_deploy() {
 	load_stack
 	previous=$(current_release) || fail "cannot read $PARAMETER"
 	log "deploying $tag (running: $previous)"
+	wake
 	protect "$tag"
 	run_migrations "$tag" || fail "the database migrations of $tag failed; $previous still runs"
 	if release "$tag"; then
@@ -367,6 +430,7 @@ cmd_rollback() {
 	local tag=$1
 	check_tag "$tag"
 	load_stack
+	wake
 	protect "$tag"
 	release "$tag" || fail "the instance refresh to $tag did not succeed"
 	prune_releases
@@ -377,6 +441,7 @@ cmd_up() {
 	local before="" id
 	# Before the first deployment the stack has no outputs yet.
 	if ASG=$(stack_output asgName 2>/dev/null); then
+		wake
 		before=$(refresh_ids)
 	fi
 	pulumi_up "infrastructure"
@@ -432,7 +497,7 @@ main() {
 	[[ "$STACK" =~ ^[a-z0-9][a-z0-9-]*$ ]] || fail "'$STACK' is not a stack name"
 	require aws pulumi jq
 	if [[ "$command" == "push" ]]; then
-		require docker
+		require skopeo
 		[[ -f "$4" ]] || fail "no image archive at $4"
 		archive="$(cd "$(dirname "$4")" && pwd)/$(basename "$4")"
 	fi
@@ -455,6 +520,7 @@ main() {
 	migrate)
 		check_tag "$3"
 		load_stack
+		wake
 		protect "$3"
 		run_migrations "$3" || fail "the database migrations failed"
 		;;

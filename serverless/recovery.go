@@ -109,7 +109,10 @@ func (l *layer) recoveryStatements(spec functionSpec) []security.Statement {
 		st := []security.Statement{security.Allow("ReadRestorableTime", []string{"rds:DescribeDBInstances"}, []string{db(a.Recovery.DatabaseID)})}
 		if a.Recovery.RestoreTestingPlan != "" {
 			// ListRestoreJobs has no resource-level permissions (Service Authorization Reference).
-			st = append(st, security.Allow("ReadRestoreTests", []string{"backup:ListRestoreJobs"}, []string{"*"}))
+			st = append(st, security.Allow("ReadRestoreTests", []string{"backup:ListRestoreJobs"}, []string{"*"}),
+				// The plan's creation time: the test age counts from it until the first test.
+				security.Allow("ReadRestoreTestingPlan", []string{"backup:GetRestoreTestingPlan"},
+					[]string{fmt.Sprintf("arn:aws:backup:%s:%s:restore-testing-plan:%s*", a.Env.Region, a.Env.AccountID, a.Recovery.RestoreTestingPlan)}))
 		}
 		return st
 	case restoreCheckFunction:
@@ -144,6 +147,8 @@ func (l *layer) recoveryEnvironment(spec functionSpec, vars pulumi.StringMap) {
 		vars["RDS_INSTANCE_ID"] = pulumi.String(r.DatabaseID)
 		vars["RESTORE_TESTING_PLAN"] = pulumi.String(r.RestoreTestingPlan)
 	case restoreCheckFunction:
+		// Only this plan's restore jobs are validated; the rule sends every completed one.
+		vars["RESTORE_TESTING_PLAN"] = pulumi.String(r.RestoreTestingPlan)
 		vars["LIVE_DB_INSTANCE_IDS"] = pulumi.String(strings.Join(r.LiveDatabaseIDs, ","))
 		vars["FRESHNESS_COLUMN"] = pulumi.String(r.FreshnessColumn)
 		vars["FRESHNESS_MAX_HOURS"] = pulumi.String(strconv.Itoa(FreshnessMaxHours))

@@ -59,7 +59,9 @@ func TestRecoveryFunctions(t *testing.T) {
 					want := append([]string{"rds:DescribeDBInstances"}, base...)
 					if stack != "dev" {
 						assert.Equal(t, "canalco_"+stack+"_restore_test", env["RESTORE_TESTING_PLAN"])
-						want = append(want, "backup:ListRestoreJobs")
+						want = append(want, "backup:ListRestoreJobs", "backup:GetRestoreTestingPlan")
+						assert.Equal(t, []string{"arn:aws:backup:us-east-1:" + offline.AccountOf(stack) + ":restore-testing-plan:canalco_" + stack + "_restore_test*"},
+							[]string(sid(t, doc, "ReadRestoreTestingPlan").Resource))
 					} else {
 						assert.Equal(t, "", env["RESTORE_TESTING_PLAN"])
 					}
@@ -91,6 +93,7 @@ func TestRecoveryFunctions(t *testing.T) {
 					assert.ElementsMatch(t, arns, []string(deny.Resource))
 					assert.ElementsMatch(t, ids, strings.Split(env["LIVE_DB_INSTANCE_IDS"].(string), ","))
 					assert.Equal(t, "https://truststore.pki.rds.amazonaws.com/us-east-1/us-east-1-bundle.pem", env["CA_BUNDLE_URL"])
+					assert.Equal(t, "canalco_"+stack+"_restore_test", env["RESTORE_TESTING_PLAN"])
 					vault := named(t, res, "aws:backup/vault:Vault", p)
 					assert.Equal(t, vault.Str("name"), env["BACKUP_VAULT_NAME"])
 				}

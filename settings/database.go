@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Database is the PostgreSQL instance.
@@ -88,10 +89,10 @@ var databaseSection = section{
 		integer("dbAllocatedStorageGb", "Initial gp3 storage in GB (20 to 65536). 0: 20 dev, 50 staging and prod.", func(s *Settings) *int { return &s.Database.AllocatedGb }),
 		integer("dbMaxAllocatedStorageGb", "Storage autoscaling ceiling in GB. 0: 100 dev, 500 staging and prod.", func(s *Settings) *int { return &s.Database.MaxAllocatedGb }),
 		integer("dbBackupRetentionDays", "Automated backup retention, 1 to 35 days (at least 7 outside dev, 30 in prod). 0: 7 dev, 30 staging and prod.", func(s *Settings) *int { return &s.Database.BackupRetention }),
-		str("dbBackupWindow", "Daily backup window in UTC (hh:mm-hh:mm). Empty: 07:00-08:00, 02:00 in Colombia.", func(s *Settings) *string { return &s.Database.BackupWindow }),
+		str("dbBackupWindow", "Daily backup window in UTC (hh:mm-hh:mm), inside office hours in a stack that sleeps. Empty: 07:00-08:00 (02:00 in Colombia); 17:00-17:30 in dev (12:00 in Colombia, while dev is awake).", func(s *Settings) *string { return &s.Database.BackupWindow }),
 		str("dbMaintenanceWindow", "Weekly maintenance window in UTC (ddd:hh:mm-ddd:hh:mm). Empty: sun:08:30-sun:09:30, Sunday 03:30 in Colombia.", func(s *Settings) *string { return &s.Database.MaintenanceWindow }),
-		str("dbName", "Name of the application database.", func(s *Settings) *string { return &s.Database.Name }),
-		str("dbUsername", "Master user name (never postgres); its password is generated once and rotated every 30 days in the stack's secret <prefix>-postgres-master.", func(s *Settings) *string { return &s.Database.Username }),
+		str("dbName", "Name of the application database. Set it before the first pulumi up: a change replaces the database (a new, empty instance).", func(s *Settings) *string { return &s.Database.Name }),
+		str("dbUsername", "Master user name (never postgres); its password is generated once and rotated every 30 days in the stack's secret <prefix>-postgres-master. Set it before the first pulumi up: a change replaces the database (a new, empty instance).", func(s *Settings) *string { return &s.Database.Username }),
 		boolean("dbReadReplica", "true: a read replica for reports and heavy reads, its host in DATABASE_READ_HOST and /canalco/<stack>/database/read-endpoint. On a sleeping stack the database and the replica stay up all month (RDS cannot stop them). Off by default; in prod turn it on when report queries load the primary (db-cpu alarm, Performance Insights) and read from DATABASE_READ_HOST (docs/database.md, \"Read replica\").", func(s *Settings) *bool { return &s.Database.ReadReplica }),
 		str("dbReplicaInstanceClass", "RDS instance class of the read replica. Empty: dbInstanceClass.", func(s *Settings) *string { return &s.Database.ReplicaClass }),
 		tristate("dbBlueGreenUpdate", "true: a major upgrade (dbEngineVersion with dbAllowMajorUpgrade) goes through an RDS Blue/Green deployment during pulumi up (switchover typically under a minute) instead of in place. Empty: false in dev, true elsewhere.", func(s *Settings) *bool { return &s.Database.BlueGreen }),
@@ -115,6 +116,11 @@ var databaseSection = section{
 			d.BackupRetention = 7
 		}
 		d.BackupWindow = "07:00-08:00"
+		if s.Environment == Dev {
+			// Dev's database is stopped at night, when RDS would skip the backup: midday in
+			// Colombia instead (dev sleeps outside office hours by default).
+			d.BackupWindow = "17:00-17:30"
+		}
 		d.MaintenanceWindow = "sun:08:30-sun:09:30"
 		d.Name, d.Username = "canalco", "canalco_admin"
 		d.SlowQueryMs = 500
@@ -166,6 +172,9 @@ func validateDatabase(s *Settings, p *problems) {
 	if !mwOK {
 		p.add("dbMaintenanceWindow", d.MaintenanceWindow, "ddd:hh:mm-ddd:hh:mm in UTC, at least 30 minutes, such as sun:08:30-sun:09:30")
 	}
+	if o := s.Compute.Office; bwOK && o.Sleep && !withinOfficeHours(bw, o, s.Timezone) {
+		p.add("dbBackupWindow", d.BackupWindow, fmt.Sprintf("a UTC window inside office hours (%02d:00-%02d:00 %s): a stopped database gets no automated backup", o.Start, o.End, s.Timezone))
+	}
 	if bwOK && mwOK && overlapsWeekly(bw, mw) {
 		p.add("dbMaintenanceWindow", d.MaintenanceWindow, "a window that does not overlap dbBackupWindow "+d.BackupWindow+" (RDS rejects overlapping windows)")
 	}
@@ -203,6 +212,24 @@ func parseWindow(w string) ([2]int, bool) {
 	start, end := atoi(m[1])*60+atoi(m[2]), atoi(m[3])*60+atoi(m[4])
 	length := (end - start + 1440) % 1440
 	return [2]int{start, end}, length >= 30
+}
+
+// withinOfficeHours reports whether the daily UTC window [start, end) falls inside the office
+// hours in their time zone, in winter and in summer (an unknown zone is reported elsewhere).
+func withinOfficeHours(w [2]int, o OfficeHours, timezone string) bool {
+	loc, err := time.LoadLocation(timezone)
+	if err != nil {
+		return true
+	}
+	for _, month := range []time.Month{time.January, time.July} {
+		_, offset := time.Date(2026, month, 15, 12, 0, 0, 0, loc).Zone()
+		start := ((w[0]+offset/60)%1440 + 1440) % 1440
+		length := (w[1] - w[0] + 1440) % 1440
+		if start < o.Start*60 || start+length > o.End*60 {
+			return false
+		}
+	}
+	return true
 }
 
 var weekdays = map[string]int{"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}

@@ -93,6 +93,12 @@ func TestDatabaseWindowsFallInTheUsersNight(t *testing.T) {
 			require.NoError(t, err)
 			backup := strings.Split(s.Database.BackupWindow, "-")
 			for _, hhmm := range backup {
+				if o := s.Compute.Office; o.Sleep {
+					// A stopped database gets no backup: a sleeping stack's is in office hours.
+					at := clock(t, loc, time.Monday, hhmm)
+					assert.True(t, at.Hour() >= o.Start && at.Hour() < o.End, "%s is not in office hours", at.Format("Mon 15:04 MST"))
+					continue
+				}
 				night(t, clock(t, loc, time.Monday, hhmm))
 			}
 			maintenance := strings.Split(s.Database.MaintenanceWindow, "-")
@@ -181,5 +187,30 @@ func TestDatabaseAcceptedSettings(t *testing.T) {
 			require.NoError(t, err)
 			c.check(t, s.Database)
 		})
+	}
+}
+
+// RDS takes no automated backup of a stopped instance ("Backup window", RDS user guide: a
+// stopped DB instance is not backed up): a stack that sleeps backs up while it is awake.
+func TestASleepingStackBacksUpDuringOfficeHours(t *testing.T) {
+	s, err := parse(t, stackConfig(t, "dev", nil))
+	require.NoError(t, err)
+	assert.Equal(t, "17:00-17:30", s.Database.BackupWindow, "12:00 in Bogotá")
+	for _, c := range []struct {
+		values map[string]string
+		ok     bool
+	}{
+		{map[string]string{"canalco:dbBackupWindow": "07:00-08:00"}, false},                                            // 02:00 in Bogotá
+		{map[string]string{"canalco:dbBackupWindow": "23:30-00:30"}, false},                                            // 18:30-19:30: past 19:00
+		{map[string]string{"canalco:dbBackupWindow": "07:00-08:00", "canalco:sleepOutsideOfficeHours": "false"}, true}, // dev awake all night
+		{map[string]string{"canalco:dbBackupWindow": "13:00-13:30"}, true},                                             // 08:00 in Bogotá
+	} {
+		_, err := parse(t, stackConfig(t, "dev", c.values))
+		if c.ok {
+			assert.NoError(t, err, "%v", c.values)
+		} else if assert.Error(t, err, "%v", c.values) {
+			assert.Contains(t, err.Error(), "dbBackupWindow")
+			assert.Contains(t, err.Error(), "inside office hours")
+		}
 	}
 }

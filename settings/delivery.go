@@ -19,7 +19,7 @@ var (
 var deliverySection = section{
 	keys: []Key{
 		str("githubRepository", "owner/name of the GitHub repository whose workflows may deploy this stack. Empty: no CI roles.", func(s *Settings) *string { return &s.Delivery.GithubRepository }),
-		str("githubOidcProviderArn", "Existing GitHub OIDC provider of the account. Empty: the stack creates one.", func(s *Settings) *string { return &s.Delivery.GithubOidcProviderArn }),
+		str("githubOidcProviderArn", "Existing GitHub OIDC provider of the account. Empty: the stack creates one (setting it later deletes and replaces the stack's own).", func(s *Settings) *string { return &s.Delivery.GithubOidcProviderArn }),
 	},
 	validate: func(s *Settings, p *problems) {
 		d := &s.Delivery

@@ -44,11 +44,11 @@ var (
 
 var domainSection = section{
 	keys: []Key{
-		str("dnsZone", "Route 53 public hosted zone name, e.g. canalco.co, for certificates and records. Empty: no DNS automation.", func(s *Settings) *string { return &s.Domain.Zone }),
-		str("appDomain", "Hostname of the web app on CloudFront, e.g. app.canalco.co. Empty: the CloudFront domain.", func(s *Settings) *string { return &s.Domain.AppDomain }),
-		str("apiDomain", "Hostname of the load balancer, e.g. api.canalco.co. Empty: no HTTPS on the load balancer.", func(s *Settings) *string { return &s.Domain.APIDomain }),
-		str("albCertificateArn", "Existing ACM certificate (stack region) for apiDomain, instead of one the program requests.", func(s *Settings) *string { return &s.Domain.AlbCertificateArn }),
-		str("cdnCertificateArn", "Existing ACM certificate (us-east-1) for appDomain, instead of one the program requests.", func(s *Settings) *string { return &s.Domain.CdnCertificateArn }),
+		str("dnsZone", "Route 53 public hosted zone name, e.g. canalco.co, for certificates and records. Empty: no DNS automation. A change replaces every record the stack writes (in the new zone).", func(s *Settings) *string { return &s.Domain.Zone }),
+		str("appDomain", "Hostname of the web app on CloudFront, e.g. app.canalco.co. Empty: the CloudFront domain. A change replaces its DNS records and certificate.", func(s *Settings) *string { return &s.Domain.AppDomain }),
+		str("apiDomain", "Hostname of the load balancer, e.g. api.canalco.co. Empty: no HTTPS on the load balancer. A change replaces its DNS records and certificate.", func(s *Settings) *string { return &s.Domain.APIDomain }),
+		str("albCertificateArn", "Existing ACM certificate (stack region) for apiDomain, instead of one the program requests (setting it replaces the requested one and deletes its validation record).", func(s *Settings) *string { return &s.Domain.AlbCertificateArn }),
+		str("cdnCertificateArn", "Existing ACM certificate (us-east-1) for appDomain, instead of one the program requests (setting it replaces the requested one and deletes its validation record).", func(s *Settings) *string { return &s.Domain.CdnCertificateArn }),
 		str("dnsDelegatedZone", "Subzone of dnsZone hosted in another stack's account, e.g. staging.canalco.co; this stack writes its NS records. Empty: none.", func(s *Settings) *string { return &s.Domain.DelegatedZone }),
 		list("dnsDelegatedNameServers", "The four name servers Route 53 assigned to dnsDelegatedZone's hosted zone.", func(s *Settings) *[]string { return &s.Domain.DelegatedNameServers }),
 	},

@@ -39,6 +39,16 @@ type Monitoring struct {
 	RestoreFreshnessColumn string
 }
 
+// The limits of prod's vault lock (monitoring): fixed, because changing one replaces the lock,
+// which is protected and, after its cooling-off, immutable. Every stack's retention stays
+// inside them, so a retention change never touches the lock.
+const (
+	// VaultLockMinRetentionDays: one weekly snapshot must be kept.
+	VaultLockMinRetentionDays = 7
+	// VaultLockMaxRetentionDays bounds what a mistaken rule could make undeletable (and billed).
+	VaultLockMaxRetentionDays = 365
+)
+
 var monitoringSection = section{
 	keys: []Key{
 		list("alarmEmails", "Who receives alarms and budget alerts (each must confirm the subscription email).", func(s *Settings) *[]string { return &s.Monitoring.AlarmEmails }),
@@ -51,8 +61,8 @@ var monitoringSection = section{
 		integer("monthlyBudgetUsd", "Monthly AWS budget in USD. 0: 90 dev, 300 staging and prod.", func(s *Settings) *int { return &s.Monitoring.MonthlyBudgetUsd }),
 		boolean("costAnomalyDetection", "Add a Cost Anomaly Detection monitor that emails the alarm addresses.", func(s *Settings) *bool { return &s.Monitoring.CostAnomalyDetection }),
 		str("backupCopyRegion", "Region AWS Backup copies recovery points to. Empty: off.", func(s *Settings) *string { return &s.Monitoring.BackupCopyRegion }),
-		integer("ebsSnapshotRetentionDays", "Days weekly EBS snapshots are kept. 0: 28.", func(s *Settings) *int { return &s.Monitoring.EbsSnapshotRetentionDay }),
-		tristate("restoreTesting", "true: AWS Backup restores and validates the database and a backend volume every month. Empty: false in dev, true elsewhere.", func(s *Settings) *bool { return &s.Monitoring.RestoreTesting }),
+		integer("ebsSnapshotRetentionDays", "Days weekly EBS snapshots are kept, 7 to 365 (prod's vault lock). 0: 28.", func(s *Settings) *int { return &s.Monitoring.EbsSnapshotRetentionDay }),
+		tristate("restoreTesting", "true: AWS Backup restores and validates the database and a backend volume every month. Empty: false in dev, true elsewhere. false deletes the test, its function and that function's log group (replaced if turned on again).", func(s *Settings) *bool { return &s.Monitoring.RestoreTesting }),
 		str("restoreFreshnessColumn", "schema.table.column of a timestamp the application writes continuously; the monthly restore test checks its newest value against the recovery point. Empty: tables are only checked to answer.", func(s *Settings) *string { return &s.Monitoring.RestoreFreshnessColumn }),
 	},
 	defaults: func(s *Settings) {
@@ -113,8 +123,8 @@ var monitoringSection = section{
 		if m.BackupCopyRegion != "" && (m.BackupCopyRegion == s.Region || !regionPattern.MatchString(m.BackupCopyRegion)) {
 			p.add("backupCopyRegion", m.BackupCopyRegion, "an AWS region other than "+s.Region+", or empty")
 		}
-		if m.EbsSnapshotRetentionDay < 7 || m.EbsSnapshotRetentionDay > 3650 {
-			p.add("ebsSnapshotRetentionDays", m.EbsSnapshotRetentionDay, "7 to 3650 days (at least one weekly snapshot)")
+		if m.EbsSnapshotRetentionDay < VaultLockMinRetentionDays || m.EbsSnapshotRetentionDay > VaultLockMaxRetentionDays {
+			p.add("ebsSnapshotRetentionDays", m.EbsSnapshotRetentionDay, fmt.Sprintf("%d to %d days: at least one weekly snapshot, and within prod's vault lock", VaultLockMinRetentionDays, VaultLockMaxRetentionDays))
 		}
 		if m.RestoreFreshnessColumn != "" && !freshnessColumn.MatchString(m.RestoreFreshnessColumn) {
 			p.add("restoreFreshnessColumn", m.RestoreFreshnessColumn, "schema.table.column in lower case, such as public.audit_events.created_at, or empty")

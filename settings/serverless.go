@@ -77,7 +77,7 @@ var cronPattern = regexp.MustCompile(`^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$|^rate\(\
 
 var serverlessSection = section{
 	keys: []Key{
-		str("emailDomain", "SES domain identity (DKIM, MAIL FROM), e.g. canalco.co. Empty: only the sender address is verified.", func(s *Settings) *string { return &s.Serverless.EmailDomain }),
+		str("emailDomain", "SES domain identity (DKIM, MAIL FROM), e.g. canalco.co. Empty: only the sender address is verified. A change replaces its DNS records (DKIM, MAIL FROM, DMARC).", func(s *Settings) *string { return &s.Serverless.EmailDomain }),
 		str("emailSender", "From address of platform email. Empty: notificaciones@<emailDomain>.", func(s *Settings) *string { return &s.Serverless.Sender }),
 		str("emailTransport", "ses, or smtp to send through Microsoft 365 (Outlook) SMTP.", func(s *Settings) *string { return &s.Serverless.Transport }),
 		str("smtpHost", "SMTP server when emailTransport is smtp.", func(s *Settings) *string { return &s.Serverless.SMTPHost }),

@@ -10,8 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,7 +88,7 @@ var sections = []section{
 
 var generalSection = section{
 	keys: []Key{
-		str("environment", "Profile of defaults: dev, staging or prod. Empty: the stack name.", func(s *Settings) *string { return (*string)(&s.Environment) }),
+		str("environment", "Profile of defaults: dev, staging or prod. Empty: the stack name. Changing it on a deployed stack changes its protections and replaces or deletes resources (prod's vault lock): never do it.", func(s *Settings) *string { return (*string)(&s.Environment) }),
 		str("costCenter", "CostCenter tag on every resource.", func(s *Settings) *string { return &s.CostCenter }),
 		str("timezone", "IANA time zone of the users, for schedules (e.g. America/Bogota).", func(s *Settings) *string { return &s.Timezone }),
 	},
@@ -283,3 +285,6 @@ func configValues(ctx *pulumi.Context) (map[string]string, error) {
 	}
 	return values, nil
 }
+
+// Retired are the keys the project no longer reads (a stack that sets one is refused).
+func Retired() []string { return slices.Sorted(maps.Keys(retired)) }

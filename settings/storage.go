@@ -42,7 +42,7 @@ var storageSection = section{
 		list("corsExtraOrigins", "Extra browser origins allowed to use presigned S3 URLs, e.g. [http://localhost:5173] in dev.", func(s *Settings) *[]string { return &s.Storage.CorsExtraOrigins }),
 		str("backupReplicationRegion", "Region to replicate the backups bucket to. Empty: off.", func(s *Settings) *string { return &s.Storage.BackupReplicationRegion }),
 		str("cdnPriceClass", "CloudFront price class: PriceClass_100, PriceClass_200 or PriceClass_All.", func(s *Settings) *string { return &s.Storage.CdnPriceClass }),
-		tristate("wafEnabled", "true: a WAF web ACL in front of CloudFront. Empty: true in staging and prod (both public).", func(s *Settings) *bool { return &s.Storage.WafEnabled }),
+		tristate("wafEnabled", "true: a WAF web ACL in front of CloudFront, logging what it blocks or counts. false removes the web ACL and deletes its log group with the logs in it. Empty: true in staging and prod (both public).", func(s *Settings) *bool { return &s.Storage.WafEnabled }),
 		integer("wafRateLimit", "API requests (/api/*) per 5 minutes from one IP before WAF blocks it. 0: usageUsersPerOffice × usageApiRequestsPerUserMinute × 5 minutes × 2.", func(s *Settings) *int { return &s.Storage.WafRateLimit }),
 		list("wafOfficeCidrs", "Public IPv4 ranges of the offices (their NAT), e.g. [190.85.10.0/28]: exempt from the WAF rate rule, since a whole office shares one address.", func(s *Settings) *[]string { return &s.Storage.WafOfficeCidrs }),
 	},

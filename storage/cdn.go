@@ -1,7 +1,9 @@
 package storage
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/canalco/infra/env"
@@ -234,11 +236,21 @@ func (c *CDN) build(ctx *pulumi.Context, args *CDNArgs) error {
 // AWS's network, so the load balancer needs no public address. It depends only on the load
 // balancer and the network, so its creation (several minutes) runs while the database and the
 // instances are created.
+//
+// CloudFront refuses to update a VPC origin while a distribution uses it (409), so any change
+// of what it carries (the load balancer, the protocol that apiDomain decides) replaces it: the
+// new origin is created under a name derived from that content, the distribution switches to
+// it, and the old one is deleted. Each step waits for CloudFront to deploy, which can outlast
+// the provider's 15 minutes (internal/service/cloudfront/vpc_origin.go, terraform-provider-aws
+// v5.100).
 func newVpcOrigin(ctx *pulumi.Context, args *CDNArgs, parent pulumi.ResourceOption) (*cloudfront.VpcOrigin, error) {
-	name := args.Env.Name("api")
-	origin, err := cloudfront.NewVpcOrigin(ctx, name, &cloudfront.VpcOriginArgs{
+	prefix := args.Env.Name("api")
+	name := args.APIOriginArn.ToStringOutput().ApplyT(func(arn string) string {
+		return VpcOriginName(prefix, arn, args.APIOriginProtocol)
+	}).(pulumi.StringOutput)
+	origin, err := cloudfront.NewVpcOrigin(ctx, prefix, &cloudfront.VpcOriginArgs{
 		VpcOriginEndpointConfig: &cloudfront.VpcOriginVpcOriginEndpointConfigArgs{
-			Name:      pulumi.String(name),
+			Name:      name,
 			Arn:       args.APIOriginArn,
 			HttpPort:  pulumi.Int(80),
 			HttpsPort: pulumi.Int(443),
@@ -250,11 +262,25 @@ func newVpcOrigin(ctx *pulumi.Context, args *CDNArgs, parent pulumi.ResourceOpti
 				Items: pulumi.StringArray{pulumi.String("TLSv1.2")}, Quantity: pulumi.Int(1),
 			},
 		},
-	}, parent, pulumi.DependsOn(args.VpcOriginReady))
+		Timeouts: &cloudfront.VpcOriginTimeoutsArgs{
+			Create: pulumi.String(vpcOriginTimeout), Update: pulumi.String(vpcOriginTimeout), Delete: pulumi.String(vpcOriginTimeout),
+		},
+	}, parent, pulumi.DependsOn(args.VpcOriginReady), pulumi.ReplaceOnChanges([]string{"vpcOriginEndpointConfig"}))
 	if err != nil {
 		return nil, fmt.Errorf("VPC origin: %w", err)
 	}
 	return origin, nil
+}
+
+// vpcOriginTimeout covers a VPC origin's deployment, which AWS says takes up to 15 minutes
+// ("Restrict access with VPC origins", CloudFront developer guide), with room for a slow day.
+const vpcOriginTimeout = "45m"
+
+// VpcOriginName is the origin's name: the stack's prefix and a hash of what it carries, so a
+// replacement never collides with the origin it replaces (at most 64 characters).
+func VpcOriginName(prefix, albArn, protocol string) string {
+	sum := sha256.Sum256([]byte(albArn + "|" + protocol))
+	return prefix + "-" + hex.EncodeToString(sum[:])[:8]
 }
 
 // grantBuckets writes what depends on the distribution into the buckets: the frontend bucket's

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/canalco/infra/offline"
 	"github.com/canalco/infra/security"
@@ -524,5 +525,42 @@ func TestWebACLLogsOutsideUSEast1(t *testing.T) {
 	}
 	if !strings.Contains(key.Str("policy"), `"logs.us-east-1.amazonaws.com"`) {
 		t.Errorf("the key does not let CloudWatch Logs use it in us-east-1: %s", key.Str("policy"))
+	}
+}
+
+// CloudFront answers 409 to an update of a VPC origin a distribution uses ("UpdateVpcOrigin",
+// CloudFront API Reference: the origin must not be in use), so a change of what the origin
+// carries must be a replacement: created first under a new name, the distribution switched,
+// the old one deleted; each step within timeouts longer than the provider's 15 minutes.
+func TestTheVpcOriginIsReplacedNotUpdated(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		res := offline.Stack(t, stack)
+		origin := single(t, res, "aws:cloudfront/vpcOrigin:VpcOrigin")
+		if !slices.Contains(origin.ReplaceOnChanges, "vpcOriginEndpointConfig") || origin.DeleteBeforeReplace {
+			t.Errorf("%s: a change of the origin must create a new one before the old is deleted: replaceOnChanges %v, deleteBeforeReplace %v",
+				stack, origin.ReplaceOnChanges, origin.DeleteBeforeReplace)
+		}
+		for _, op := range []string{"create", "update", "delete"} {
+			d, err := time.ParseDuration(origin.Str("timeouts." + op))
+			if err != nil || d < 30*time.Minute {
+				t.Errorf("%s: %s timeout %q, want at least 30m", stack, op, origin.Str("timeouts."+op))
+			}
+		}
+		name := origin.Str("vpcOriginEndpointConfig.name")
+		alb := origin.Str("vpcOriginEndpointConfig.arn")
+		if want := storage.VpcOriginName("canalco-"+stack+"-api", alb, origin.Str("vpcOriginEndpointConfig.originProtocolPolicy")); name != want {
+			t.Errorf("%s: origin name %q, want %q", stack, name, want)
+		}
+	}
+	// Moving dev to HTTPS, or to another load balancer, names a new origin: the two coexist
+	// while the distribution switches.
+	a := storage.VpcOriginName("canalco-dev-api", "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/canalco-dev/1", "http-only")
+	for _, b := range []string{
+		storage.VpcOriginName("canalco-dev-api", "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/canalco-dev/1", "https-only"),
+		storage.VpcOriginName("canalco-dev-api", "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/canalco-dev/2", "http-only"),
+	} {
+		if a == b || len(b) > 64 {
+			t.Errorf("names %q and %q: want distinct names of at most 64 characters", a, b)
+		}
 	}
 }

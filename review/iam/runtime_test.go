@@ -99,6 +99,13 @@ func (p *plan) runtimeRequests(t *testing.T, fn *offline.Resource, calls []recor
 			if fn.Str("environment.variables.RESTORE_TESTING_PLAN") != "" {
 				out = append(out, request{what: what, action: "backup:ListRestoreJobs", resource: "*", context: region()})
 			}
+		case "backup:GetRestoreTestingPlan":
+			// The plan's ARN is its name and an ID AWS appends (AWS Backup API Reference,
+			// RestoreTestingPlanForGet).
+			if plan := fn.Str("environment.variables.RESTORE_TESTING_PLAN"); plan != "" {
+				arn := "arn:aws:backup:us-east-1:" + p.account + ":restore-testing-plan:" + plan + "-8e0bd2f1"
+				out = append(out, request{what: what, action: "backup:GetRestoreTestingPlan", resource: arn, context: region()})
+			}
 		case "backup:DescribeRestoreJob", "backup:PutRestoreValidationResult":
 			// Restore jobs have no ARN: these take Resource "*" (Service Authorization Reference).
 			out = append(out, request{what: what, action: "backup:" + c.Operation, resource: "*", context: region()})

@@ -5,13 +5,15 @@ Trigger: EventBridge Scheduler every 5 minutes with
 
 1. RpoSeconds: now minus the LatestRestorableTime RDS reports for RDS_INSTANCE_ID
    (DescribeDBInstances): how much committed data a point-in-time restore would lose now.
-   RDS publishes no metric of it. A stopped instance (dev sleeps at night) has no recovery
-   point moving forward on purpose: nothing is published then, which the alarm reads as no
-   data, not as a breach.
+   RDS publishes no metric of it. It is published whenever RDS reports the time, whatever the
+   instance's status (storage-full, failed, inaccessible-encryption-credentials are when it
+   matters most); only a stopped instance (dev sleeps at night) publishes nothing, having no
+   recovery point moving forward on purpose.
 2. RestoreTestAgeHours (only with RESTORE_TESTING_PLAN set): hours since the newest restore
    job of that plan that restored the database and was validated SUCCESSFUL (ListRestoreJobs
-   over the last LOOKBACK_DAYS). With none in that time it publishes the whole lookback, so
-   the "restore missing" alarm (32 days) fires.
+   over the last LOOKBACK_DAYS). With none in that time it counts from the plan's creation
+   (GetRestoreTestingPlan): a new plan waits for its first monthly test without an alarm,
+   and one whose tests stopped passing reaches the "restore missing" alarm (32 days).
 
 Metrics go out as Embedded Metric Format lines in RECOVERY_NAMESPACE, dimension Environment.
 """
@@ -44,7 +46,7 @@ def handler(event, context, clients=None):
     instance_id = os.environ["RDS_INSTANCE_ID"]
     (instance,) = clients.rds.describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"]
     status, latest = instance["DBInstanceStatus"], instance.get("LatestRestorableTime")
-    if status == "available" and latest:
+    if latest and status != "stopped":
         values["RpoSeconds"], units["RpoSeconds"] = round((now - latest).total_seconds()), "Seconds"
     else:
         telemetry.log("info", "no recovery point lag published", instance=instance_id, status=status, latest_restorable_time=latest)
@@ -52,7 +54,7 @@ def handler(event, context, clients=None):
     plan = os.environ.get("RESTORE_TESTING_PLAN", "")
     if plan:
         last = _last_validated_test(clients.backup, plan, now)
-        since = last or now - timedelta(days=LOOKBACK_DAYS)
+        since = last or clients.backup.get_restore_testing_plan(RestoreTestingPlanName=plan)["RestoreTestingPlan"]["CreationTime"]
         values["RestoreTestAgeHours"], units["RestoreTestAgeHours"] = round((now - since).total_seconds() / 3600, 1), "None"
         telemetry.log("info", "last validated restore test", plan=plan, completed=last)
 

@@ -1,16 +1,23 @@
 """Validates the monthly restore test's copy of the database and reports the result to AWS Backup.
 
-Trigger: the EventBridge rule of the restore testing plan, on ``aws.backup`` "Restore Job State
-Change" events with status COMPLETED ("Restore testing validation", AWS Backup developer guide).
+Trigger: an EventBridge rule on ``aws.backup`` "Restore Job State Change" events with status
+COMPLETED ("Restore testing validation", AWS Backup developer guide). The event need not name the
+restore testing plan, so the rule takes every completed restore job of the account.
 
-1. DescribeRestoreJob gives the restored resource and the job's times: RestoreMinutes (creation
-   to completion) is published for every job, database or volume. A volume is only timed.
+1. DescribeRestoreJob gives the job's creator: a job that RESTORE_TESTING_PLAN did not create
+   (CreatedBy.RestoreTestingPlanArn; a person's restore has none) is left alone, untouched and
+   unreported. For the plan's jobs it gives the restored resource and the job's times:
+   RestoreMinutes (creation to completion) is published for every job, database or volume. A
+   volume is only timed.
 2. The restored copy (CreatedResourceArn) must not be a live instance (LIVE_DB_INSTANCE_IDS:
    never touched), and must be single-AZ and not publicly accessible.
 3. Credentials: the copy keeps the master user with the password it had at the recovery point,
    while the live master secret is RDS-managed and rotates, so no stored secret is known to
    match. The copy's master password is reset to a random one that exists only in this
-   invocation (ModifyDBInstance, applied at once); the copy is deleted with the test.
+   invocation (ModifyDBInstance, applied at once); the copy is deleted with the test. The job
+   completes while RDS still prepares the copy (creating, then configuring or backing-up): the
+   reset waits until the copy is available or backing-up, and is retried while RDS answers
+   InvalidDBInstanceState.
 4. The connection is TLS with sslmode=verify-full against the region's RDS CA bundle
    (CA_BUNDLE_URL, downloaded over verified HTTPS at cold start).
 5. Checks: every user table answers a SELECT; with FRESHNESS_COLUMN (schema.table.column) its
@@ -18,7 +25,8 @@ Change" events with status COMPLETED ("Restore testing validation", AWS Backup d
    than it (plus clock slack). No table at all fails: an empty copy proves nothing.
 6. PutRestoreValidationResult: SUCCESSFUL or FAILED with a message; RestoreValidated 1 or 0.
 
-AWS errors raise (Lambda retries the event); the data or the copy failing a check is FAILED.
+AWS errors raise (Lambda retries the event); the data or the copy failing a check is FAILED,
+and so is a copy that never becomes ready before the invocation runs out of time.
 """
 
 import dataclasses
@@ -29,6 +37,7 @@ import types
 import urllib.request
 from datetime import timedelta
 
+import botocore.exceptions
 import psycopg  # from the function's layer (requirements.txt)
 from psycopg import sql
 
@@ -41,6 +50,9 @@ CONNECT_TIMEOUT_SECONDS = 10
 # Time kept in hand at the end of the invocation to report the result.
 REPORT_MARGIN_MS = 30_000
 MESSAGE_MAX = 1000
+# The copy's states in which RDS takes the password reset (ModifyDBInstance); before them it is
+# still being created or configured.
+MODIFIABLE = ("available", "backing-up")
 
 
 class ValidationFailed(Exception):
@@ -50,6 +62,7 @@ class ValidationFailed(Exception):
 @dataclasses.dataclass(frozen=True)
 class Settings:
     namespace: str
+    plan: str
     live_ids: frozenset
     freshness_column: str
     freshness_max: timedelta
@@ -61,6 +74,7 @@ class Settings:
     def from_env(cls):
         return cls(
             namespace=os.environ.get("RECOVERY_NAMESPACE", "Canalco/Recovery"),
+            plan=os.environ["RESTORE_TESTING_PLAN"],
             live_ids=frozenset(i for i in os.environ.get("LIVE_DB_INSTANCE_IDS", "").split(",") if i),
             freshness_column=os.environ.get("FRESHNESS_COLUMN", ""),
             freshness_max=timedelta(hours=float(os.environ.get("FRESHNESS_MAX_HOURS", "24"))),
@@ -81,6 +95,10 @@ def handler(event, context, clients=None):
     settings = Settings.from_env()
     job_id = event["detail"]["restoreJobId"]
     job = clients.backup.describe_restore_job(RestoreJobId=job_id)
+    creator = job.get("CreatedBy", {}).get("RestoreTestingPlanArn", "")
+    if not plan_created(creator, settings.plan):
+        telemetry.log("info", "not a restore test of this stack: ignored", restoreJobId=job_id, createdBy=creator or None)
+        return {"restoreJobId": job_id, "ignored": f"not created by the restore testing plan {settings.plan}"}
     minutes = round((job["CompletionDate"] - job["CreationDate"]).total_seconds() / 60, 1)
     values, units = {"RestoreMinutes": minutes}, {"RestoreMinutes": "None", "RestoreValidated": "None"}
     result = {"restoreJobId": job_id, "resourceType": job["ResourceType"], "minutes": minutes}
@@ -105,13 +123,19 @@ def handler(event, context, clients=None):
     return result
 
 
+def plan_created(creator_arn, plan):
+    """The restore testing plan ARN's last part is the plan's name followed by "-<id>"."""
+    name = creator_arn.rsplit(":", 1)[-1]
+    return bool(plan) and (name == plan or name.startswith(plan + "-"))
+
+
 def _validate(clients, settings, job, context):
     arn = job["CreatedResourceArn"]
     instance_id = arn.split(":db:", 1)[1]
     if instance_id in settings.live_ids:
         # Never reset the password of a live database, whatever the event says.
         raise RuntimeError(f"restore job {job['RestoreJobId']} names the live instance {instance_id}")
-    instance = _instance(clients.rds, instance_id)
+    instance = _wait_for(clients.rds, settings, instance_id, context, MODIFIABLE)
     if instance.get("PubliclyAccessible"):
         raise ValidationFailed(f"{instance_id} is publicly accessible: the restore test must stay isolated")
     if instance.get("MultiAZ"):
@@ -121,7 +145,7 @@ def _validate(clients, settings, job, context):
     modify = {"DBInstanceIdentifier": instance_id, "MasterUserPassword": password, "ApplyImmediately": True}
     if instance.get("MasterUserSecret"):
         modify["ManageMasterUserPassword"] = False  # RDS takes no password while it manages one
-    clients.rds.modify_db_instance(**modify)
+    _reset_password(clients.rds, settings, modify, context)
 
     recovery_point = clients.backup.describe_recovery_point(
         BackupVaultName=settings.vault_name, RecoveryPointArn=job["RecoveryPointArn"]
@@ -135,6 +159,32 @@ def _validate(clients, settings, job, context):
 def _instance(rds, instance_id):
     (instance,) = rds.describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"]
     return instance
+
+
+def _wait_for(rds, settings, instance_id, context, statuses):
+    """The copy once its status is one of statuses; FAILED if it never gets there in time."""
+    while True:
+        instance = _instance(rds, instance_id)
+        if instance["DBInstanceStatus"] in statuses:
+            return instance
+        if context.get_remaining_time_in_millis() <= REPORT_MARGIN_MS:
+            raise ValidationFailed(f"{instance_id} is still {instance['DBInstanceStatus']}: it never became {' or '.join(statuses)}")
+        time.sleep(settings.poll_seconds)
+
+
+def _reset_password(rds, settings, modify, context):
+    """ModifyDBInstance, again while RDS answers InvalidDBInstanceState (a state change between
+    our read and the call); FAILED if it never takes it in time."""
+    while True:
+        try:
+            rds.modify_db_instance(**modify)
+            return
+        except botocore.exceptions.ClientError as e:
+            if e.response["Error"]["Code"] != "InvalidDBInstanceState":
+                raise
+            if context.get_remaining_time_in_millis() <= REPORT_MARGIN_MS:
+                raise ValidationFailed(f"{modify['DBInstanceIdentifier']} never took the password reset: {e}") from e
+        time.sleep(settings.poll_seconds)
 
 
 def _ca_file(url):

@@ -315,24 +315,3 @@ class FakeBackup(_Recorder):
         if start + self.page_size < len(jobs):
             page["NextToken"] = str(start + self.page_size)
         return page
-
-
-class FakeRDS(_Recorder):
-    """RDS instances; on_modify(kwargs) lets a test apply a change (a new master password)."""
-
-    service = "rds"
-
-    def __init__(self, instances, on_modify=None):
-        super().__init__()
-        self.instances = instances  # id -> DescribeDBInstances member
-        self.on_modify = on_modify
-
-    def describe_db_instances(self, **kwargs):
-        self._record("DescribeDBInstances", kwargs)
-        return {"DBInstances": [dict(self.instances[kwargs["DBInstanceIdentifier"]])]}
-
-    def modify_db_instance(self, **kwargs):
-        self._record("ModifyDBInstance", kwargs)
-        if self.on_modify:
-            self.on_modify(kwargs)
-        return {"DBInstance": dict(self.instances[kwargs["DBInstanceIdentifier"]])}

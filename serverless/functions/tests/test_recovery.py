@@ -4,6 +4,8 @@ import unittest
 from datetime import datetime, timedelta, timezone
 from unittest import mock
 
+from moto.rds.models import rds_backends
+
 from tests.aws import MotoTestCase
 from tests.fakes import FakeBackup, FakeContext, load_handler, metrics, run
 
@@ -17,6 +19,19 @@ DB = "canalco-prod-postgres"
 PLAN = "canalco_prod_restore_test"
 PLAN_ARN = f"arn:aws:backup:us-east-1:123456789012:restore-testing-plan:{PLAN}-a1b2"
 SCHEDULE = {"source": "canalco.schedule", "type": "recovery.metrics"}
+
+
+class PlanBackup(FakeBackup):
+    """The restore jobs, and the plan's creation time (GetRestoreTestingPlan, which moto lacks;
+    the fake checks the call and its answer against botocore's model)."""
+
+    def __init__(self, jobs=(), created_days_ago=10):
+        super().__init__(jobs)
+        self.created = NOW - timedelta(days=created_days_ago)
+
+    def get_restore_testing_plan(self, **kwargs):
+        self._record("GetRestoreTestingPlan", kwargs)
+        return {"RestoreTestingPlan": {"CreationTime": self.created, "RestoreTestingPlanName": kwargs["RestoreTestingPlanName"]}}
 
 
 def job(job_id, completed_days_ago, validation="SUCCESSFUL", plan_arn=PLAN_ARN, resource_type="RDS", status="COMPLETED"):
@@ -40,8 +55,8 @@ class RecoveryTest(MotoTestCase):
                                     MasterUsername="canalco_admin", ManageMasterUserPassword=True, AllocatedStorage=50)
         self.aws.clear()
 
-    def invoke(self, jobs=()):
-        self.backup = FakeBackup(jobs)
+    def invoke(self, jobs=(), created_days_ago=10):
+        self.backup = PlanBackup(jobs, created_days_ago)
         return run(recovery, SCHEDULE, FakeContext(), types.SimpleNamespace(rds=self.rds, backup=self.backup))
 
     def test_rpo_is_now_minus_the_latest_restorable_time(self):
@@ -51,10 +66,19 @@ class RecoveryTest(MotoTestCase):
         self.assertEqual([{"DBInstanceIdentifier": DB}], self.aws.to("DescribeDBInstances"))
 
     def test_a_stopped_database_publishes_no_rpo(self):
-        # Dev's database sleeps at night: no reading, which the alarm takes as no data.
+        # Dev's database sleeps at night: no reading (a sleeping stack has no RPO alarm).
         self.rds.stop_db_instance(DBInstanceIdentifier=DB)
         _, lines = self.invoke()
         self.assertNotIn("RpoSeconds", metrics(lines))
+
+    def test_the_rpo_is_published_in_every_other_status(self):
+        # The states in which the RPO is at risk are the ones the alarm must see. moto's RDS
+        # cannot reach them through its API, so its instance is put in each one directly.
+        instance = rds_backends["123456789012"]["us-east-1"].databases[DB]
+        for status in ("storage-full", "failed", "inaccessible-encryption-credentials", "modifying", "starting"):
+            with self.subTest(status), mock.patch.object(instance, "status", status):
+                _, lines = self.invoke()
+                self.assertEqual(272, metrics(lines)["RpoSeconds"])
 
     def test_restore_test_age_counts_only_validated_database_tests_of_the_plan(self):
         jobs = [
@@ -74,11 +98,14 @@ class RecoveryTest(MotoTestCase):
         for call in calls:  # the function's clock has moved on since NOW by the test's few seconds
             self.assertLess(abs(call["ByCompleteAfter"] - (NOW - timedelta(days=40))), timedelta(minutes=1))
 
-    def test_no_validated_test_publishes_the_whole_lookback(self):
-        _, lines = self.invoke(jobs=[job("failed", 5, validation="FAILED")])
-        age = metrics(lines)["RestoreTestAgeHours"]
-        self.assertEqual(40 * 24, age)
-        self.assertGreater(age, 32 * 24, "above the missing-test alarm's threshold")
+    def test_without_a_validated_test_the_age_counts_from_the_plan_creation(self):
+        # A plan created 10 days ago waits for its first test below the 32-day alarm; one
+        # created 50 days ago whose tests never passed is above it.
+        for created_days_ago, want in ((10, 240.0), (50, 1200.0)):
+            with self.subTest(created_days_ago):
+                _, lines = self.invoke(jobs=[job("failed", 5, validation="FAILED")], created_days_ago=created_days_ago)
+                self.assertEqual(want, metrics(lines)["RestoreTestAgeHours"])
+                self.assertEqual([{"RestoreTestingPlanName": PLAN}], self.backup.calls_to("GetRestoreTestingPlan"))
 
     def test_without_restore_testing_only_the_rpo_is_published(self):
         with mock.patch.dict(os.environ, {"RESTORE_TESTING_PLAN": ""}):
