@@ -141,7 +141,8 @@ func TestAppRoleIsAssumedByTheInstanceRoleOnly(t *testing.T) {
 		assert.Equal(t, "Allow", trust[0].Effect)
 		assert.Equal(t, map[string]any{"AWS": out(l.role, "arn")}, trust[0].Principal)
 		assert.Equal(t, []string{"sts:AssumeRole"}, trust[0].Action)
-		assert.Empty(t, trust[0].Condition)
+		assert.Equal(t, map[string]map[string]any{"StringLike": {"sts:RoleSessionName": "i-*"}}, trust[0].Condition,
+			"sessions named after the instance (canalco-app-credentials passes the instance id)")
 		boundary := "arn:aws:iam::" + offline.AccountOf(l.stack) + ":policy/" + name(l.stack, "boundary")
 		assert.Equal(t, boundary, l.app.Str("permissionsBoundary"))
 		assert.Equal(t, boundary, l.role.Str("permissionsBoundary"))

@@ -91,11 +91,14 @@ func (c *Compute) instanceRole(ctx *pulumi.Context, a *ComputeArgs, repo *ecr.Re
 // refreshed by the host, are all it has: never the master secret, the image pull or SSM.
 func (c *Compute) appRole(ctx *pulumi.Context, a *ComputeArgs, instance *iam.Role, parent pulumi.ResourceOption) error {
 	name := a.Env.Name("app")
+	// The session is named after the instance it is issued to (i-…), so CloudTrail says which
+	// instance's container made each call.
 	trust := instance.Arn.ApplyT(func(arn string) string {
 		return security.Document(security.Statement{
 			Effect:    "Allow",
 			Principal: map[string]any{"AWS": arn},
 			Action:    []string{"sts:AssumeRole"},
+			Condition: map[string]map[string]any{"StringLike": {"sts:RoleSessionName": "i-*"}},
 		})
 	}).(pulumi.StringOutput)
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{

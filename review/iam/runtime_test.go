@@ -197,6 +197,9 @@ func (b backend) masterSecret() (secret, key string) {
 		b.named("aws:kms/key:Key", "canalco-"+b.p.stack+"-data").Outputs["arn"].(string)
 }
 
+// session is how the host names the application role's sessions: the instance id.
+const session = "i-0123456789abcdef0"
+
 // hostRequests are the backend host's documented calls (docs/compute.md): the release parameter
 // at boot, the image pull, the master secret when the migrations run (through Secrets Manager,
 // with its key), and the application role's credentials it hands to the container.
@@ -209,7 +212,7 @@ func (b backend) hostRequests(t *testing.T) []request {
 		{what: what, action: "ecr:GetAuthorizationToken", resource: "*", context: region()},
 		{what: what, action: "secretsmanager:GetSecretValue", resource: secret, context: region()},
 		p.onKey(t, what, "kms:Decrypt", key, map[string]any{"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}),
-		p.assumeRole(t, what, b.appArn, "i-0123456789abcdef0"),
+		p.assumeRole(t, what, b.appArn, session),
 	}
 	for _, action := range []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"} {
 		out = append(out, request{what: what, action: action, resource: repo, context: region()})
@@ -339,14 +342,15 @@ func TestTheBackendsRolesStayApart(t *testing.T) {
 				{"the application decrypts with the database key", b.appRole, p.onKey(t, "", "kms:Decrypt", key, map[string]any{"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"})},
 				{"the application reads the release parameter", b.appRole, byAction(host, "ssm:GetParameter")},
 				{"the application pulls images", b.appRole, byAction(host, "ecr:BatchGetImage")},
-				{"the application assumes the instance role", b.appRole, p.assumeRole(t, "", "arn:aws:iam::"+p.account+":role/"+b.instanceRole, "x")},
-				{"the application assumes itself", b.appRole, p.assumeRole(t, "", b.appArn, "x")},
+				{"the application assumes the instance role", b.appRole, p.assumeRole(t, "", "arn:aws:iam::"+p.account+":role/"+b.instanceRole, session)},
+				{"the application assumes itself", b.appRole, p.assumeRole(t, "", b.appArn, session)},
 				{"the host reads a document", b.instanceRole, byAction(app, "s3:GetObject")},
 				{"the host writes a document", b.instanceRole, byAction(app, "s3:PutObject")},
 				{"the host sends to a queue", b.instanceRole, byAction(app, "sqs:SendMessage")},
 				{"the host publishes to the topic", b.instanceRole, byAction(app, "sns:Publish")},
 				{"the host signs in as canalco_app", b.instanceRole, byAction(app, "rds-db:connect")},
-				{"a function's role assumes the application role", p.functionRole(audit), p.assumeRole(t, "", b.appArn, "x")},
+				{"a function's role assumes the application role", p.functionRole(audit), p.assumeRole(t, "", b.appArn, session)},
+				{"the host assumes it under another session name", b.instanceRole, p.assumeRole(t, "", b.appArn, "backend")},
 			} {
 				refused, _ := p.simulate(t, c.role, []request{c.req})
 				if len(refused) != 1 || !strings.Contains(refused[0], "Denied") {
