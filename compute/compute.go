@@ -70,6 +70,9 @@ type Compute struct {
 	AsgName          string
 	EcrRepositoryURL pulumi.StringOutput
 	InstanceRoleArn  pulumi.StringOutput
+	// AppRoleArn is the backend application's role (the container's credentials), which the
+	// queue and topic policies name.
+	AppRoleArn pulumi.StringOutput
 	// AppLogGroup receives the backend container's logs.
 	AppLogGroup string
 	// AgentParameter is the SSM parameter holding the instances' CloudWatch agent configuration.
@@ -95,6 +98,7 @@ func NewCompute(ctx *pulumi.Context, name string, args *ComputeArgs, opts ...pul
 		"asgName":          pulumi.String(c.AsgName),
 		"ecrRepositoryUrl": c.EcrRepositoryURL,
 		"instanceRoleArn":  c.InstanceRoleArn,
+		"appRoleArn":       c.AppRoleArn,
 		"releaseParameter": pulumi.String(c.ReleaseParameter),
 	})
 }

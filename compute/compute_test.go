@@ -1,7 +1,6 @@
 package compute_test
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"os/exec"
 	"regexp"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/canalco/infra/compute"
 	"github.com/canalco/infra/offline"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -56,9 +56,9 @@ var profiles = map[string]profile{
 
 // layer is one stack's compute layer as the tests read it.
 type layer struct {
-	res                                                   *offline.Result
-	stack                                                 string
-	alb, tg, listener, rule, lt, asg, repo, role, profile *offline.Resource
+	res                                                        *offline.Result
+	stack                                                      string
+	alb, tg, listener, rule, lt, asg, repo, role, app, profile *offline.Resource
 }
 
 func name(stack, thing string) string { return "canalco-" + stack + "-" + thing }
@@ -84,6 +84,7 @@ func load(t *testing.T, stack string) *layer {
 	l.asg = find(t, res, groupType, name(stack, "backend"))
 	l.repo = find(t, res, repoType, name(stack, "backend"))
 	l.role = find(t, res, roleType, name(stack, "backend-instance"))
+	l.app = find(t, res, roleType, name(stack, "app"))
 	l.profile = find(t, res, profileType, name(stack, "backend-instance"))
 	return l
 }
@@ -399,6 +400,9 @@ func TestLaunchTemplate(t *testing.T) {
 		assert.Nil(t, lt.Get("vpcSecurityGroupIds"), "groups go on the interface")
 
 		assert.Equal(t, "required", lt.Str("metadataOptions.httpTokens"), "EC2.8, AutoScaling.3: IMDSv2")
+		// "Configure the instance metadata options" (EC2 User Guide): with a hop limit of 1 the
+		// IMDSv2 token's response does not reach a container on a bridge network, so the
+		// backend's container cannot take the instance role's credentials.
 		assert.Equal(t, 1.0, lt.Num("metadataOptions.httpPutResponseHopLimit"))
 		assert.Equal(t, "enabled", lt.Str("metadataOptions.httpEndpoint"))
 		assert.Equal(t, "enabled", lt.Str("metadataOptions.instanceMetadataTags"))
@@ -584,10 +588,10 @@ func TestAgentConfiguration(t *testing.T) {
 // userData decodes a launch template's boot script.
 func userData(t *testing.T, lt *offline.Resource) string {
 	t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(lt.Str("userData"))
+	script, size, err := compute.DecodeUserData(lt.Str("userData"))
 	require.NoError(t, err)
-	assert.LessOrEqual(t, len(raw), 16*1024, "EC2 takes at most 16 KB of user data")
-	return string(raw)
+	assert.LessOrEqual(t, size, 16*1024, "EC2 takes at most 16 KB of user data")
+	return script
 }
 
 func secretArn(t *testing.T, res *offline.Result, stack string) string {
@@ -624,7 +628,7 @@ func TestUserDataBootsTheBackend(t *testing.T) {
 			"readonly ENVIRONMENT='" + l.stack + "'",
 			"umask 077",
 			`chmod 600 "$ENV_FILE"`,
-			"--network host --restart always",
+			`--restart always --publish "$PORT:$PORT"`,
 			"--log-driver awslogs",
 			`--log-opt awslogs-group="$LOG_GROUP"`,
 			"cat >/usr/local/bin/canalco-run-migrations <<'MIGRATIONS'",
@@ -676,12 +680,11 @@ func TestUserDataPassesShellcheck(t *testing.T) {
 	for label, script := range scripts {
 		t.Run(label, func(t *testing.T) {
 			shellcheck(t, script)
-			start := strings.Index(script, "<<'MIGRATIONS'\n")
-			end := strings.Index(script, "\nMIGRATIONS\n")
-			require.True(t, start > 0 && end > start, "the migrations script is embedded")
-			migrations := script[start+len("<<'MIGRATIONS'\n") : end+1]
-			assert.True(t, strings.HasPrefix(migrations, "#!/bin/bash\n"))
-			shellcheck(t, migrations)
+			for _, mark := range []string{"MIGRATIONS", "CREDENTIALS"} {
+				inner := embedded(t, script, mark)
+				assert.True(t, strings.HasPrefix(inner, "#!/bin/bash\n"), mark)
+				shellcheck(t, inner)
+			}
 		})
 	}
 }

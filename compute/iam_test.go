@@ -23,16 +23,83 @@ func parsePolicy(t *testing.T, doc string) []security.Statement {
 
 var documentPurposes = []string{"cotizaciones", "facturas", "adjuntos", "backups", "auditoria", "reportes"}
 
-// The instance role may do exactly this, on this stack's resources only.
-func TestInstancePolicyIsLeastPrivilege(t *testing.T) {
-	eachStack(t, func(t *testing.T, l *layer, _ profile) {
-		var policies []*offline.Resource
-		for _, p := range l.res.OfType(rolePolicyType) {
-			if p.Str("role") == l.role.Str("name") {
-				policies = append(policies, p)
+// inlinePolicy is a role's one inline policy.
+func inlinePolicy(t *testing.T, res *offline.Result, role *offline.Resource) []security.Statement {
+	t.Helper()
+	var policies []*offline.Resource
+	for _, p := range res.OfType(rolePolicyType) {
+		if p.Str("role") == role.Str("name") {
+			policies = append(policies, p)
+		}
+	}
+	require.Len(t, policies, 1, "one inline policy")
+	return parsePolicy(t, policies[0].Str("policy"))
+}
+
+type grant struct{ actions, resources []string }
+
+// checkGrants asserts a policy has exactly the statements wanted, no wildcard action, and no
+// resource of another stack.
+func checkGrants(t *testing.T, stack string, statements []security.Statement, want map[string]grant) {
+	t.Helper()
+	require.Len(t, statements, len(want))
+	for _, s := range statements {
+		w, ok := want[s.Sid]
+		require.True(t, ok, "unexpected statement %s", s.Sid)
+		assert.Equal(t, "Allow", s.Effect)
+		assert.Equal(t, w.actions, s.Action, s.Sid)
+		assert.Equal(t, w.resources, s.Resource, s.Sid)
+		for _, a := range s.Action {
+			assert.NotContains(t, a, "*", "no wildcard action (%s)", s.Sid)
+		}
+		for _, r := range s.Resource {
+			assert.NotEmpty(t, r, s.Sid)
+			// The only "*": GetAuthorizationToken has no resource-level permissions.
+			if r == "*" {
+				assert.Equal(t, []string{"ecr:GetAuthorizationToken"}, s.Action)
+			}
+			for _, other := range offline.Stacks {
+				if other != stack {
+					assert.NotContains(t, r, name(other, ""), "%s names another stack", s.Sid)
+				}
 			}
 		}
-		require.Len(t, policies, 1, "one inline policy")
+	}
+}
+
+// The instance role does the host's work only: the image, the boot parameters, the master
+// secret for the migrations run on the host, and assuming the application role. No document,
+// queue, topic or database user.
+func TestInstancePolicyIsTheHostsOnly(t *testing.T) {
+	eachStack(t, func(t *testing.T, l *layer, _ profile) {
+		statements := inlinePolicy(t, l.res, l.role)
+		checkGrants(t, l.stack, statements, map[string]grant{
+			"RegistryLogin":         {[]string{"ecr:GetAuthorizationToken"}, []string{"*"}},
+			"PullBackendImage":      {[]string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:ListImages"}, []string{out(l.repo, "arn")}},
+			"ReadDatabaseSecret":    {[]string{"secretsmanager:GetSecretValue"}, []string{secretArn(t, l.res, l.stack)}},
+			"DecryptDatabaseSecret": {[]string{"kms:Decrypt"}, []string{out(find(t, l.res, keyType, name(l.stack, "data")), "arn")}},
+			"ReadBootParameters": {[]string{"ssm:GetParameter"}, []string{
+				out(find(t, l.res, parameterType, name(l.stack, "cloudwatch-agent")), "arn"),
+				out(find(t, l.res, parameterType, name(l.stack, "backend-release")), "arn"),
+			}},
+			"AssumeAppRole": {[]string{"sts:AssumeRole"}, []string{out(l.app, "arn")}},
+		})
+		for _, s := range statements {
+			if s.Sid == "DecryptDatabaseSecret" {
+				assert.Equal(t, map[string]map[string]any{"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}, s.Condition,
+					"the data key only as Secrets Manager uses it for the master secret")
+			}
+			for _, a := range s.Action {
+				assert.NotRegexp(t, `^(s3|sqs|sns|rds-db):`, a, "the application's data stays with the application role")
+			}
+		}
+	})
+}
+
+// The application role does exactly what the backend application does, on this stack's
+// resources: documents, the database as canalco_app, the storage key. Never the master secret.
+func TestAppPolicyIsTheApplicationsOnly(t *testing.T) {
+	eachStack(t, func(t *testing.T, l *layer, _ profile) {
 		var buckets, objects []string
 		for _, purpose := range documentPurposes {
 			arn := "arn:aws:s3:::" + name(l.stack, purpose+"-"+offline.AccountOf(l.stack)+"-us-east-1")
@@ -40,54 +107,45 @@ func TestInstancePolicyIsLeastPrivilege(t *testing.T) {
 		}
 		db := find(t, l.res, "aws:rds/instance:Instance", name(l.stack, "postgres"))
 		require.Regexp(t, `^db-[A-Z0-9]+$`, out(db, "resourceId"), "the DbiResourceId, not the instance identifier")
-		keys := []string{
-			out(find(t, l.res, keyType, name(l.stack, "storage")), "arn"),
-			out(find(t, l.res, keyType, name(l.stack, "data")), "arn"),
-		}
-		want := map[string]struct{ actions, resources []string }{
-			"RegistryLogin":      {[]string{"ecr:GetAuthorizationToken"}, []string{"*"}},
-			"PullBackendImage":   {[]string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:ListImages"}, []string{out(l.repo, "arn")}},
-			"ReadDatabaseSecret": {[]string{"secretsmanager:GetSecretValue"}, []string{secretArn(t, l.res, l.stack)}},
-			"ReadBootParameters": {[]string{"ssm:GetParameter"}, []string{
-				out(find(t, l.res, parameterType, name(l.stack, "cloudwatch-agent")), "arn"),
-				out(find(t, l.res, parameterType, name(l.stack, "backend-release")), "arn"),
-			}},
+		statements := inlinePolicy(t, l.res, l.app)
+		checkGrants(t, l.stack, statements, map[string]grant{
 			// "Creating and using an IAM policy for IAM database access" (Amazon RDS User Guide):
 			// arn:aws:rds-db:region:account-id:dbuser:DbiResourceId/db-user-name.
 			"ConnectAsAppUser":    {[]string{"rds-db:connect"}, []string{"arn:aws:rds-db:us-east-1:" + offline.AccountOf(l.stack) + ":dbuser:" + out(db, "resourceId") + "/canalco_app"}},
 			"ListDocumentBuckets": {[]string{"s3:ListBucket"}, buckets},
 			"ReadWriteDocuments":  {[]string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}, objects},
-			"UseStackKeys":        {[]string{"kms:Decrypt", "kms:GenerateDataKey"}, keys},
-		}
-		statements := parsePolicy(t, policies[0].Str("policy"))
-		require.Len(t, statements, len(want))
+			"UseStorageKey":       {[]string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{out(find(t, l.res, keyType, name(l.stack, "storage")), "arn")}},
+		})
 		for _, s := range statements {
-			w, ok := want[s.Sid]
-			require.True(t, ok, "unexpected statement %s", s.Sid)
-			assert.Equal(t, "Allow", s.Effect)
-			assert.Equal(t, w.actions, s.Action, s.Sid)
-			assert.Equal(t, w.resources, s.Resource, s.Sid)
 			for _, a := range s.Action {
-				assert.NotContains(t, a, "*", "no wildcard action (%s)", s.Sid)
-			}
-			if s.Sid == "ConnectAsAppUser" {
-				// Service Authorization Reference, Amazon RDS IAM Authentication, resource type
-				// db-user: arn:${Partition}:rds-db:${Region}:${Account}:dbuser:${DbiResourceId}/${DbUserName}.
-				assert.Regexp(t, `^arn:aws:rds-db:[a-z]{2}-[a-z]+-\d:\d{12}:dbuser:db-[A-Z0-9]+/[a-z_][a-z0-9_]*$`, s.Resource[0])
-			}
-			for _, r := range s.Resource {
-				assert.NotEmpty(t, r, s.Sid)
-				// The only "*": GetAuthorizationToken has no resource-level permissions.
-				if r == "*" {
-					assert.Equal(t, []string{"ecr:GetAuthorizationToken"}, s.Action)
-				}
-				for _, other := range offline.Stacks {
-					if other != l.stack {
-						assert.NotContains(t, r, name(other, ""), "%s names another stack", s.Sid)
-					}
-				}
+				assert.NotRegexp(t, `^(secretsmanager|ssm|ecr|sts|iam):`, a, "%s: not the application's", s.Sid)
 			}
 		}
+		var managed []string
+		for _, a := range l.res.OfType(attachmentType) {
+			if a.Str("role") == l.app.Str("name") {
+				managed = append(managed, a.Str("policyArn"))
+			}
+		}
+		assert.Empty(t, managed, "no managed policy on the application role")
+	})
+}
+
+// Only the stack's instance role, by ARN, may assume the application role; both carry the
+// stack's boundary.
+func TestAppRoleIsAssumedByTheInstanceRoleOnly(t *testing.T) {
+	eachStack(t, func(t *testing.T, l *layer, _ profile) {
+		assert.Equal(t, name(l.stack, "app"), l.app.Str("name"))
+		trust := parsePolicy(t, l.app.Str("assumeRolePolicy"))
+		require.Len(t, trust, 1)
+		assert.Equal(t, "Allow", trust[0].Effect)
+		assert.Equal(t, map[string]any{"AWS": out(l.role, "arn")}, trust[0].Principal)
+		assert.Equal(t, []string{"sts:AssumeRole"}, trust[0].Action)
+		assert.Equal(t, map[string]map[string]any{"StringLike": {"sts:RoleSessionName": "i-*"}}, trust[0].Condition,
+			"sessions named after the instance (canalco-app-credentials passes the instance id)")
+		boundary := "arn:aws:iam::" + offline.AccountOf(l.stack) + ":policy/" + name(l.stack, "boundary")
+		assert.Equal(t, boundary, l.app.Str("permissionsBoundary"))
+		assert.Equal(t, boundary, l.role.Str("permissionsBoundary"))
 	})
 }
 

@@ -29,7 +29,10 @@ var managedPolicies = map[string]string{
 	"cloudwatch": "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
 }
 
-// instanceRole creates the backend instances' role and instance profile.
+// instanceRole creates the backend instances' role and instance profile: the host's own needs
+// (image pull, Session Manager, the agent, the boot parameters, the master secret for the
+// migrations run on the host) and assuming the application role, whose credentials the host
+// hands to the container (appRole).
 func (c *Compute) instanceRole(ctx *pulumi.Context, a *ComputeArgs, repo *ecr.Repository, parameters []*ssm.Parameter, parent pulumi.ResourceOption) (*iam.InstanceProfile, error) {
 	name := a.Env.Name("backend-instance")
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
@@ -55,21 +58,15 @@ func (c *Compute) instanceRole(ctx *pulumi.Context, a *ComputeArgs, repo *ecr.Re
 			return nil, fmt.Errorf("instance role %s policy: %w", k, err)
 		}
 	}
+	if err := c.appRole(ctx, a, role, parent); err != nil {
+		return nil, err
+	}
 	parameterArns := pulumi.StringArray{}
 	for _, p := range parameters {
 		parameterArns = append(parameterArns, p.Arn)
 	}
-	policy := pulumi.All(repo.Arn, a.DatabaseSecretArn, parameterArns, a.DocumentBucketArns, a.StorageKeyArn, a.DatabaseKeyArn, a.DatabaseResourceID, a.DatabaseReplicaResourceID).ApplyT(func(v []any) string {
-		buckets := v[3].([]string)
-		objects := make([]string, len(buckets))
-		for i, b := range buckets {
-			objects[i] = b + "/*"
-		}
-		return instancePolicy(instanceResources{
-			repository: v[0].(string), secret: v[1].(string), parameters: v[2].([]string),
-			buckets: buckets, objects: objects, keys: []string{v[4].(string), v[5].(string)},
-			appDatabaseUsers: appUserArns(a, v[6].(string), v[7].(string)),
-		})
+	policy := pulumi.All(repo.Arn, a.DatabaseSecretArn, parameterArns, a.DatabaseKeyArn, c.AppRoleArn).ApplyT(func(v []any) string {
+		return instancePolicy(a.Env.Region, v[0].(string), v[1].(string), v[2].([]string), v[3].(string), v[4].(string))
 	}).(pulumi.StringOutput)
 	if _, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
 		Name:   pulumi.String("backend"),
@@ -88,10 +85,42 @@ func (c *Compute) instanceRole(ctx *pulumi.Context, a *ComputeArgs, repo *ecr.Re
 	return profile, nil
 }
 
-// instanceResources are the ARNs the instance policy names.
-type instanceResources struct {
-	repository, secret                                   string
-	parameters, buckets, objects, keys, appDatabaseUsers []string
+// appRole creates canalco-<env>-app, the backend application's role: only the instance role
+// may assume it, and it holds only what the application does. The container cannot reach the
+// instance metadata service (hop limit 1, bridge network), so these short-lived credentials,
+// refreshed by the host, are all it has: never the master secret, the image pull or SSM.
+func (c *Compute) appRole(ctx *pulumi.Context, a *ComputeArgs, instance *iam.Role, parent pulumi.ResourceOption) error {
+	name := a.Env.Name("app")
+	// The session is named after the instance it is issued to (i-…), so CloudTrail says which
+	// instance's container made each call.
+	trust := instance.Arn.ApplyT(func(arn string) string {
+		return security.Document(security.Statement{
+			Effect:    "Allow",
+			Principal: map[string]any{"AWS": arn},
+			Action:    []string{"sts:AssumeRole"},
+			Condition: map[string]map[string]any{"StringLike": {"sts:RoleSessionName": "i-*"}},
+		})
+	}).(pulumi.StringOutput)
+	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+		Name:             pulumi.String(name),
+		Description:      pulumi.String("Backend application of " + a.Env.Prefix + ", assumed by its instances"),
+		AssumeRolePolicy: trust,
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("application role: %w", err)
+	}
+	c.AppRoleArn = role.Arn
+	policy := pulumi.All(a.DocumentBucketArns, a.StorageKeyArn, a.DatabaseResourceID, a.DatabaseReplicaResourceID).ApplyT(func(v []any) string {
+		return appPolicy(v[0].([]string), v[1].(string), appUserArns(a, v[2].(string), v[3].(string)))
+	}).(pulumi.StringOutput)
+	if _, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
+		Name:   pulumi.String("backend"),
+		Role:   role.Name,
+		Policy: policy,
+	}, parent); err != nil {
+		return fmt.Errorf("application role policy: %w", err)
+	}
+	return nil
 }
 
 // appUserArns are the backend's database user as IAM database authentication names it on
@@ -108,25 +137,43 @@ func appUserArns(a *ComputeArgs, resourceIDs ...string) []string {
 	return out
 }
 
-// instancePolicy is what the backend and its boot and migration scripts may do beyond the
-// managed policies: each statement names this stack's resources only.
-func instancePolicy(r instanceResources) string {
+// instancePolicy is what the boot and migration scripts do beyond the managed policies, on
+// this stack's resources only.
+func instancePolicy(region, repository, secret string, parameters []string, databaseKey, appRole string) string {
 	return security.Document(
 		// GetAuthorizationToken has no resource-level permissions: AWS accepts only "*". The
 		// token alone pulls nothing; the next statement limits pulls to this repository.
 		security.Allow("RegistryLogin", []string{"ecr:GetAuthorizationToken"}, []string{"*"}),
 		// ListImages: the boot serves the placeholder only while the repository is empty.
-		security.Allow("PullBackendImage", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:ListImages"}, []string{r.repository}),
-		// The migration step reads the master secret when it runs (RDS rotates it).
-		security.Allow("ReadDatabaseSecret", []string{"secretsmanager:GetSecretValue"}, []string{r.secret}),
-		// The backend signs in as its own user with IAM authentication tokens, never as master.
-		security.Allow("ConnectAsAppUser", []string{"rds-db:connect"}, r.appDatabaseUsers),
+		security.Allow("PullBackendImage", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:ListImages"}, []string{repository}),
+		// The migration step reads the master secret when it runs (RDS rotates it), with the
+		// key that encrypts it.
+		security.Allow("ReadDatabaseSecret", []string{"secretsmanager:GetSecretValue"}, []string{secret}),
+		security.Statement{
+			Sid: "DecryptDatabaseSecret", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{databaseKey},
+			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "secretsmanager." + region + ".amazonaws.com"}},
+		},
 		// The agent's configuration and the running release, read at boot.
-		security.Allow("ReadBootParameters", []string{"ssm:GetParameter"}, r.parameters),
-		security.Allow("ListDocumentBuckets", []string{"s3:ListBucket"}, r.buckets),
-		security.Allow("ReadWriteDocuments", []string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}, r.objects),
-		// The document buckets (SSE-KMS) and the database secret are encrypted with these keys.
-		security.Allow("UseStackKeys", []string{"kms:Decrypt", "kms:GenerateDataKey"}, r.keys),
+		security.Allow("ReadBootParameters", []string{"ssm:GetParameter"}, parameters),
+		// The credentials the host hands to the container.
+		security.Allow("AssumeAppRole", []string{"sts:AssumeRole"}, []string{appRole}),
+	)
+}
+
+// appPolicy is what the backend application does: documents, the database as its own user,
+// and the documents' key. The queues and the topic name the role in their own policies.
+func appPolicy(buckets []string, storageKey string, appDatabaseUsers []string) string {
+	objects := make([]string, len(buckets))
+	for i, b := range buckets {
+		objects[i] = b + "/*"
+	}
+	return security.Document(
+		// The backend signs in as its own user with IAM authentication tokens, never as master.
+		security.Allow("ConnectAsAppUser", []string{"rds-db:connect"}, appDatabaseUsers),
+		security.Allow("ListDocumentBuckets", []string{"s3:ListBucket"}, buckets),
+		security.Allow("ReadWriteDocuments", []string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}, objects),
+		// The document buckets are SSE-KMS with the storage key.
+		security.Allow("UseStorageKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{storageKey}),
 	)
 }
 
@@ -163,7 +210,9 @@ func launchTemplate(ctx *pulumi.Context, a *ComputeArgs, profile *iam.InstancePr
 			SecurityGroups:           pulumi.StringArray{a.BackendSecurityGroupID},
 			DeleteOnTermination:      pulumi.String("true"),
 		}},
-		// EC2.8, EC2.170, AutoScaling.3: IMDSv2 only, one hop (the container uses host networking).
+		// EC2.8, EC2.170, AutoScaling.3: IMDSv2 only, and one hop: the token's response does not
+		// survive the hop into a container on Docker's bridge, so containers cannot reach the
+		// instance's credentials (EC2 User Guide, "Configure the instance metadata options").
 		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
 			HttpEndpoint:            pulumi.String("enabled"),
 			HttpTokens:              pulumi.String("required"),

@@ -54,7 +54,9 @@ psql "host=$DATABASE_HOST port=$DATABASE_PORT dbname=$DATABASE_NAME sslmode=veri
 aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin "$REGISTRY" >/dev/null
 docker pull --quiet "$IMAGE"
 echo "running ${MIGRATION[*]}"
-docker run --rm --network host --env-file "$ENV_FILE" \
+# Docker's bridge network: the migrations need the database only, and cannot reach the
+# instance's credentials.
+docker run --rm --env-file "$ENV_FILE" \
 	--env DATABASE_USER --env DATABASE_PASSWORD \
 	--volume "$CA_BUNDLE:$CA_BUNDLE:ro" \
 	--entrypoint "${MIGRATION[0]}" "$IMAGE" "${MIGRATION[@]:1}"

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// With a read replica the backend signs in to it with IAM authentication as well (the replica
+// With a read replica the backend (its application role) signs in to it with IAM authentication as well (the replica
 // has its own DbiResourceId), and its environment names the replica as DATABASE_READ_HOST;
 // without one, DATABASE_READ_HOST is the primary.
 func TestBackendReadsFromTheReplica(t *testing.T) {
@@ -19,7 +19,7 @@ func TestBackendReadsFromTheReplica(t *testing.T) {
 	user := func(db *offline.Resource) string {
 		return "arn:aws:rds-db:us-east-1:" + offline.AccountOf("prod") + ":dbuser:" + out(db, "resourceId") + "/canalco_app"
 	}
-	role := find(t, res, roleType, name("prod", "backend-instance"))
+	role := find(t, res, roleType, name("prod", "app"))
 	var connect []string
 	for _, p := range res.OfType(rolePolicyType) {
 		if p.Str("role") == role.Str("name") {

@@ -1,10 +1,13 @@
 package compute
 
 import (
+	"bytes"
+	"compress/gzip"
 	_ "embed"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,9 +25,12 @@ var (
 	migrateScript string
 	//go:embed approle.sql
 	appRoleSQL string
+	//go:embed credentials.sh
+	credentialsScript string
 
 	scripts = template.Must(template.New("userdata.sh").Funcs(template.FuncMap{"q": shellQuote}).Parse(userDataScript))
 	_       = template.Must(scripts.New("migrate.sh").Parse(migrateScript))
+	_       = template.Must(scripts.New("credentials.sh").Parse(credentialsScript))
 )
 
 // shellQuote makes any value one literal shell word, so nothing rendered into the scripts is
@@ -61,12 +67,17 @@ type bootConfig struct {
 	AppRoleSQL       string
 	// Migrations is the rendered canalco-run-migrations script the boot script installs.
 	Migrations string
+	// AppRoleArn is the role whose credentials the host writes to CredentialsDir (tmpfs),
+	// readable by CredentialsGroup, for the container; AWSConfig names them to the SDK.
+	AppRoleArn, CredentialsDir, CredentialsGroup, AWSConfig string
+	// Credentials is the rendered canalco-app-credentials script the boot script installs.
+	Credentials string
 }
 
 type envVar struct{ Name, Value string }
 
 // newBootConfig gathers the plain values once the stack's outputs are known.
-func newBootConfig(a *ComputeArgs, c *Compute, repositoryURL, secretArn, dbHost, dbReadHost string, dbPort int) bootConfig {
+func newBootConfig(a *ComputeArgs, c *Compute, repositoryURL, secretArn, dbHost, dbReadHost string, dbPort int, appRoleArn string) bootConfig {
 	b := bootConfig{
 		Region:           a.Env.Region,
 		Environment:      string(a.Env.Environment),
@@ -89,6 +100,10 @@ func newBootConfig(a *ComputeArgs, c *Compute, repositoryURL, secretArn, dbHost,
 		CABundle:         "/etc/canalco/rds-global-bundle.pem",
 		MigrationCommand: a.Settings.MigrationCommand,
 		AppRoleSQL:       appRoleSQL,
+		AppRoleArn:       appRoleArn,
+		CredentialsDir:   "/run/canalco/aws",
+		CredentialsGroup: "canalco-app",
+		AWSConfig:        "/etc/canalco/aws-config",
 	}
 	// The placeholder serves files: a health path naming a folder is served by its index.
 	if b.HealthFile == "" || strings.HasSuffix(b.HealthFile, "/") {
@@ -104,13 +119,17 @@ func newBootConfig(a *ComputeArgs, c *Compute, repositoryURL, secretArn, dbHost,
 	return b
 }
 
-// render returns the boot script (user data) with the migrations script inside it.
+// render returns the boot script (user data) with the migrations and credentials scripts
+// inside it.
 func (b bootConfig) render() (string, error) {
-	var migrations, boot strings.Builder
+	var migrations, credentials, boot strings.Builder
 	if err := scripts.ExecuteTemplate(&migrations, "migrate.sh", b); err != nil {
 		return "", err
 	}
-	b.Migrations = migrations.String()
+	if err := scripts.ExecuteTemplate(&credentials, "credentials.sh", b); err != nil {
+		return "", err
+	}
+	b.Migrations, b.Credentials = migrations.String(), credentials.String()
 	if err := scripts.ExecuteTemplate(&boot, "userdata.sh", b); err != nil {
 		return "", err
 	}
@@ -120,13 +139,43 @@ func (b bootConfig) render() (string, error) {
 // bootScript is the launch template's user data, base64-encoded. It depends on the stack only,
 // never on a release: `pulumi up` from any checkout renders the same script.
 func bootScript(a *ComputeArgs, c *Compute, repositoryURL pulumi.StringOutput) pulumi.StringOutput {
-	return pulumi.All(repositoryURL, a.DatabaseSecretArn, a.DatabaseAddress, a.DatabaseReadAddress, a.DatabasePort).ApplyT(func(v []any) (string, error) {
-		script, err := newBootConfig(a, c, v[0].(string), v[1].(string), v[2].(string), v[3].(string), v[4].(int)).render()
+	return pulumi.All(repositoryURL, a.DatabaseSecretArn, a.DatabaseAddress, a.DatabaseReadAddress, a.DatabasePort, c.AppRoleArn).ApplyT(func(v []any) (string, error) {
+		script, err := newBootConfig(a, c, v[0].(string), v[1].(string), v[2].(string), v[3].(string), v[4].(int), v[5].(string)).render()
 		if err != nil {
 			return "", fmt.Errorf("user data: %w", err)
 		}
-		return base64.StdEncoding.EncodeToString([]byte(script)), nil
+		return encodeUserData(script)
 	}).(pulumi.StringOutput)
+}
+
+// encodeUserData gzips the boot script: EC2 takes at most 16 KB of user data, and cloud-init
+// runs a gzipped script as it is ("User data formats", cloud-init documentation: compressed
+// content is uncompressed first). The gzip header carries no time, so the same script always
+// encodes the same and the launch template never changes for nothing.
+func encodeUserData(script string) (string, error) {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	if _, err := w.Write([]byte(script)); err != nil {
+		return "", fmt.Errorf("user data: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return "", fmt.Errorf("user data: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(b.Bytes()), nil
+}
+
+// DecodeUserData is the boot script of a launch template's user data, and the size EC2 counts.
+func DecodeUserData(userData string) (script string, size int, err error) {
+	raw, err := base64.StdEncoding.DecodeString(userData)
+	if err != nil {
+		return "", 0, err
+	}
+	r, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return "", 0, err
+	}
+	text, err := io.ReadAll(r)
+	return string(text), len(raw), err
 }
 
 // agentConfig is the CloudWatch agent's configuration: memory and root-disk usage in the

@@ -20,6 +20,9 @@ readonly PORT={{.Port}}
 readonly ENV_FILE=/etc/canalco/backend.env
 readonly CA_BUNDLE={{q .CABundle}}
 readonly PLACEHOLDER_ROOT=/var/lib/canalco/placeholder
+readonly CREDENTIALS_DIR={{q .CredentialsDir}}
+readonly CREDENTIALS_GROUP={{q .CredentialsGroup}}
+readonly AWS_CONFIG={{q .AWSConfig}}
 
 # Messages go to stderr so that command substitutions capture only the commands' output.
 log() {
@@ -163,13 +166,62 @@ ecr_login() {
 retry 5 ecr_login
 retry 5 docker pull "$IMAGE"
 
-# Host networking: the container listens on the instance's port and reaches the instance
-# metadata service for its credentials (and so its database tokens) with the hop limit of 1.
-# Logging never blocks the backend: a slow CloudWatch Logs only fills a buffer.
+# The container's AWS identity is the application role, never the instance's: on Docker's bridge
+# network, with a hop limit of 1, it cannot reach the metadata service. The host assumes the
+# role now and every 15 minutes (and at every boot, before Docker starts the container again)
+# and writes the credentials to a tmpfs directory the container reads through its supplementary
+# group; the SDK's config names them as a credential_process, and botocore refreshes them
+# before they expire.
+log "handing the container the application role's credentials"
+groupadd --system --force "$CREDENTIALS_GROUP"
+cat >/usr/local/bin/canalco-app-credentials <<'CREDENTIALS'
+{{.Credentials}}CREDENTIALS
+chmod 700 /usr/local/bin/canalco-app-credentials
+retry 5 /usr/local/bin/canalco-app-credentials "$INSTANCE_ID"
+printf '[default]\nregion = %s\ncredential_process = cat %s/credentials.json\n' "$REGION" "$CREDENTIALS_DIR" >"$AWS_CONFIG"
+chgrp "$CREDENTIALS_GROUP" "$AWS_CONFIG"
+chmod 640 "$AWS_CONFIG"
+cat >/etc/systemd/system/canalco-app-credentials.service <<UNIT
+[Unit]
+Description=Canalco backend: the application role's credentials for the container
+Wants=network-online.target
+After=network-online.target
+Before=docker.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/bin/canalco-app-credentials $INSTANCE_ID
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+cat >/etc/systemd/system/canalco-app-credentials.timer <<'UNIT'
+[Unit]
+Description=Canalco backend: refresh the application role's credentials every 15 minutes
+
+[Timer]
+OnCalendar=*:0/15
+AccuracySec=1min
+
+[Install]
+WantedBy=timers.target
+UNIT
+systemctl daemon-reload
+systemctl enable canalco-app-credentials.service
+systemctl enable --now canalco-app-credentials.timer
+credentials_gid=$(getent group "$CREDENTIALS_GROUP" | cut -d: -f3)
+
+# Off the host network: the load balancer's port is published to the container's. Logging never
+# blocks the backend: a slow CloudWatch Logs only fills a buffer (the Docker daemon writes the
+# logs with the instance's credentials).
 log "starting the backend"
 docker run --detach --name canalco-backend \
-	--network host --restart always \
+	--restart always --publish "$PORT:$PORT" \
 	--env-file "$ENV_FILE" \
+	--env AWS_CONFIG_FILE="$AWS_CONFIG" --env AWS_SDK_LOAD_CONFIG=1 --env AWS_EC2_METADATA_DISABLED=true \
+	--group-add "$credentials_gid" \
+	--volume "$CREDENTIALS_DIR:$CREDENTIALS_DIR:ro" \
+	--volume "$AWS_CONFIG:$AWS_CONFIG:ro" \
 	--volume "$CA_BUNDLE:$CA_BUNDLE:ro" \
 	--log-driver awslogs \
 	--log-opt mode=non-blocking --log-opt max-buffer-size=16m \

@@ -120,7 +120,9 @@ func (m *mocks) computed(token, name string, in resource.PropertyMap) map[string
 		out["address"], out["endpoint"], out["port"] = host, host+":5432", 5432
 		out["arn"] = fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", m.region, m.account, name)
 		out["resourceId"] = "db-" + strings.ToUpper(hex(name))
-		out["masterUserSecrets"] = []any{map[string]any{"secretArn": fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!db-%s-AbCdEf", m.region, m.account, hex(name)), "secretStatus": "active"}}
+		if in["manageMasterUserPassword"].IsBool() && in["manageMasterUserPassword"].BoolValue() {
+			out["masterUserSecrets"] = []any{map[string]any{"secretArn": fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!db-%s-AbCdEf", m.region, m.account, hex(name)), "secretStatus": "active"}}
+		}
 	case "aws:sqs/queue:Queue":
 		out["url"] = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", m.region, m.account, name)
 		out["arn"] = fmt.Sprintf("arn:aws:sqs:%s:%s:%s", m.region, m.account, name)

@@ -16,7 +16,7 @@ func (p *platform) deployServerless() error {
 		StorageKeyArn:   p.buckets.KeyArn,
 		AccessLogBucket: p.buckets.Logs.Name,
 		AccessLogsReady: p.buckets.LogsPolicy,
-		BackendRoleArn:  p.compute.InstanceRoleArn,
+		BackendRoleArn:  p.compute.AppRoleArn,
 		AppURL:          p.cdn.AppURL,
 		Recovery:        p.recovery(),
 		Rotation: serverless.Rotation{

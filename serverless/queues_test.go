@@ -2,6 +2,7 @@ package serverless_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/canalco/infra/offline"
@@ -9,28 +10,17 @@ import (
 
 var deadLetterQueues = []string{"audit-dlq", "reports-dlq", "notifications-dlq", "jobs-dlq", "scheduler-dlq"}
 
-// backendRoleArn is the compute layer's instance role: the producer of events and messages.
+// backendRoleArn is the compute layer's application role, the one only its instance role may
+// assume: the producer of events and messages.
 func backendRoleArn(t *testing.T, res *offline.Result) string {
 	t.Helper()
 	for _, r := range res.OfType(roleType) {
-		if res.Ancestor(r, "canalco:compute:Compute") != nil && json.Valid([]byte(r.Str("assumeRolePolicy"))) &&
-			hasService(r.Str("assumeRolePolicy"), "ec2.amazonaws.com") {
+		if res.Ancestor(r, "canalco:compute:Compute") != nil && strings.HasSuffix(r.Str("name"), "-app") {
 			return r.Outputs["arn"].(string)
 		}
 	}
-	t.Fatal("the compute layer has no instance role")
+	t.Fatal("the compute layer has no application role")
 	return ""
-}
-
-func hasService(policy, service string) bool {
-	var doc struct{ Statement []statement }
-	_ = json.Unmarshal([]byte(policy), &doc)
-	for _, s := range doc.Statement {
-		if s.Principal["Service"] == service {
-			return true
-		}
-	}
-	return false
 }
 
 func TestQueuesAreEncryptedAndRedriveToDeadLetterQueues(t *testing.T) {

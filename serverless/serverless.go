@@ -26,7 +26,7 @@ type ServerlessArgs struct {
 	// (the log bucket and its policy) exist.
 	AccessLogBucket string
 	AccessLogsReady pulumi.Resource
-	// BackendRoleArn is the backend instances' role: it publishes domain events to the topic and
+	// BackendRoleArn is the backend application's role: it publishes domain events to the topic and
 	// sends audit events and report requests to the queues.
 	BackendRoleArn pulumi.StringInput
 	// AppURL goes into emails as the link to the app.

@@ -420,15 +420,8 @@ func (p *pricer) security() {
 			"the seed's encryption at rest works with AWS-managed keys; customer-managed ones scope who may decrypt", float64(len(keys))*KMSKeyMonth)
 	}
 	secrets := len(p.x.OfType("aws:secretsmanager/secret:Secret"))
-	detail := fmt.Sprintf("%d × $%.2f", secrets, SecretMonth)
-	for _, db := range p.x.OfType("aws:rds/instance:Instance") {
-		if db.Bool("manageMasterUserPassword") {
-			secrets++
-			detail = fmt.Sprintf("%d × $%.2f (RDS-managed master secret included)", secrets, SecretMonth)
-		}
-	}
 	if secrets > 0 {
-		p.add("Secrets Manager", fmt.Sprintf("%d secrets", secrets), detail, float64(secrets)*SecretMonth)
+		p.add("Secrets Manager", fmt.Sprintf("%d secrets", secrets), fmt.Sprintf("%d × $%.2f", secrets, SecretMonth), float64(secrets)*SecretMonth)
 	}
 }
 

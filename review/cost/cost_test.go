@@ -48,7 +48,7 @@ func TestHandComputedItems(t *testing.T) {
 	plan := &offline.Result{Resources: []*offline.Resource{
 		res("aws:ec2/natGateway:NatGateway", "nat-a", map[string]any{}),
 		res("aws:ec2/eip:Eip", "eip-a", map[string]any{}),
-		res("aws:rds/instance:Instance", "db", map[string]any{"instanceClass": "db.t4g.medium", "multiAz": true, "allocatedStorage": 50.0, "manageMasterUserPassword": true}),
+		res("aws:rds/instance:Instance", "db", map[string]any{"instanceClass": "db.t4g.medium", "multiAz": true, "allocatedStorage": 50.0}),
 		res("aws:rds/instance:Instance", "replica", map[string]any{"instanceClass": "db.t4g.small", "replicateSourceDb": "db"}),
 		lt,
 		res("aws:autoscaling/group:Group", "asg", map[string]any{"minSize": 2.0, "launchTemplate": map[string]any{"id": "lt"}}),
@@ -56,6 +56,7 @@ func TestHandComputedItems(t *testing.T) {
 		res("aws:cloudfront/distribution:Distribution", "cdn", map[string]any{}),
 		res("aws:lambda/function:Function", "fn", map[string]any{"memorySize": 256.0}),
 		res("aws:secretsmanager/secret:Secret", "smtp", map[string]any{}),
+		res("aws:secretsmanager/secret:Secret", "postgres-master", map[string]any{}),
 	}}
 	for i := 0; i < 12; i++ {
 		plan.Resources = append(plan.Resources, res("aws:cloudwatch/metricAlarm:MetricAlarm", "alarm"+string(rune('a'+i)), map[string]any{"namespace": "AWS/EC2"}))

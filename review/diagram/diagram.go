@@ -6,6 +6,7 @@ package diagram
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -256,11 +257,18 @@ func (b *builder) dataFlows() {
 	}
 }
 
-// roleReach links a workload to the drawn resources its role's policies name.
+// roleReach links a workload to the drawn resources its role's policies name, and those of the
+// stack's roles it may assume (the backend's instances hand the application role's
+// credentials to their container).
 func (b *builder) roleReach(from string, role *offline.Resource) {
-	if role == nil || from == "" {
+	b.reach(from, role, map[*offline.Resource]bool{})
+}
+
+func (b *builder) reach(from string, role *offline.Resource, seen map[*offline.Resource]bool) {
+	if role == nil || from == "" || seen[role] {
 		return
 	}
+	seen[role] = true
 	var docs []any
 	for i := range role.List("inlinePolicies") {
 		docs = append(docs, role.Get(fmt.Sprintf("inlinePolicies.%d.policy", i)))
@@ -286,6 +294,9 @@ func (b *builder) roleReach(from string, role *offline.Resource) {
 				}
 			}
 			for _, arn := range st.Resources {
+				if slices.Contains(st.Actions, "sts:AssumeRole") {
+					b.reach(from, b.x.Ref(arn, "aws:iam/role:Role"), seen)
+				}
 				target := b.x.Ref(strings.TrimSuffix(arn, "/*"))
 				_, drawn := b.nodes[target]
 				// A permission adds nothing to an arrow that already says what flows there.

@@ -4,7 +4,6 @@
 package diff
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/canalco/infra/compute"
 	"github.com/canalco/infra/offline"
 	"github.com/canalco/infra/settings"
 )
@@ -192,8 +192,8 @@ func (n *normalizer) flatten(r *offline.Resource) map[string]string {
 				walk(path, doc)
 				return
 			}
-			if text, err := base64.StdEncoding.DecodeString(t); err == nil && strings.HasSuffix(path, "userData") {
-				t = string(text) // compare the boot script, not its encoding
+			if text, _, err := compute.DecodeUserData(t); err == nil && strings.HasSuffix(path, "userData") {
+				t = text // compare the boot script, not its encoding
 			}
 			out[path] = n.value(t)
 		case offline.Secret:

@@ -235,17 +235,6 @@ func (p *plan) databaseResources(t *testing.T, db *offline.Resource) []request {
 			request{what: what, action: "rds:CreateDBInstanceReadReplica", resource: rds("db:" + db.Str("identifier")), context: c},
 			request{what: what, action: "rds:CreateDBInstanceReadReplica", resource: rds("db:" + src), context: region()})
 	}
-	if db.Bool("manageMasterUserPassword") {
-		secret, _ := db.Outputs["masterUserSecrets"].([]any)
-		require.Len(t, secret, 1, "%s: RDS's master secret", what)
-		arn := secret[0].(map[string]any)["secretArn"].(string)
-		out = append(out,
-			request{what: what, action: "secretsmanager:CreateSecret", resource: arn, context: region()},
-			request{what: what, action: "secretsmanager:TagResource", resource: arn, context: region()})
-		k := db.Str("masterUserSecretKmsKeyId")
-		via := map[string]any{"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
-		out = append(out, p.onKey(t, what, "kms:GenerateDataKey", k, via), p.onKey(t, what, "kms:Decrypt", k, via))
-	}
 	if !db.Bool("skipFinalSnapshot") {
 		snapshot := rds("snapshot:" + db.Str("finalSnapshotIdentifier"))
 		out = append(out,

@@ -65,18 +65,7 @@ func (p *plan) runtimeRequests(t *testing.T, fn *offline.Resource, calls []recor
 			bucket := str(c, "Bucket")
 			out = append(out, request{what: what, action: "s3:ListBucket", resource: "arn:aws:s3:::" + bucket, context: ctx, resourcePolicy: p.bucketPolicy[bucket]})
 		case "sts:AssumeRole":
-			// Under the target role's trust policy too: both must allow (IAM User Guide).
-			arn := str(c, "RoleArn")
-			var trust string
-			for _, r := range p.res.OfType("aws:iam/role:Role") {
-				if "arn:aws:iam::"+p.account+":role/"+r.Str("name") == arn {
-					trust = docName(r, "assumeRolePolicy")
-				}
-			}
-			require.NotEmpty(t, trust, "%s: the role %s is the stack's", what, arn)
-			ctx := region()
-			ctx["sts:RoleSessionName"] = str(c, "RoleSessionName")
-			out = append(out, request{what: what, action: "sts:AssumeRole", resource: arn, context: ctx, resourcePolicy: trust})
+			out = append(out, p.assumeRole(t, what, str(c, "RoleArn"), str(c, "RoleSessionName")))
 		case "ses:SendEmail":
 			// The stack's identity and configuration set, from the function's own settings.
 			sender, err := mail.ParseAddress(fn.Str("environment.variables.SENDER"))
@@ -114,6 +103,21 @@ func (p *plan) runtimeRequests(t *testing.T, fn *offline.Resource, calls []recor
 		}
 	}
 	return out
+}
+
+// assumeRole is sts:AssumeRole of one of the stack's roles, under the target role's trust
+// policy too: both must allow (IAM User Guide, "Policy evaluation logic").
+func (p *plan) assumeRole(t *testing.T, what, arn, session string) request {
+	var trust string
+	for _, r := range p.res.OfType("aws:iam/role:Role") {
+		if "arn:aws:iam::"+p.account+":role/"+r.Str("name") == arn {
+			trust = docName(r, "assumeRolePolicy")
+		}
+	}
+	require.NotEmpty(t, trust, "%s: the role %s is the stack's", what, arn)
+	ctx := region()
+	ctx["sts:RoleSessionName"] = session
+	return request{what: what, action: "sts:AssumeRole", resource: arn, context: ctx, resourcePolicy: trust}
 }
 
 // functionRole is a function's role name in the plan.
@@ -172,27 +176,65 @@ func TestEveryRecordedRuntimeCallIsAllowed(t *testing.T) {
 	}
 }
 
-// backendRequests are the backend instances' documented calls (docs/compute.md): the release
-// parameter at boot, the image pull, the database's IAM token (rds-db:connect as canalco_app),
-// the documents in the stack's buckets, the audit and reports queues and the events topic,
-// with what S3, SQS and SNS do with their keys on the caller's behalf.
-func (p *plan) backendRequests(t *testing.T) []request {
+// backend is one stack's backend as the IAM check reads it: the instance role (the host's
+// calls) and the application role (the container's).
+type backend struct {
+	p                             *plan
+	instanceRole, appRole, appArn string
+	named                         func(typ, name string) *offline.Resource
+}
+
+func (p *plan) backend(t *testing.T) backend {
 	prefix := "canalco-" + p.stack
-	named := func(typ, name string) *offline.Resource {
-		r := p.res.Named(typ, name)
-		require.NotNil(t, r, "%s %s", typ, name)
-		return r
+	return backend{
+		p: p, instanceRole: prefix + "-backend-instance", appRole: prefix + "-app",
+		appArn: "arn:aws:iam::" + p.account + ":role/" + prefix + "-app",
+		named: func(typ, name string) *offline.Resource {
+			r := p.res.Named(typ, name)
+			require.NotNil(t, r, "%s %s", typ, name)
+			return r
+		},
 	}
-	what := "backend instance"
-	repo := named("aws:ecr/repository:Repository", prefix+"-backend").Outputs["arn"].(string)
-	db := named("aws:rds/instance:Instance", prefix+"-postgres")
+}
+
+// masterSecret is the database's master secret and the key that encrypts it.
+func (b backend) masterSecret() (secret, key string) {
+	return b.named("aws:secretsmanager/secret:Secret", "canalco-"+b.p.stack+"-postgres-master").Outputs["arn"].(string),
+		b.named("aws:kms/key:Key", "canalco-"+b.p.stack+"-data").Outputs["arn"].(string)
+}
+
+// session is how the host names the application role's sessions: the instance id.
+const session = "i-0123456789abcdef0"
+
+// hostRequests are the backend host's documented calls (docs/compute.md): the release parameter
+// at boot, the image pull, the master secret when the migrations run (through Secrets Manager,
+// with its key), and the application role's credentials it hands to the container.
+func (b backend) hostRequests(t *testing.T) []request {
+	p, prefix, what := b.p, "canalco-"+b.p.stack, "backend host"
+	repo := b.named("aws:ecr/repository:Repository", prefix+"-backend").Outputs["arn"].(string)
+	secret, key := b.masterSecret()
 	out := []request{
-		{what: what, action: "ssm:GetParameter", resource: named("aws:ssm/parameter:Parameter", prefix+"-backend-release").Outputs["arn"].(string), context: region()},
+		{what: what, action: "ssm:GetParameter", resource: b.named("aws:ssm/parameter:Parameter", prefix+"-backend-release").Outputs["arn"].(string), context: region()},
 		{what: what, action: "ecr:GetAuthorizationToken", resource: "*", context: region()},
-		{what: what, action: "rds-db:connect", resource: "arn:aws:rds-db:us-east-1:" + p.account + ":dbuser:" + db.Outputs["resourceId"].(string) + "/canalco_app", context: region()},
+		{what: what, action: "secretsmanager:GetSecretValue", resource: secret, context: region()},
+		p.onKey(t, what, "kms:Decrypt", key, map[string]any{"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}),
+		p.assumeRole(t, what, b.appArn, session),
 	}
 	for _, action := range []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"} {
 		out = append(out, request{what: what, action: action, resource: repo, context: region()})
+	}
+	return out
+}
+
+// appRequests are the backend application's documented calls (docs/compute.md), made in the
+// container with the application role's credentials: the database's IAM token (rds-db:connect
+// as canalco_app), the documents in the stack's buckets, the audit and reports queues and the
+// events topic, with what S3, SQS and SNS do with their keys on the caller's behalf.
+func (b backend) appRequests(t *testing.T) []request {
+	p, prefix, what, named := b.p, "canalco-"+b.p.stack, "backend application", b.named
+	db := named("aws:rds/instance:Instance", prefix+"-postgres")
+	out := []request{
+		{what: what, action: "rds-db:connect", resource: "arn:aws:rds-db:us-east-1:" + p.account + ":dbuser:" + db.Outputs["resourceId"].(string) + "/canalco_app", context: region()},
 	}
 	for _, b := range p.res.OfType("aws:s3/bucketV2:BucketV2") {
 		for _, purpose := range storage.DocumentPurposes {
@@ -256,17 +298,70 @@ func (p *plan) keyArn(id string) string {
 }
 
 // TestTheBackendsDocumentedCallsAreAllowed: every call docs/compute.md says the backend makes
-// is allowed to the instance role, under the boundary and the resource policies.
+// is allowed, the host's to the instance role and the application's to the application role,
+// under the boundary, the trust and the resource policies.
 func TestTheBackendsDocumentedCallsAreAllowed(t *testing.T) {
 	for _, stack := range offline.Stacks {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
+			b := newPlan(t, stack).backend(t)
+			for role, reqs := range map[string][]request{b.instanceRole: b.hostRequests(t), b.appRole: b.appRequests(t)} {
+				require.NotEmpty(t, reqs, role)
+				refused, _ := b.p.simulate(t, role, reqs)
+				for _, r := range refused {
+					t.Errorf("%s cannot: %s", role, r)
+				}
+			}
+		})
+	}
+}
+
+// TestTheBackendsRolesStayApart: the application (and so a compromised container) cannot
+// read the master secret or do the host's work, the host's role no longer reaches the
+// application's data, and no other role of the stack can take the application's credentials.
+// Each request alone, with the decision AWS's evaluation must reach.
+func TestTheBackendsRolesStayApart(t *testing.T) {
+	for _, stack := range offline.Stacks {
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
 			p := newPlan(t, stack)
-			reqs := p.backendRequests(t)
-			require.Greater(t, len(reqs), 20)
-			refused, _ := p.simulate(t, "canalco-"+stack+"-backend-instance", reqs)
-			for _, r := range refused {
-				t.Errorf("the backend cannot: %s", r)
+			b := p.backend(t)
+			prefix := "canalco-" + stack
+			secret, key := b.masterSecret()
+			host, app := b.hostRequests(t), b.appRequests(t)
+			byAction := func(reqs []request, action string) request {
+				for _, r := range reqs {
+					if r.action == action {
+						return r
+					}
+				}
+				t.Fatalf("no %s request", action)
+				return request{}
+			}
+			audit := p.res.Named("aws:lambda/function:Function", prefix+"-audit")
+			require.NotNil(t, audit)
+			for _, c := range []struct {
+				name, role string
+				req        request
+			}{
+				{"the application reads the master secret", b.appRole, request{action: "secretsmanager:GetSecretValue", resource: secret, context: region()}},
+				{"the application decrypts with the database key", b.appRole, p.onKey(t, "", "kms:Decrypt", key, map[string]any{"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"})},
+				{"the application reads the release parameter", b.appRole, byAction(host, "ssm:GetParameter")},
+				{"the application pulls images", b.appRole, byAction(host, "ecr:BatchGetImage")},
+				{"the application assumes the instance role", b.appRole, p.assumeRole(t, "", "arn:aws:iam::"+p.account+":role/"+b.instanceRole, session)},
+				{"the application assumes itself", b.appRole, p.assumeRole(t, "", b.appArn, session)},
+				{"the host reads a document", b.instanceRole, byAction(app, "s3:GetObject")},
+				{"the host writes a document", b.instanceRole, byAction(app, "s3:PutObject")},
+				{"the host sends to a queue", b.instanceRole, byAction(app, "sqs:SendMessage")},
+				{"the host publishes to the topic", b.instanceRole, byAction(app, "sns:Publish")},
+				{"the host signs in as canalco_app", b.instanceRole, byAction(app, "rds-db:connect")},
+				{"a function's role assumes the application role", p.functionRole(audit), p.assumeRole(t, "", b.appArn, session)},
+				{"the host assumes it under another session name", b.instanceRole, p.assumeRole(t, "", b.appArn, "backend")},
+			} {
+				refused, _ := p.simulate(t, c.role, []request{c.req})
+				if len(refused) != 1 || !strings.Contains(refused[0], "Denied") {
+					t.Errorf("%s (%s): want denied, got %v", c.name, c.role, refused)
+				}
 			}
 		})
 	}
