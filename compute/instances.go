@@ -68,11 +68,7 @@ func (c *Compute) instanceRole(ctx *pulumi.Context, a *ComputeArgs, repo *ecr.Re
 	policy := pulumi.All(repo.Arn, a.DatabaseSecretArn, parameterArns, a.DatabaseKeyArn, c.AppRoleArn).ApplyT(func(v []any) string {
 		return instancePolicy(a.Env.Region, v[0].(string), v[1].(string), v[2].([]string), v[3].(string), v[4].(string))
 	}).(pulumi.StringOutput)
-	if _, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
-		Name:   pulumi.String("backend"),
-		Role:   role.Name,
-		Policy: policy,
-	}, parent); err != nil {
+	if err := backendPolicy(ctx, name, role, policy, parent); err != nil {
 		return nil, fmt.Errorf("instance role policy: %w", err)
 	}
 	profile, err := iam.NewInstanceProfile(ctx, name, &iam.InstanceProfileArgs{
@@ -113,14 +109,16 @@ func (c *Compute) appRole(ctx *pulumi.Context, a *ComputeArgs, instance *iam.Rol
 	policy := pulumi.All(a.DocumentBucketArns, a.StorageKeyArn, a.DatabaseResourceID, a.DatabaseReplicaResourceID).ApplyT(func(v []any) string {
 		return appPolicy(v[0].([]string), v[1].(string), appUserArns(a, v[2].(string), v[3].(string)))
 	}).(pulumi.StringOutput)
-	if _, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
-		Name:   pulumi.String("backend"),
-		Role:   role.Name,
-		Policy: policy,
-	}, parent); err != nil {
+	if err := backendPolicy(ctx, name, role, policy, parent); err != nil {
 		return fmt.Errorf("application role policy: %w", err)
 	}
 	return nil
+}
+
+// backendPolicy is a backend role's one inline policy, named "backend".
+func backendPolicy(ctx *pulumi.Context, name string, role *iam.Role, policy pulumi.StringOutput, parent pulumi.ResourceOption) error {
+	_, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{Name: pulumi.String("backend"), Role: role.Name, Policy: policy}, parent)
+	return err
 }
 
 // appUserArns are the backend's database user as IAM database authentication names it on

@@ -7,18 +7,11 @@ which answers were made up) from ``before-call``, which botocore lets a handler 
 """
 
 import contextlib
-import importlib.util
 import json
 import re
-import sys
 import types
 import urllib.parse
 from pathlib import Path
-
-FUNCTIONS_DIR = Path(__file__).resolve().parent.parent
-# Each package holds the shared modules beside its handler; here they come from shared/.
-if str(FUNCTIONS_DIR / "shared") not in sys.path:
-    sys.path.insert(0, str(FUNCTIONS_DIR / "shared"))
 
 # The parameters that name what a call touches: the IAM check turns them into ARNs. Bodies,
 # times and tokens stay out, so the record changes only when the calls do.
@@ -32,16 +25,6 @@ NAMING = (
 # Generated names (object keys of one run) are recorded as <uuid>, so the record is stable.
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?<=-)[0-9a-f]{16}$")
 
-
-def load_handler(function):
-    """Import <function>/handler.py fresh, its own modules beside it."""
-    folder = str(FUNCTIONS_DIR / function)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    spec = importlib.util.spec_from_file_location(f"recorded_{function.replace('-', '_')}", FUNCTIONS_DIR / function / "handler.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class Recorder:

@@ -20,7 +20,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from unittest import mock
 
-from tests.recorder import FUNCTIONS_DIR, Recorder, load_handler, unique, write
+from tests.fakes import FUNCTIONS_DIR, load_handler
+from tests.recorder import Recorder, unique, write
 
 import boto3
 from moto import mock_aws
