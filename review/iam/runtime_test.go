@@ -88,6 +88,17 @@ func (p *plan) runtimeRequests(t *testing.T, fn *offline.Resource, calls []recor
 			if fn.Str("environment.variables.RESTORE_TESTING_PLAN") != "" {
 				out = append(out, request{what: what, action: "backup:ListRestoreJobs", resource: "*", context: region()})
 			}
+		case "secretsmanager:GetRandomPassword":
+			out = append(out, request{what: what, action: "secretsmanager:GetRandomPassword", resource: "*", context: region()})
+		case "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage":
+			secret := p.secret(t, what, str(c, "SecretId"))
+			out = append(out, request{what: what, action: "secretsmanager:" + c.Operation, resource: secret.Outputs["arn"].(string), context: region()})
+			// Secrets Manager decrypts a value it returns, and encrypts one it stores, with the
+			// secret's key and the caller's rights ("How Secrets Manager uses AWS KMS").
+			via := map[string]any{"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
+			if kms := map[string]string{"GetSecretValue": "kms:Decrypt", "PutSecretValue": "kms:GenerateDataKey"}[c.Operation]; kms != "" {
+				out = append(out, p.onKey(t, what, kms, secret.Str("kmsKeyId"), via))
+			}
 		case "backup:GetRestoreTestingPlan":
 			// The plan's ARN is its name and an ID AWS appends (AWS Backup API Reference,
 			// RestoreTestingPlanForGet).
@@ -118,6 +129,19 @@ func (p *plan) assumeRole(t *testing.T, what, arn, session string) request {
 	ctx := region()
 	ctx["sts:RoleSessionName"] = session
 	return request{what: what, action: "sts:AssumeRole", resource: arn, context: ctx, resourcePolicy: trust}
+}
+
+// secret is the plan's secret a recorded ARN names; the record's six random characters
+// (<uuid>) stand for the plan's.
+func (p *plan) secret(t *testing.T, what, arn string) *offline.Resource {
+	prefix := strings.TrimSuffix(arn, "<uuid>")
+	for _, s := range p.res.OfType("aws:secretsmanager/secret:Secret") {
+		if a, _ := s.Outputs["arn"].(string); strings.HasPrefix(a, prefix) && len(a) == len(prefix)+6 {
+			return s
+		}
+	}
+	t.Fatalf("%s: no secret of the stack is %s", what, arn)
+	return nil
 }
 
 // functionRole is a function's role name in the plan.

@@ -22,8 +22,14 @@ NAMING = (
 )
 
 
-# Generated names (object keys of one run) are recorded as <uuid>, so the record is stable.
+# Generated names (object keys of one run, and the six random characters Secrets Manager
+# appends to a secret's ARN) are recorded as <uuid>, so the record is stable.
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?<=-)[0-9a-f]{16}$")
+SECRET_SUFFIX = re.compile(r"^(arn:aws:secretsmanager:[^:]+:\d{12}:secret:.+-)[A-Za-z0-9]{6}$")
+
+
+def _stable(value):
+    return SECRET_SUFFIX.sub(r"\1<uuid>", UUID.sub("<uuid>", value)) if isinstance(value, str) else value
 
 
 
@@ -35,7 +41,7 @@ class Recorder:
 
     def _record(self, params, model, context=None, **_):
         service = model.service_model.signing_name
-        named = {k: UUID.sub("<uuid>", v) if isinstance(v, str) else v for k, v in params.items() if k in NAMING}
+        named = {k: _stable(v) for k, v in params.items() if k in NAMING}
         if isinstance(named.get("CopySource"), dict):
             named["CopySource"] = f"{named['CopySource']['Bucket']}/{named['CopySource']['Key']}"
         elif "CopySource" in named:

@@ -11,11 +11,14 @@ has moto (5.2) and current botocore; calls moto does not implement are answered 
 (FAKES) and marked "fake" in the record.
 """
 
+import contextlib
+import io
 import json
 import os
 import sys
 import types
 import unittest
+import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from unittest import mock
@@ -25,6 +28,7 @@ from tests.recorder import Recorder, unique, write
 
 import boto3
 from moto import mock_aws
+from moto.awslambda.models import LambdaBackend
 
 RECORD = FUNCTIONS_DIR / "tests" / "runtime_calls.json"
 REGION, ACCOUNT, PREFIX = "us-east-1", "123456789012", "canalco-prod"
@@ -76,6 +80,11 @@ REPORTS_ENV = {
     "CONFIGURATION_SET": PREFIX, "TEMPLATE_PREFIX": PREFIX + "-", "ENVIRONMENT": "prod"}
 
 
+# The master secret's value, in the shape the rotation function reads.
+MASTER = {"engine": "postgres", "host": PREFIX + "-postgres.c0abcdefghij.us-east-1.rds.amazonaws.com", "port": 5432,
+          "username": "canalco_admin", "password": "the-first-password-1", "dbname": "canalco"}
+
+
 def scenarios():
     """(function, scenario, environment, setup(), event, context)."""
 
@@ -94,6 +103,35 @@ def scenarios():
         rds = boto3.client("rds", region_name=REGION)
         rds.create_db_instance(DBInstanceIdentifier=identifier, DBInstanceClass="db.t4g.micro", Engine="postgres",
                                MasterUsername="canalco", MasterUserPassword="not-used-here-1", AllocatedStorage=20)
+
+    def rotation(step):
+        """The master secret as RotateSecret leaves it before the step: an AWSPENDING version
+        with no value yet for createSecret, with its new value for finishSecret ("How rotation
+        works", Secrets Manager User Guide). The function runs only the step the event names."""
+        def setup():
+            sm = boto3.client("secretsmanager", region_name=REGION)
+            secret = sm.create_secret(Name=PREFIX + "-postgres-master", SecretString=json.dumps(MASTER))["ARN"]
+            role = boto3.client("iam", region_name=REGION).create_role(RoleName=PREFIX + "-rotation", AssumeRolePolicyDocument="{}")
+            package = io.BytesIO()
+            with zipfile.ZipFile(package, "w") as z:
+                z.writestr("handler.py", "def handler(event, context):\n    pass\n")
+            function = boto3.client("lambda", region_name=REGION).create_function(
+                FunctionName=PREFIX + "-rotation", Runtime="python3.13", Role=role["Role"]["Arn"], Handler="handler.handler",
+                Code={"ZipFile": package.getvalue()})["FunctionArn"]
+            events = []
+
+            def invoke(backend, function_name, qualifier, body, headers, response_headers):
+                events.append(json.loads(body))
+                raise _Stop  # the steps run below, one per scenario
+
+            with mock.patch.object(LambdaBackend, "invoke", invoke), contextlib.suppress(_Stop):
+                sm.rotate_secret(SecretId=secret, RotationLambdaARN=function, RotationRules={"AutomaticallyAfterDays": 30})
+            token = events[0]["ClientRequestToken"]
+            if step == "finishSecret":
+                sm.put_secret_value(SecretId=secret, ClientRequestToken=token, VersionStages=["AWSPENDING"],
+                                    SecretString=json.dumps({**MASTER, "password": "the-new-password-1"}))
+            return {"SecretId": secret, "ClientRequestToken": token, "Step": step}
+        return setup
 
     def identity():
         boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="canalco.co")
@@ -124,6 +162,8 @@ def scenarios():
         ("reports", "a refused request, explained by email", REPORTS_ENV, lambda: buckets("reportes", "auditoria"),
          {"report": "requisitions", "from": "2024-05-02", "to": "2024-05-01", "requested_by": "ana@canalco.co", "format": "csv"},
          context()),
+        *[("rotation", f"the master secret's {step}", {"CA_BUNDLE_URL": "https://truststore.example/bundle.pem"},
+           rotation(step), None, context()) for step in ("createSecret", "finishSecret")],
         ("recovery", "the RPO and the last restore test", {
             "RDS_INSTANCE_ID": PREFIX + "-postgres", "RESTORE_TESTING_PLAN": PLAN},
          lambda: database(PREFIX + "-postgres"), {"source": "canalco.schedule"}, context()),
@@ -132,6 +172,10 @@ def scenarios():
             "BACKUP_VAULT_NAME": PREFIX, "POLL_SECONDS": "0", "RESTORE_TESTING_PLAN": PLAN},
          lambda: database("awsbackup-restore-test-abc123"), {"detail": {"restoreJobId": "job-1"}}, context(step=30000)),
     ]
+
+
+class _Stop(Exception):
+    """Ends RotateSecret's invocation of the function: the scenario runs the step itself."""
 
 
 class _NoDatabase(Exception):
@@ -157,7 +201,9 @@ def record():
     for function, scenario, env, setup, event, ctx in scenarios():
         with mock_aws(), mock.patch.dict(os.environ, {**env, "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing",
                                                       "AWS_SECRET_ACCESS_KEY": "testing"}, clear=False), _without_database():
-            setup()
+            made = setup()
+            if event is None:  # the event names what the setup made
+                event = made
             handler = load_handler(function)
             if hasattr(handler, "_ca_file"):
                 handler._ca_file = lambda url: os.devnull
