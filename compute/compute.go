@@ -26,18 +26,19 @@ type ComputeArgs struct {
 	// AlbPort is 443, or 80 in a stack without a certificate (CloudFront's VPC origin reaches
 	// the internal load balancer either way).
 	AlbPort int
-	// From the data layer.
-	DatabaseSecretArn pulumi.StringInput
-	DatabaseKeyArn    pulumi.StringInput
-	DatabaseAddress   pulumi.StringInput
-	DatabasePort      pulumi.IntInput
-	DatabaseName      string
+	// From the data layer. Nothing the launch template or the group takes waits for the
+	// database instance: the secret exists before it (its ARN only, read by the migrations),
+	// and the instances read the hosts from the parameters DatabaseParameter (the primary)
+	// and DatabaseReadParameter (the replica, or the primary) at boot, waiting for them.
+	DatabaseSecretArn     pulumi.StringInput
+	DatabaseKeyArn        pulumi.StringInput
+	DatabaseParameter     string
+	DatabaseReadParameter string
+	DatabaseName          string
 	// DatabaseResourceID is the instance's DbiResourceId, which IAM database authentication
 	// policies name; DatabaseReplicaResourceID the read replica's ("" without one).
 	DatabaseResourceID        pulumi.StringInput
 	DatabaseReplicaResourceID pulumi.StringInput
-	// DatabaseReadAddress is the host for read-only queries: the replica, or the primary.
-	DatabaseReadAddress pulumi.StringInput
 	// From the storage layer.
 	AccessLogBucket string
 	// AccessLogsReady is what the load balancer waits for: the log bucket and its policy, since

@@ -603,6 +603,10 @@ func TestUserDataBootsTheBackend(t *testing.T) {
 	eachStack(t, func(t *testing.T, l *layer, _ profile) {
 		script := userData(t, l.lt)
 		db := find(t, l.res, "aws:rds/instance:Instance", name(l.stack, "postgres"))
+		endpoint := find(t, l.res, parameterType, name(l.stack, "database-endpoint"))
+		assert.Equal(t, "/canalco/"+l.stack+"/database/endpoint", endpoint.Str("name"))
+		assert.Equal(t, out(db, "address"), endpoint.Str("insecureValue"))
+		assert.NotContains(t, script, out(db, "address"))
 		for _, want := range []string{
 			"#!/bin/bash\n",
 			"set -euo pipefail",
@@ -617,8 +621,15 @@ func TestUserDataBootsTheBackend(t *testing.T) {
 			`release=$(retry 5 aws ssm get-parameter --region "$REGION" --name "$RELEASE_PARAMETER"`,
 			"readonly LOG_GROUP='" + name(l.stack, "backend") + "'",
 			"readonly PORT=8000",
-			"printf 'DATABASE_HOST=%s\\n' '" + out(db, "address") + "'",
-			"printf 'DATABASE_PORT=%s\\n' '5432'",
+			// The hosts are read at boot, once the database answers: nothing of the instance
+			// is rendered into the template, so the group need not wait for the database.
+			"readonly DATABASE_PARAMETER='" + endpoint.Str("name") + "'",
+			"readonly DATABASE_PORT=5432",
+			"readonly DATABASE_WAIT_MINUTES=40",
+			`DATABASE_HOST=$(database_host "$DATABASE_PARAMETER")`,
+			`printf 'DATABASE_HOST=%s\n' "$DATABASE_HOST"`,
+			`printf 'DATABASE_PORT=%s\n' "$DATABASE_PORT"`,
+			`--name "$DATABASE_PARAMETER" \` + "\n\t--query Parameter.Value --output text)",
 			"printf 'DATABASE_NAME=%s\\n' 'canalco'",
 			"printf 'DATABASE_USER=%s\\n' 'canalco_app'",
 			"printf 'DATABASE_SSLMODE=%s\\n' verify-full",

@@ -81,6 +81,9 @@ func TestInstancePolicyIsTheHostsOnly(t *testing.T) {
 			"ReadBootParameters": {[]string{"ssm:GetParameter"}, []string{
 				out(find(t, l.res, parameterType, name(l.stack, "cloudwatch-agent")), "arn"),
 				out(find(t, l.res, parameterType, name(l.stack, "backend-release")), "arn"),
+				// By name: the role does not wait for the database that writes them.
+				"arn:aws:ssm:us-east-1:" + offline.AccountOf(l.stack) + ":parameter/canalco/" + l.stack + "/database/endpoint",
+				"arn:aws:ssm:us-east-1:" + offline.AccountOf(l.stack) + ":parameter/canalco/" + l.stack + "/database/read-endpoint",
 			}},
 			"AssumeAppRole": {[]string{"sts:AssumeRole"}, []string{out(l.app, "arn")}},
 		})

@@ -65,6 +65,11 @@ func (c *Compute) instanceRole(ctx *pulumi.Context, a *ComputeArgs, repo *ecr.Re
 	for _, p := range parameters {
 		parameterArns = append(parameterArns, p.Arn)
 	}
+	// The database's parameters by name: they are written once the database exists, and the
+	// role (so the launch template and the group) must not wait for them.
+	for _, name := range []string{a.DatabaseParameter, a.DatabaseReadParameter} {
+		parameterArns = append(parameterArns, pulumi.Sprintf("arn:aws:ssm:%s:%s:parameter%s", a.Env.Region, a.Env.AccountID, name))
+	}
 	policy := pulumi.All(repo.Arn, a.DatabaseSecretArn, parameterArns, a.DatabaseKeyArn, c.AppRoleArn).ApplyT(func(v []any) string {
 		return instancePolicy(a.Env.Region, v[0].(string), v[1].(string), v[2].([]string), v[3].(string), v[4].(string))
 	}).(pulumi.StringOutput)
@@ -151,7 +156,7 @@ func instancePolicy(region, repository, secret string, parameters []string, data
 			Sid: "DecryptDatabaseSecret", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{databaseKey},
 			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "secretsmanager." + region + ".amazonaws.com"}},
 		},
-		// The agent's configuration and the running release, read at boot.
+		// The agent's configuration, the running release and the database's hosts, read at boot.
 		security.Allow("ReadBootParameters", []string{"ssm:GetParameter"}, parameters),
 		// The credentials the host hands to the container.
 		security.Allow("AssumeAppRole", []string{"sts:AssumeRole"}, []string{appRole}),

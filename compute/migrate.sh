@@ -13,8 +13,8 @@ readonly REPOSITORY={{q .Repository}}
 readonly REGISTRY={{q .Registry}}
 readonly RELEASE_TAG_PREFIX={{q .ReleaseTagPrefix}}
 readonly SECRET_ARN={{q .SecretArn}}
-readonly DATABASE_HOST={{q .DatabaseHost}}
-readonly DATABASE_PORT={{q .DatabasePort}}
+readonly DATABASE_PARAMETER={{q .DatabaseParameter}}
+readonly DATABASE_PORT={{.DatabasePort}}
 readonly DATABASE_NAME={{q .DatabaseName}}
 readonly APP_USER={{q .AppUser}}
 readonly ENV_FILE=/etc/canalco/backend.env
@@ -35,6 +35,11 @@ readonly IMAGE="$REPOSITORY:$RELEASE_TAG_PREFIX$release"
 mkdir -p "$(dirname "$LOG")"
 exec > >(tee -a "$LOG") 2>&1
 printf '%s migrations of %s: %s\n' "$(date -u +%FT%TZ)" "$IMAGE" "${MIGRATION[*]}"
+
+# The host as the data layer wrote it, as at boot.
+DATABASE_HOST=$(aws ssm get-parameter --region "$REGION" --name "$DATABASE_PARAMETER" \
+	--query Parameter.Value --output text)
+readonly DATABASE_HOST
 
 secret=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id "$SECRET_ARN" \
 	--query SecretString --output text)

@@ -9,8 +9,8 @@ import (
 )
 
 // With a read replica the backend (its application role) signs in to it with IAM authentication as well (the replica
-// has its own DbiResourceId), and its environment names the replica as DATABASE_READ_HOST;
-// without one, DATABASE_READ_HOST is the primary.
+// has its own DbiResourceId), and its boot reads DATABASE_READ_HOST from the read endpoint
+// parameter, which names the replica; without one, the primary.
 func TestBackendReadsFromTheReplica(t *testing.T) {
 	res, err := offline.WithValues(t, "prod", map[string]string{"canalco:dbReadReplica": "true"})
 	require.NoError(t, err)
@@ -32,9 +32,15 @@ func TestBackendReadsFromTheReplica(t *testing.T) {
 	}
 	assert.Equal(t, []string{user(primary), user(replica)}, connect)
 	script := userData(t, find(t, res, templateType, name("prod", "backend")))
-	assert.Contains(t, script, "DATABASE_READ_HOST=%s\\n' '"+out(replica, "address")+"'")
-	assert.Contains(t, script, "DATABASE_HOST=%s\\n' '"+out(primary, "address")+"'")
+	assert.Contains(t, script, "readonly DATABASE_READ_PARAMETER='/canalco/prod/database/read-endpoint'")
+	assert.Contains(t, script, `DATABASE_READ_HOST=$(database_host "$DATABASE_READ_PARAMETER")`)
+	assert.Contains(t, script, `printf 'DATABASE_READ_HOST=%s\n' "$DATABASE_READ_HOST"`)
+	read := find(t, res, parameterType, name("prod", "database-read-endpoint"))
+	assert.Equal(t, "/canalco/prod/database/read-endpoint", read.Str("name"))
+	assert.Equal(t, out(replica, "address"), read.Str("insecureValue"))
 
-	plain := userData(t, find(t, offline.Stack(t, "prod"), templateType, name("prod", "backend")))
-	assert.Contains(t, plain, "DATABASE_READ_HOST=%s\\n' 'canalco-prod-postgres.", "without a replica, reads go to the primary")
+	plain := offline.Stack(t, "prod")
+	assert.Equal(t, out(find(t, plain, "aws:rds/instance:Instance", name("prod", "postgres")), "address"),
+		find(t, plain, parameterType, name("prod", "database-read-endpoint")).Str("insecureValue"), "without a replica, reads go to the primary")
+	assert.Equal(t, userData(t, find(t, plain, templateType, name("prod", "backend"))), script, "the replica changes no launch template")
 }

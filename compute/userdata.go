@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"text/template"
 
@@ -54,11 +53,13 @@ type bootConfig struct {
 	AgentParameter   string
 	LogGroup         string
 	Port             int
-	DatabaseHost     string
-	DatabaseReadHost string
-	DatabasePort     string
-	DatabaseName     string
-	AppUser          string
+	// DatabaseParameter and DatabaseReadParameter hold the database's hosts, read at boot;
+	// the boot waits up to DatabaseWaitMinutes for them and for the database to answer.
+	DatabaseParameter, DatabaseReadParameter string
+	DatabaseWaitMinutes                      int
+	DatabasePort                             int
+	DatabaseName                             string
+	AppUser                                  string
 	// Variables are the backend's plain settings: bucket names, queue URLs, topic ARN.
 	Variables        []envVar
 	HealthFile       string
@@ -77,33 +78,34 @@ type bootConfig struct {
 type envVar struct{ Name, Value string }
 
 // newBootConfig gathers the plain values once the stack's outputs are known.
-func newBootConfig(a *ComputeArgs, c *Compute, repositoryURL, secretArn, dbHost, dbReadHost string, dbPort int, appRoleArn string) bootConfig {
+func newBootConfig(a *ComputeArgs, c *Compute, repositoryURL, secretArn, appRoleArn string) bootConfig {
 	b := bootConfig{
-		Region:           a.Env.Region,
-		Environment:      string(a.Env.Environment),
-		Repository:       repositoryURL,
-		Registry:         strings.SplitN(repositoryURL, "/", 2)[0],
-		RepositoryName:   repositoryURL[strings.Index(repositoryURL, "/")+1:],
-		ReleaseParameter: c.ReleaseParameter,
-		NoRelease:        NoRelease,
-		ReleaseTagPrefix: ReleaseTagPrefix,
-		SecretArn:        secretArn,
-		AgentParameter:   c.AgentParameter,
-		LogGroup:         c.AppLogGroup,
-		Port:             network.BackendPort,
-		DatabaseHost:     dbHost,
-		DatabaseReadHost: dbReadHost,
-		DatabasePort:     strconv.Itoa(dbPort),
-		DatabaseName:     a.DatabaseName,
-		AppUser:          AppDatabaseUser,
-		HealthFile:       strings.TrimPrefix(a.Settings.HealthCheckPath, "/"),
-		CABundle:         "/etc/canalco/rds-global-bundle.pem",
-		MigrationCommand: a.Settings.MigrationCommand,
-		AppRoleSQL:       appRoleSQL,
-		AppRoleArn:       appRoleArn,
-		CredentialsDir:   "/run/canalco/aws",
-		CredentialsGroup: "canalco-app",
-		AWSConfig:        "/etc/canalco/aws-config",
+		Region:                a.Env.Region,
+		Environment:           string(a.Env.Environment),
+		Repository:            repositoryURL,
+		Registry:              strings.SplitN(repositoryURL, "/", 2)[0],
+		RepositoryName:        repositoryURL[strings.Index(repositoryURL, "/")+1:],
+		ReleaseParameter:      c.ReleaseParameter,
+		NoRelease:             NoRelease,
+		ReleaseTagPrefix:      ReleaseTagPrefix,
+		SecretArn:             secretArn,
+		AgentParameter:        c.AgentParameter,
+		LogGroup:              c.AppLogGroup,
+		Port:                  network.BackendPort,
+		DatabaseParameter:     a.DatabaseParameter,
+		DatabaseReadParameter: a.DatabaseReadParameter,
+		DatabaseWaitMinutes:   DatabaseWaitMinutes,
+		DatabasePort:          network.DatabasePort,
+		DatabaseName:          a.DatabaseName,
+		AppUser:               AppDatabaseUser,
+		HealthFile:            strings.TrimPrefix(a.Settings.HealthCheckPath, "/"),
+		CABundle:              "/etc/canalco/rds-global-bundle.pem",
+		MigrationCommand:      a.Settings.MigrationCommand,
+		AppRoleSQL:            appRoleSQL,
+		AppRoleArn:            appRoleArn,
+		CredentialsDir:        "/run/canalco/aws",
+		CredentialsGroup:      "canalco-app",
+		AWSConfig:             "/etc/canalco/aws-config",
 	}
 	// The placeholder serves files: a health path naming a folder is served by its index.
 	if b.HealthFile == "" || strings.HasSuffix(b.HealthFile, "/") {
@@ -136,11 +138,16 @@ func (b bootConfig) render() (string, error) {
 	return boot.String(), nil
 }
 
+// DatabaseWaitMinutes bounds a boot's wait for the database: a first `pulumi up` creates the
+// instances beside a Multi-AZ database that takes about 20 minutes, with room for a slow day.
+const DatabaseWaitMinutes = 40
+
 // bootScript is the launch template's user data, base64-encoded. It depends on the stack only,
-// never on a release: `pulumi up` from any checkout renders the same script.
+// never on a release or the database instance: `pulumi up` from any checkout renders the same
+// script, and the group is created beside the database.
 func bootScript(a *ComputeArgs, c *Compute, repositoryURL pulumi.StringOutput) pulumi.StringOutput {
-	return pulumi.All(repositoryURL, a.DatabaseSecretArn, a.DatabaseAddress, a.DatabaseReadAddress, a.DatabasePort, c.AppRoleArn).ApplyT(func(v []any) (string, error) {
-		script, err := newBootConfig(a, c, v[0].(string), v[1].(string), v[2].(string), v[3].(string), v[4].(int), v[5].(string)).render()
+	return pulumi.All(repositoryURL, a.DatabaseSecretArn, c.AppRoleArn).ApplyT(func(v []any) (string, error) {
+		script, err := newBootConfig(a, c, v[0].(string), v[1].(string), v[2].(string)).render()
 		if err != nil {
 			return "", fmt.Errorf("user data: %w", err)
 		}

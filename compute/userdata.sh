@@ -23,6 +23,11 @@ readonly PLACEHOLDER_ROOT=/var/lib/canalco/placeholder
 readonly CREDENTIALS_DIR={{q .CredentialsDir}}
 readonly CREDENTIALS_GROUP={{q .CredentialsGroup}}
 readonly AWS_CONFIG={{q .AWSConfig}}
+readonly DATABASE_PARAMETER={{q .DatabaseParameter}}
+readonly DATABASE_READ_PARAMETER={{q .DatabaseReadParameter}}
+readonly DATABASE_PORT={{.DatabasePort}}
+readonly DATABASE_WAIT_MINUTES={{.DatabaseWaitMinutes}}
+readonly DATABASE_POLL_SECONDS=15
 
 # Messages go to stderr so that command substitutions capture only the commands' output.
 log() {
@@ -75,6 +80,29 @@ backend_image() {
 	printf '%s:%s%s\n' "$REPOSITORY" "$RELEASE_TAG_PREFIX" "$release"
 }
 
+# database_host <parameter>: the host the parameter names, once the database there accepts
+# connections. The stack creates the instances beside the database, so a first boot (or one
+# during a rebuild) comes before the data layer writes the parameter: it waits, up to
+# DATABASE_WAIT_MINUTES, then fails, and the group replaces the instance.
+database_host() {
+	local deadline=$((SECONDS + DATABASE_WAIT_MINUTES * 60)) host
+	while true; do
+		host=$(aws ssm get-parameter --region "$REGION" --name "$1" --query Parameter.Value --output text 2>/dev/null) || host=""
+		# The probe's own shell expands its arguments: the host is never parsed as code.
+		# shellcheck disable=SC2016
+		if [[ -n "$host" ]] && timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$DATABASE_PORT" 2>/dev/null; then
+			printf '%s\n' "$host"
+			return 0
+		fi
+		if ((SECONDS >= deadline)); then
+			log "database not ready after $DATABASE_WAIT_MINUTES minutes ($1: '$host', port $DATABASE_PORT): giving up"
+			return 1
+		fi
+		log "waiting for the database ($1: '${host:-not written yet}', port $DATABASE_PORT)"
+		sleep "$DATABASE_POLL_SECONDS"
+	done
+}
+
 INSTANCE_ID=$(retry 5 metadata instance-id)
 readonly INSTANCE_ID
 log "instance $INSTANCE_ID, environment $ENVIRONMENT"
@@ -90,6 +118,12 @@ mkdir -p /var/log/canalco
 retry 5 /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl \
 	-a fetch-config -m ec2 -s -c "ssm:$AGENT_PARAMETER"
 
+log "reading the database's hosts from $DATABASE_PARAMETER and $DATABASE_READ_PARAMETER"
+DATABASE_HOST=$(database_host "$DATABASE_PARAMETER")
+# Reports and heavy reads: the read replica, or the primary without one.
+DATABASE_READ_HOST=$(database_host "$DATABASE_READ_PARAMETER")
+readonly DATABASE_HOST DATABASE_READ_HOST
+
 # The backend's environment, readable by root only. It holds no password: the backend signs in to
 # the database as {{.AppUser}} with IAM authentication tokens it generates per connection, so
 # nothing in it goes stale when RDS rotates the master secret.
@@ -101,10 +135,9 @@ mkdir -p /etc/canalco
 	printf 'AWS_REGION=%s\n' "$REGION"
 	printf 'AWS_DEFAULT_REGION=%s\n' "$REGION"
 	printf 'PORT=%s\n' "$PORT"
-	printf 'DATABASE_HOST=%s\n' {{q .DatabaseHost}}
-	# Reports and heavy reads: the read replica, or the primary without one.
-	printf 'DATABASE_READ_HOST=%s\n' {{q .DatabaseReadHost}}
-	printf 'DATABASE_PORT=%s\n' {{q .DatabasePort}}
+	printf 'DATABASE_HOST=%s\n' "$DATABASE_HOST"
+	printf 'DATABASE_READ_HOST=%s\n' "$DATABASE_READ_HOST"
+	printf 'DATABASE_PORT=%s\n' "$DATABASE_PORT"
 	printf 'DATABASE_NAME=%s\n' {{q .DatabaseName}}
 	printf 'DATABASE_USER=%s\n' {{q .AppUser}}
 	printf 'DATABASE_SSLMODE=%s\n' verify-full

@@ -41,8 +41,12 @@ type Database struct {
 	Port          pulumi.IntOutput
 	DatabaseName  string
 	// SecretArn is the master credentials' secret, which the program owns and the rotation
-	// function rotates.
+	// function rotates; it resolves once the secret holds its first value, after the instance.
 	SecretArn pulumi.StringOutput
+	// SecretArnUnfilled is the same secret's ARN as soon as the secret exists, before the
+	// instance: for what reads the secret only once the database answers (the backend
+	// instances' migrations), so that it need not wait for the database.
+	SecretArnUnfilled pulumi.StringOutput
 	// KeyArn encrypts the database, its snapshots, Performance Insights and the secret.
 	KeyArn pulumi.StringOutput
 	// ResourceID is the instance's dbi resource id, the one IAM database authentication
@@ -51,9 +55,12 @@ type Database struct {
 	// ReplicaResourceID is the replica's, for the same policies ("" without a replica).
 	ReplicaResourceID pulumi.StringOutput
 	// ReadAddress is the host for reads: the replica's, or the primary's without one. The
-	// parameter ReadParameter (/canalco/<stack>/database/read-endpoint) holds it too.
-	ReadAddress   pulumi.StringOutput
-	ReadParameter string
+	// parameter ReadParameter (/canalco/<stack>/database/read-endpoint) holds it too, and
+	// AddressParameter (/canalco/<stack>/database/endpoint) holds Address: the backend
+	// instances read both at boot, so they are created beside the database, not after it.
+	ReadAddress      pulumi.StringOutput
+	ReadParameter    string
+	AddressParameter string
 }
 
 // NewDatabase creates the data layer.
@@ -66,14 +73,15 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{
-		"endpoint":      d.Endpoint,
-		"address":       d.Address,
-		"port":          d.Port,
-		"secretArn":     d.SecretArn,
-		"keyArn":        d.KeyArn,
-		"resourceId":    d.ResourceID,
-		"readAddress":   d.ReadAddress,
-		"readParameter": pulumi.String(d.ReadParameter),
+		"endpoint":         d.Endpoint,
+		"address":          d.Address,
+		"port":             d.Port,
+		"secretArn":        d.SecretArn,
+		"keyArn":           d.KeyArn,
+		"resourceId":       d.ResourceID,
+		"readAddress":      d.ReadAddress,
+		"readParameter":    pulumi.String(d.ReadParameter),
+		"addressParameter": pulumi.String(d.AddressParameter),
 	})
 }
 
@@ -105,11 +113,11 @@ func (d *Database) build(ctx *pulumi.Context, a *DatabaseArgs) error {
 	}
 	d.Endpoint, d.Address, d.Port, d.ResourceID = primary.Endpoint, primary.Address, primary.Port, primary.ResourceId
 	d.KeyArn = key.Arn
-	version, err := d.masterSecret(ctx, a, key, password, primary)
+	secret, version, err := d.masterSecret(ctx, a, key, password, primary)
 	if err != nil {
 		return err
 	}
-	d.SecretArn = version.Arn
+	d.SecretArn, d.SecretArnUnfilled = version.Arn, secret.Arn
 
 	d.ReadAddress, d.ReplicaResourceID = primary.Address, pulumi.String("").ToStringOutput()
 	if s.ReadReplica {
@@ -120,7 +128,7 @@ func (d *Database) build(ctx *pulumi.Context, a *DatabaseArgs) error {
 		}
 		d.ReadAddress, d.ReplicaResourceID = replica.Address, replica.ResourceId
 	}
-	if err := d.readParameter(ctx, a); err != nil {
+	if err := d.endpointParameters(ctx, a); err != nil {
 		return err
 	}
 
@@ -133,18 +141,31 @@ func (d *Database) build(ctx *pulumi.Context, a *DatabaseArgs) error {
 	return nil
 }
 
-// readParameter publishes the host for reads where the backend's configuration lives
-// (/canalco/<stack>/...), so reports and heavy reads can go to the replica.
-func (d *Database) readParameter(ctx *pulumi.Context, a *DatabaseArgs) error {
-	d.ReadParameter = "/" + strings.Replace(a.Env.Prefix, "-", "/", 1) + "/database/read-endpoint"
-	_, err := ssm.NewParameter(ctx, a.Env.Name("database-read-endpoint"), &ssm.ParameterArgs{
-		Name:        pulumi.String(d.ReadParameter),
-		Description: pulumi.String("Host for read-only queries of " + a.Env.Prefix + "'s database: the read replica, or the primary without one"),
-		Type:        pulumi.String("String"),
-		// A host name, no secret: shown as it is in the plan and the console.
-		InsecureValue: d.ReadAddress,
-	}, pulumi.Parent(d))
-	return err
+// endpointParameters publish the primary's host and the host for reads where the backend's
+// configuration lives (/canalco/<stack>/...): the backend's instances read them at boot and
+// wait for them, so nothing of the compute layer waits for the database instance, and reports
+// and heavy reads can go to the replica. Both exist only once the instances they name do.
+func (d *Database) endpointParameters(ctx *pulumi.Context, a *DatabaseArgs) error {
+	path := "/" + strings.Replace(a.Env.Prefix, "-", "/", 1) + "/database/"
+	d.AddressParameter, d.ReadParameter = path+"endpoint", path+"read-endpoint"
+	for _, p := range []struct {
+		thing, name, description string
+		value                    pulumi.StringOutput
+	}{
+		{"database-endpoint", d.AddressParameter, "Host of " + a.Env.Prefix + "'s database (the primary)", d.Address},
+		{"database-read-endpoint", d.ReadParameter, "Host for read-only queries of " + a.Env.Prefix + "'s database: the read replica, or the primary without one", d.ReadAddress},
+	} {
+		if _, err := ssm.NewParameter(ctx, a.Env.Name(p.thing), &ssm.ParameterArgs{
+			Name:        pulumi.String(p.name),
+			Description: pulumi.String(p.description),
+			Type:        pulumi.String("String"),
+			// A host name, no secret: shown as it is in the plan and the console.
+			InsecureValue: p.value,
+		}, pulumi.Parent(d)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sleep stops a sleeping stack's database a quarter of an hour after office hours, once the

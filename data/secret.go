@@ -42,8 +42,9 @@ func (d *Database) masterPassword(ctx *pulumi.Context, a *DatabaseArgs) (*random
 // in the shape the rotation function and AWS's rotation templates read (engine, host,
 // port, username, password, dbname). The program writes the first version only: the
 // rotation function writes every later one, so the version ignores its value afterwards.
-// It returns the version: what reads the secret waits for its first value.
-func (d *Database) masterSecret(ctx *pulumi.Context, a *DatabaseArgs, key *security.Key, password *random.RandomPassword, primary *rds.Instance) (*secretsmanager.SecretVersion, error) {
+// It returns the secret, which exists before the instance, and the version: what reads the
+// secret before the database answers waits for its first value.
+func (d *Database) masterSecret(ctx *pulumi.Context, a *DatabaseArgs, key *security.Key, password *random.RandomPassword, primary *rds.Instance) (*secretsmanager.Secret, *secretsmanager.SecretVersion, error) {
 	e, s := a.Env, a.Settings
 	recovery := 0
 	if e.Protected {
@@ -57,7 +58,7 @@ func (d *Database) masterSecret(ctx *pulumi.Context, a *DatabaseArgs, key *secur
 		RecoveryWindowInDays: pulumi.Int(recovery),
 	}, keep...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	value := pulumi.All(primary.Address, primary.Port, password.Result).ApplyT(func(v []any) (string, error) {
 		b, err := json.Marshal(map[string]any{
@@ -66,8 +67,9 @@ func (d *Database) masterSecret(ctx *pulumi.Context, a *DatabaseArgs, key *secur
 		})
 		return string(b), err
 	}).(pulumi.StringOutput)
-	return secretsmanager.NewSecretVersion(ctx, e.Name(MasterSecretThing), &secretsmanager.SecretVersionArgs{
+	version, err := secretsmanager.NewSecretVersion(ctx, e.Name(MasterSecretThing), &secretsmanager.SecretVersionArgs{
 		SecretId:     secret.ID(),
 		SecretString: pulumi.ToSecret(value).(pulumi.StringOutput),
 	}, append(keep, pulumi.IgnoreChanges([]string{"secretString"}))...)
+	return secret, version, err
 }
