@@ -3,15 +3,19 @@ package offline
 import (
 	"reflect"
 	"slices"
+	"strings"
 )
 
 // Replacing is what the provider does with a change of one resource type's inputs: the inputs
-// whose change replaces the resource (ForceNew or RequiresReplace in terraform-provider-aws,
-// top-level Pulumi names; a nested block whose whole block forces counts as its top-level name;
-// Source names the file under internal/service/), and whether the resource holds data or
-// guards it, so that a replacement loses it. The stateful rows were read at v5.100, the release
-// pulumi-aws 6.83 bridges; Commit names the provider commit a later row was read at when that
-// release's copy could not be had (the schemas of these types have kept their forcing inputs).
+// whose change replaces the resource (ForceNew or RequiresReplace in the provider's schema; top-level
+// Pulumi names, a nested block whose whole block forces counting as its top-level name; inputs
+// that force only under a condition, such as a security group rule's source type, are left out),
+// the provider file that says so (SourceOf), and whether the resource holds data or guards it, so
+// that a replacement loses it. The stateful rows were read at terraform-provider-aws v5.100, the
+// release pulumi-aws 6.83 bridges. The others were read from stored copies of other releases,
+// named by Commit, since v5.100's could not be had: an input that forces only in a later release
+// is left out when the SDK the program builds with lacks it (TestReplacementInputsAreSDKInputs),
+// but one that stopped forcing since v5.100 would not be seen.
 type Replacing struct {
 	Inputs   []string
 	Source   string
@@ -113,27 +117,44 @@ var Replacements = map[string]Replacing{
 	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":                     {Inputs: []string{"securityGroupId"}, Source: "ec2/vpc_security_group_ingress_rule.go", Commit: "00a322094b4b"},
 	"aws:wafv2/ipSet:IpSet":                                                       {Inputs: []string{"ipAddressVersion", "name", "namePrefix", "scope"}, Source: "wafv2/ip_set.go", Commit: "00a35305dc1b"},
 	"aws:sns/topic:Topic":                                                         {Inputs: []string{"fifoTopic", "name", "namePrefix"}, Source: "sns/topic.go", Commit: "00a35305dc1b"},
+	"aws:ec2/securityGroup:SecurityGroup":                                         {Inputs: []string{"description", "name", "namePrefix", "vpcId"}, Source: "ec2/vpc_security_group.go", Commit: "01606926a0c0"},
+	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":                           {Inputs: []string{"vpcId"}, Source: "ec2/vpc_default_security_group.go", Commit: "01f431114674"},
+	"aws:budgets/budget:Budget":                                                   {Inputs: []string{"accountId", "name", "namePrefix"}, Source: "budgets/budget.go", Commit: "01d5888a0707"},
+	// Not AWS: pulumi-random bridges terraform-provider-random, read at Commit of that repository.
+	"random:index/randomPassword:RandomPassword": {Inputs: []string{"keepers", "length", "lower", "minLower", "minNumeric", "minSpecial", "minUpper", "number", "numeric", "overrideSpecial", "special", "upper"}, Source: "resource_password.go", Commit: "0117aa60f8eb"},
 }
 
-// Unread are the registered types whose provider file could not be read in full for the table,
-// each with the reason: Diff takes every change of theirs as an update in place.
+// Unread are the registered types whose provider file was not read for the table, each with the
+// reason: Diff takes every change of theirs as an update in place, which may hide a replacement.
 var Unread = map[string]string{
-	"aws:budgets/budget:Budget":                                            "provider file not read for the table yet",
-	"aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy":           "provider file not read for the table yet",
-	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":                    "provider file not read for the table yet",
-	"aws:ec2/launchTemplate:LaunchTemplate":                                "provider file not read for the table yet",
-	"aws:ec2/securityGroup:SecurityGroup":                                  "provider file not read for the table yet",
-	"aws:lambda/eventSourceMapping:EventSourceMapping":                     "provider file not read for the table yet",
-	"aws:lambda/function:Function":                                         "provider file not read for the table yet",
-	"aws:lb/listener:Listener":                                             "provider file not read for the table yet",
-	"aws:lb/listenerRule:ListenerRule":                                     "provider file not read for the table yet",
-	"aws:lb/loadBalancer:LoadBalancer":                                     "provider file not read for the table yet",
-	"aws:lb/targetGroup:TargetGroup":                                       "provider file not read for the table yet",
-	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": "provider file not read for the table yet",
-	"aws:s3/bucketObjectv2:BucketObjectv2":                                 "provider file not read for the table yet",
-	"aws:wafv2/webAcl:WebAcl":                                              "provider file not read for the table yet",
-	"random:index/randomPassword:RandomPassword":                           "provider file not read for the table yet",
-	"aws:autoscaling/group:Group":                                          "autoscaling/group.go: over 120,000 characters, its schema not read to the end",
+	"aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy":           "cloudfront/response_headers_policy.go: a long schema, not read for the table",
+	"aws:ec2/launchTemplate:LaunchTemplate":                                "ec2/ec2_launch_template.go: a long schema, not read for the table",
+	"aws:lambda/eventSourceMapping:EventSourceMapping":                     "lambda/event_source_mapping.go: a long schema, not read for the table",
+	"aws:lambda/function:Function":                                         "lambda/function.go: a long schema, not read for the table",
+	"aws:lb/listener:Listener":                                             "elbv2/listener.go: a long schema, not read for the table",
+	"aws:lb/listenerRule:ListenerRule":                                     "elbv2/listener_rule.go: a long schema, not read for the table",
+	"aws:lb/loadBalancer:LoadBalancer":                                     "elbv2/load_balancer.go: a long schema, not read for the table",
+	"aws:lb/targetGroup:TargetGroup":                                       "elbv2/target_group.go: a long schema, not read for the table",
+	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": "s3/bucket_lifecycle_configuration.go: a long schema, not read for the table",
+	"aws:s3/bucketObjectv2:BucketObjectv2":                                 "s3/object.go: a long schema, not read for the table",
+	"aws:wafv2/webAcl:WebAcl":                                              "wafv2/web_acl.go: a long schema, not read for the table",
+	"aws:autoscaling/group:Group":                                          "autoscaling/group.go: a long schema, not read for the table",
+}
+
+// sources are where each package's provider keeps the files the rows name.
+var sources = map[string]string{
+	"aws":    "terraform-provider-aws internal/service/",
+	"random": "terraform-provider-random internal/provider/",
+}
+
+// SourceOf names the provider file that says which inputs of typ force a replacement, or "".
+func SourceOf(typ string) string {
+	row, ok := Replacements[typ]
+	if !ok {
+		return ""
+	}
+	pkg, _, _ := strings.Cut(typ, ":")
+	return sources[pkg] + row.Source
 }
 
 // Change is what an update does to one resource, by the table.
