@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -105,4 +106,24 @@ func sdkInputs(dirs map[string]string, typ string) (map[string]bool, error) {
 		return false
 	})
 	return inputs, nil
+}
+
+// A change of the VPC's range replaces the VPC (cidrBlock, ForceNew in ec2/vpc_.go) and, through
+// it, the subnets: the plan comparison reports it as a replacement, not as an update in place.
+func TestTheDiffReplacesTheVPCOnANewRange(t *testing.T) {
+	base := offline.Stack(t, "dev")
+	after, err := offline.WithValues(t, "dev", map[string]string{"canalco:vpcCidr": "10.3.0.0/16"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]offline.Difference{}
+	for _, d := range offline.Diff(base, after) {
+		found[d.Resource.Type] = d
+	}
+	if d := found["aws:ec2/vpc:Vpc"]; d.Change != offline.Replace || !slices.Equal(d.Inputs, []string{"cidrBlock"}) {
+		t.Errorf("VPC: %s %v, want a replacement by cidrBlock", d.Change, d.Inputs)
+	}
+	if d := found["aws:ec2/subnet:Subnet"]; d.Change != offline.Replace {
+		t.Errorf("subnet: %s %v, want a replacement", d.Change, d.Inputs)
+	}
 }
