@@ -121,24 +121,24 @@ var Replacements = map[string]Replacing{
 	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":                           {Inputs: []string{"vpcId"}, Source: "ec2/vpc_default_security_group.go", Commit: "01f431114674"},
 	"aws:budgets/budget:Budget":                                                   {Inputs: []string{"accountId", "name", "namePrefix"}, Source: "budgets/budget.go", Commit: "01d5888a0707"},
 	// Not AWS: pulumi-random bridges terraform-provider-random, read at Commit of that repository.
-	"random:index/randomPassword:RandomPassword": {Inputs: []string{"keepers", "length", "lower", "minLower", "minNumeric", "minSpecial", "minUpper", "number", "numeric", "overrideSpecial", "special", "upper"}, Source: "resource_password.go", Commit: "0117aa60f8eb"},
-	"aws:lb/loadBalancer:LoadBalancer":           {Inputs: []string{"customerOwnedIpv4Pool", "internal", "loadBalancerType", "name", "namePrefix"}, Source: "elbv2/load_balancer.go", Commit: "00edc94be7a8"},
-	"aws:s3/bucketObjectv2:BucketObjectv2":       {Inputs: []string{"bucket", "key"}, Source: "s3/object.go", Commit: "033c721bf1ed"},
-	"aws:lb/targetGroup:TargetGroup":             {Inputs: []string{"ipAddressType", "name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId"}, Source: "elbv2/target_group.go", Commit: "013cfb4cddc9"},
+	"random:index/randomPassword:RandomPassword":                           {Inputs: []string{"keepers", "length", "lower", "minLower", "minNumeric", "minSpecial", "minUpper", "number", "numeric", "overrideSpecial", "special", "upper"}, Source: "resource_password.go", Commit: "0117aa60f8eb"},
+	"aws:lb/loadBalancer:LoadBalancer":                                     {Inputs: []string{"customerOwnedIpv4Pool", "internal", "loadBalancerType", "name", "namePrefix"}, Source: "elbv2/load_balancer.go", Commit: "00edc94be7a8"},
+	"aws:s3/bucketObjectv2:BucketObjectv2":                                 {Inputs: []string{"bucket", "key"}, Source: "s3/object.go", Commit: "033c721bf1ed"},
+	"aws:lb/targetGroup:TargetGroup":                                       {Inputs: []string{"ipAddressType", "name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId"}, Source: "elbv2/target_group.go", Commit: "013cfb4cddc9"},
+	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": {Inputs: []string{"bucket", "expectedBucketOwner"}, Source: "s3/bucket_lifecycle_configuration.go", Commit: "01606926a0c0"},
 }
 
 // Unread are the registered types whose provider file was not read for the table, each with the
 // reason: Diff takes every change of theirs as an update in place, which may hide a replacement.
 var Unread = map[string]string{
-	"aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy":           "cloudfront/response_headers_policy.go: a long schema, not read for the table",
-	"aws:ec2/launchTemplate:LaunchTemplate":                                "ec2/ec2_launch_template.go: a long schema, not read for the table",
-	"aws:lambda/eventSourceMapping:EventSourceMapping":                     "lambda/event_source_mapping.go: a long schema, not read for the table",
-	"aws:lambda/function:Function":                                         "lambda/function.go: a long schema, not read for the table",
-	"aws:lb/listener:Listener":                                             "elbv2/listener.go: a long schema, not read for the table",
-	"aws:lb/listenerRule:ListenerRule":                                     "elbv2/listener_rule.go: a long schema, not read for the table",
-	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": "s3/bucket_lifecycle_configuration.go: a long schema, not read for the table",
-	"aws:wafv2/webAcl:WebAcl":                                              "wafv2/web_acl.go: a long schema, not read for the table",
-	"aws:autoscaling/group:Group":                                          "autoscaling/group.go: a long schema, not read for the table",
+	"aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "cloudfront/response_headers_policy.go: a long schema, not read for the table",
+	"aws:ec2/launchTemplate:LaunchTemplate":                      "ec2/ec2_launch_template.go: a long schema, not read for the table",
+	"aws:lambda/eventSourceMapping:EventSourceMapping":           "lambda/event_source_mapping.go: a long schema, not read for the table",
+	"aws:lambda/function:Function":                               "lambda/function.go: a long schema, not read for the table",
+	"aws:lb/listener:Listener":                                   "elbv2/listener.go: a long schema, not read for the table",
+	"aws:lb/listenerRule:ListenerRule":                           "elbv2/listener_rule.go: a long schema, not read for the table",
+	"aws:wafv2/webAcl:WebAcl":                                    "wafv2/web_acl.go: a long schema, not read for the table",
+	"aws:autoscaling/group:Group":                                "autoscaling/group.go: a long schema, not read for the table",
 }
 
 // sources are where each package's provider keeps the files the rows name.
