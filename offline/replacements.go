@@ -128,13 +128,13 @@ var Replacements = map[string]Replacing{
 	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": {Inputs: []string{"bucket", "expectedBucketOwner"}, Source: "s3/bucket_lifecycle_configuration.go", Commit: "01606926a0c0"},
 	"aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy":           {Source: "cloudfront/response_headers_policy.go", Commit: "0015017ad405"},
 	"aws:lambda/eventSourceMapping:EventSourceMapping":                     {Inputs: []string{"amazonManagedKafkaEventSourceConfig", "eventSourceArn", "queues", "selfManagedEventSource", "selfManagedKafkaEventSourceConfig", "startingPosition", "startingPositionTimestamp", "topics"}, Source: "lambda/event_source_mapping.go", Commit: "0603f3b6edfc"},
+	"aws:lambda/function:Function":                                         {Inputs: []string{"name", "packageType"}, Source: "lambda/function.go", Commit: "0156d84e6bb4"},
 }
 
 // Unread are the registered types whose provider file was not read for the table, each with the
 // reason: Diff takes every change of theirs as an update in place, which may hide a replacement.
 var Unread = map[string]string{
 	"aws:ec2/launchTemplate:LaunchTemplate": "ec2/ec2_launch_template.go: a long schema, not read for the table",
-	"aws:lambda/function:Function":          "lambda/function.go: a long schema, not read for the table",
 	"aws:lb/listener:Listener":              "elbv2/listener.go: a long schema, not read for the table",
 	"aws:lb/listenerRule:ListenerRule":      "elbv2/listener_rule.go: a long schema, not read for the table",
 	"aws:wafv2/webAcl:WebAcl":               "wafv2/web_acl.go: a long schema, not read for the table",
