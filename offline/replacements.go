@@ -114,14 +114,13 @@ var Replacements = map[string]Replacing{
 	"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":                   {Inputs: []string{"securityGroupId"}, Source: "ec2/vpc_security_group_ingress_rule.go", Commit: "00a322094b4b"},
 	"aws:cloudwatch/metricAlarm:MetricAlarm":                                      {Inputs: []string{"name"}, Source: "cloudwatch/metric_alarm.go", Commit: "055611a65473"},
 	"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration":             {Inputs: []string{"logDestinationConfigs", "resourceArn"}, Source: "wafv2/web_acl_logging_configuration.go", Commit: "012f18cf44ec"},
-	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":                     {Inputs: []string{"securityGroupId"}, Source: "ec2/vpc_security_group_ingress_rule.go", Commit: "00a322094b4b"},
-	"aws:wafv2/ipSet:IpSet":                                                       {Inputs: []string{"ipAddressVersion", "name", "namePrefix", "scope"}, Source: "wafv2/ip_set.go", Commit: "00a35305dc1b"},
-	"aws:sns/topic:Topic":                                                         {Inputs: []string{"fifoTopic", "name", "namePrefix"}, Source: "sns/topic.go", Commit: "00a35305dc1b"},
-	"aws:ec2/securityGroup:SecurityGroup":                                         {Inputs: []string{"description", "name", "namePrefix", "vpcId"}, Source: "ec2/vpc_security_group.go", Commit: "01606926a0c0"},
-	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":                           {Inputs: []string{"vpcId"}, Source: "ec2/vpc_default_security_group.go", Commit: "01f431114674"},
-	"aws:budgets/budget:Budget":                                                   {Inputs: []string{"accountId", "name", "namePrefix"}, Source: "budgets/budget.go", Commit: "01d5888a0707"},
-	// Not AWS: pulumi-random bridges terraform-provider-random, read at Commit of that repository.
-	"random:index/randomPassword:RandomPassword":                           {Inputs: []string{"keepers", "length", "lower", "minLower", "minNumeric", "minSpecial", "minUpper", "number", "numeric", "overrideSpecial", "special", "upper"}, Source: "resource_password.go", Commit: "0117aa60f8eb"},
+	// The egress rule shares the ingress rule's schema, in the ingress rule's file.
+	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":              {Inputs: []string{"securityGroupId"}, Source: "ec2/vpc_security_group_ingress_rule.go", Commit: "00a322094b4b"},
+	"aws:wafv2/ipSet:IpSet":                                                {Inputs: []string{"ipAddressVersion", "name", "namePrefix", "scope"}, Source: "wafv2/ip_set.go", Commit: "00a35305dc1b"},
+	"aws:sns/topic:Topic":                                                  {Inputs: []string{"fifoTopic", "name", "namePrefix"}, Source: "sns/topic.go", Commit: "00a35305dc1b"},
+	"aws:ec2/securityGroup:SecurityGroup":                                  {Inputs: []string{"description", "name", "namePrefix", "vpcId"}, Source: "ec2/vpc_security_group.go", Commit: "01606926a0c0"},
+	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":                    {Inputs: []string{"vpcId"}, Source: "ec2/vpc_default_security_group.go", Commit: "01f431114674"},
+	"aws:budgets/budget:Budget":                                            {Inputs: []string{"accountId", "name", "namePrefix"}, Source: "budgets/budget.go", Commit: "01d5888a0707"},
 	"aws:lb/loadBalancer:LoadBalancer":                                     {Inputs: []string{"customerOwnedIpv4Pool", "internal", "loadBalancerType", "name", "namePrefix"}, Source: "elbv2/load_balancer.go", Commit: "00edc94be7a8"},
 	"aws:s3/bucketObjectv2:BucketObjectv2":                                 {Inputs: []string{"bucket", "key"}, Source: "s3/object.go", Commit: "033c721bf1ed"},
 	"aws:lb/targetGroup:TargetGroup":                                       {Inputs: []string{"ipAddressType", "name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId"}, Source: "elbv2/target_group.go", Commit: "013cfb4cddc9"},
@@ -129,6 +128,8 @@ var Replacements = map[string]Replacing{
 	"aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy":           {Source: "cloudfront/response_headers_policy.go", Commit: "0015017ad405"},
 	"aws:lambda/eventSourceMapping:EventSourceMapping":                     {Inputs: []string{"amazonManagedKafkaEventSourceConfig", "eventSourceArn", "queues", "selfManagedEventSource", "selfManagedKafkaEventSourceConfig", "startingPosition", "startingPositionTimestamp", "topics"}, Source: "lambda/event_source_mapping.go", Commit: "0603f3b6edfc"},
 	"aws:lambda/function:Function":                                         {Inputs: []string{"name", "packageType"}, Source: "lambda/function.go", Commit: "0156d84e6bb4"},
+	// Not AWS: pulumi-random bridges terraform-provider-random, read at Commit of that repository.
+	"random:index/randomPassword:RandomPassword": {Inputs: []string{"keepers", "length", "lower", "minLower", "minNumeric", "minSpecial", "minUpper", "number", "numeric", "overrideSpecial", "special", "upper"}, Source: "resource_password.go", Commit: "0117aa60f8eb"},
 }
 
 // Unread are the registered types whose provider file was not read for the table, each with the
