@@ -131,8 +131,8 @@ func Print(w io.Writer, diff map[string]offline.Difference) {
 			if len(d.Inputs) > 0 {
 				slices.Sort(d.Inputs)
 				line += "  (" + strings.Join(d.Inputs, ", ")
-				if src := offline.Replacements[d.Resource.Type].Source; change == offline.Replace && src != "" {
-					line += "; terraform-provider-aws internal/service/" + src
+				if src := offline.SourceOf(d.Resource.Type); change == offline.Replace && src != "" {
+					line += "; " + src
 				}
 				line += ")"
 			}
