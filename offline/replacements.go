@@ -117,6 +117,7 @@ var Replacements = map[string]Replacing{
 	// The egress rule shares the ingress rule's schema, in the ingress rule's file.
 	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":              {Inputs: []string{"securityGroupId"}, Source: "ec2/vpc_security_group_ingress_rule.go", Commit: "00a322094b4b"},
 	"aws:wafv2/ipSet:IpSet":                                                {Inputs: []string{"ipAddressVersion", "name", "namePrefix", "scope"}, Source: "wafv2/ip_set.go", Commit: "00a35305dc1b"},
+	"aws:wafv2/webAcl:WebAcl":                                              {Inputs: []string{"name", "namePrefix", "scope"}, Source: "wafv2/web_acl.go", Commit: "0073593e7d69"},
 	"aws:sns/topic:Topic":                                                  {Inputs: []string{"fifoTopic", "name", "namePrefix"}, Source: "sns/topic.go", Commit: "00a35305dc1b"},
 	"aws:ec2/securityGroup:SecurityGroup":                                  {Inputs: []string{"description", "name", "namePrefix", "vpcId"}, Source: "ec2/vpc_security_group.go", Commit: "01606926a0c0"},
 	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":                    {Inputs: []string{"vpcId"}, Source: "ec2/vpc_default_security_group.go", Commit: "01f431114674"},
@@ -138,7 +139,6 @@ var Unread = map[string]string{
 	"aws:ec2/launchTemplate:LaunchTemplate": "ec2/ec2_launch_template.go: a long schema, not read for the table",
 	"aws:lb/listener:Listener":              "elbv2/listener.go: a long schema, not read for the table",
 	"aws:lb/listenerRule:ListenerRule":      "elbv2/listener_rule.go: a long schema, not read for the table",
-	"aws:wafv2/webAcl:WebAcl":               "wafv2/web_acl.go: a long schema, not read for the table",
 	"aws:autoscaling/group:Group":           "autoscaling/group.go: a long schema, not read for the table",
 }
 
