@@ -467,7 +467,8 @@ func (p *plan) withoutPipelineIdentities(reqs []request) []request {
 }
 
 // TestThePreviewRoleCanReadEveryResource: every read of `pulumi preview --refresh` and every
-// invoke is allowed for the preview role.
+// invoke is allowed for the preview role, but a secret version's value, which it must never
+// read (the pull request's preview does not refresh).
 func TestThePreviewRoleCanReadEveryResource(t *testing.T) {
 	for _, stack := range offline.Stacks {
 		t.Run(stack, func(t *testing.T) {
@@ -476,8 +477,6 @@ func TestThePreviewRoleCanReadEveryResource(t *testing.T) {
 			reqs := append(p.requests(t, true), p.invokes(t)...)
 			refused, _ := p.simulate(t, "canalco-"+stack+"-preview", reqs)
 			for _, r := range refused {
-				// A secret version's refresh reads its value, which the preview role must never
-				// do; the pull request's preview does not refresh.
 				if strings.HasPrefix(r, "secretsmanager:GetSecretValue ") {
 					continue
 				}
